@@ -1,0 +1,286 @@
+//! The compiled gateway: the immutable runtime model that `compile` produces from a manifest and
+//! its OpenAPI document, and that serving reads (one `Arc<Gateway>` snapshot per request).
+//!
+//! Nothing here is deserialised from user input: only [`crate::compile`] builds these types, so
+//! every invariant (unique tool names, a validator per tool, a call plan whose arguments all
+//! exist in the input schema) holds by construction.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::secret::Secret;
+
+/// A JSON object, as MCP carries schemas.
+pub type JsonObject = Map<String, Value>;
+
+/// One compiled gateway: what a single `gateway.yaml` exposes.
+#[derive(Debug)]
+pub struct Gateway {
+    /// Server name reported to clients (`serverInfo.name`).
+    pub name: String,
+    /// Version reported to clients (`serverInfo.version`).
+    pub version: String,
+    /// Human-readable title, if the manifest gives one.
+    pub title: Option<String>,
+    /// What the server tells the agent about itself.
+    pub instructions: Option<String>,
+    /// Tools in manifest order (deterministic `tools/list`).
+    pub tools: Vec<Tool>,
+    /// Index into `tools` by name.
+    pub by_name: HashMap<String, usize>,
+    /// How to reach the upstream API.
+    pub upstream: Upstream,
+}
+
+impl Gateway {
+    /// The tool called `name`, if any.
+    pub fn tool(&self, name: &str) -> Option<&Tool> {
+        self.by_name.get(name).map(|&i| &self.tools[i])
+    }
+}
+
+/// Where and how calls go upstream, shared by every tool of a gateway.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    /// Base URL every path template is joined onto (no trailing slash).
+    pub base_url: url::Url,
+    /// Headers sent on every request (already checked for CR/LF).
+    pub headers: Vec<(String, String)>,
+    /// Default per-call timeout; a tool may override it.
+    pub timeout: Duration,
+    /// Largest decompressed response body kept; the rest is cut with a note.
+    pub max_response_bytes: usize,
+    /// Credentials the gateway itself presents to the upstream. Never the MCP caller's token.
+    pub auth: Option<UpstreamAuth>,
+}
+
+/// The gateway's own credentials for the upstream API.
+#[derive(Debug, Clone)]
+pub enum UpstreamAuth {
+    /// An API key sent in a header, query parameter or cookie.
+    ApiKey {
+        /// Where the key goes.
+        location: ApiKeyLocation,
+        /// Header, query or cookie name.
+        name: String,
+        /// The key.
+        value: Secret,
+    },
+    /// `Authorization: Bearer <token>`.
+    Bearer(Secret),
+    /// `Authorization: Basic base64(user:password)`.
+    Basic {
+        /// User name (not secret).
+        username: String,
+        /// Password.
+        password: Secret,
+    },
+}
+
+/// Where an API key is placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiKeyLocation {
+    /// A request header.
+    Header,
+    /// A query parameter.
+    Query,
+    /// A cookie.
+    Cookie,
+}
+
+/// One MCP tool and everything needed to serve a call to it.
+pub struct Tool {
+    /// Unique MCP name.
+    pub name: String,
+    /// Display title.
+    pub title: Option<String>,
+    /// Never empty.
+    pub description: String,
+    /// JSON Schema 2020-12 object for the arguments.
+    pub input_schema: Arc<JsonObject>,
+    /// JSON Schema for `structuredContent`, when declared.
+    pub output_schema: Option<Arc<JsonObject>>,
+    /// How a JSON response body becomes `structuredContent`.
+    pub output: OutputShape,
+    /// The four MCP hints, always explicit.
+    pub annotations: Annotations,
+    /// Built once at compile time from `input_schema`.
+    pub input_validator: Arc<jsonschema::Validator>,
+    /// Built once at compile time from `output_schema`.
+    pub output_validator: Option<Arc<jsonschema::Validator>>,
+    /// How to build the upstream request.
+    pub plan: CallPlan,
+    /// Per-tool timeout, overriding the upstream default.
+    pub timeout: Option<Duration>,
+}
+
+impl fmt::Debug for Tool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tool")
+            .field("name", &self.name)
+            .field("plan", &self.plan)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How the JSON body of a successful response maps to `structuredContent`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputShape {
+    /// No output schema declared: JSON goes out as text only.
+    None,
+    /// The response schema is an object: the body is `structuredContent` as is.
+    Object,
+    /// The response schema is not an object (array, scalar, union): MCP 2025 clients require an
+    /// object, so the body is wrapped as `{"result": body}` and the schema says so.
+    Wrapped,
+}
+
+/// MCP tool annotations with every hint explicit (some clients reject tools without them).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Annotations {
+    /// Optional display title hint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The tool does not modify its environment.
+    pub read_only_hint: bool,
+    /// The tool may perform destructive updates.
+    pub destructive_hint: bool,
+    /// Repeating the call with the same arguments has no additional effect.
+    pub idempotent_hint: bool,
+    /// The tool interacts with an open world of external entities.
+    pub open_world_hint: bool,
+}
+
+/// Everything needed to turn validated arguments into one upstream HTTP request.
+#[derive(Debug, Clone)]
+pub struct CallPlan {
+    /// HTTP method.
+    pub method: http::Method,
+    /// The path template split into literal and parameter segments.
+    pub path: Vec<PathPart>,
+    /// Path, query, header and cookie parameters.
+    pub params: Vec<ParamBinding>,
+    /// The request body, if the operation has one.
+    pub body: Option<BodyPlan>,
+}
+
+/// A piece of a path template such as `/pets/{petId}/photos`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathPart {
+    /// Literal text, sent as written in the spec.
+    Literal(String),
+    /// The value of the parameter with this wire name, percent-encoded as one segment.
+    Param(String),
+}
+
+/// Where a parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamLocation {
+    /// A `{name}` in the path.
+    Path,
+    /// The query string.
+    Query,
+    /// A request header.
+    Header,
+    /// A cookie.
+    Cookie,
+}
+
+/// OpenAPI serialisation style of a parameter (OpenAPI 3 `style`; Swagger 2 `collectionFormat`
+/// is mapped onto these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamStyle {
+    /// `form` (query, cookie default).
+    Form,
+    /// `simple` (path, header default).
+    Simple,
+    /// `label` (`.a.b`).
+    Label,
+    /// `matrix` (`;x=a`).
+    Matrix,
+    /// Space separated arrays.
+    SpaceDelimited,
+    /// Pipe separated arrays.
+    PipeDelimited,
+    /// Swagger 2 `tsv`: tab separated arrays.
+    TabDelimited,
+    /// `deepObject` (`x[a]=1`).
+    DeepObject,
+}
+
+/// One parameter of the call plan.
+#[derive(Debug, Clone)]
+pub struct ParamBinding {
+    /// The argument's name in the MCP tool call (may differ from the wire name after a rename).
+    /// `None` for a hidden parameter, which always sends `fixed`.
+    pub arg: Option<String>,
+    /// Name on the wire (in the path template, query, header or cookie).
+    pub wire: String,
+    /// Where it goes.
+    pub location: ParamLocation,
+    /// Serialisation style.
+    pub style: ParamStyle,
+    /// OpenAPI `explode`.
+    pub explode: bool,
+    /// OpenAPI `allowReserved` (query only): reserved characters are sent unencoded.
+    pub allow_reserved: bool,
+    /// Value sent when the argument is hidden (fixed by the manifest).
+    pub fixed: Option<Value>,
+    /// Value sent when the caller omits the argument (manifest default). Spec defaults are only
+    /// advertised, not sent: the upstream applies its own.
+    pub default: Option<Value>,
+    /// The spec's `content` serialisation (a parameter sent as JSON text), if any.
+    pub json_encoded: bool,
+}
+
+/// How the request body is built.
+#[derive(Debug, Clone)]
+pub struct BodyPlan {
+    /// Media type sent as `Content-Type`.
+    pub content_type: BodyEncoding,
+    /// Which arguments form the body.
+    pub source: BodySource,
+    /// Whether the spec requires a body.
+    pub required: bool,
+}
+
+/// The encodings the gateway can produce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyEncoding {
+    /// `application/json` or another `+json` type (the exact media type is kept).
+    Json(String),
+    /// `application/x-www-form-urlencoded`.
+    Form,
+    /// `multipart/form-data`.
+    Multipart,
+    /// Any other type: the `body` argument is sent as a string with this media type.
+    Raw(String),
+}
+
+/// Which arguments make up the body.
+#[derive(Debug, Clone)]
+pub enum BodySource {
+    /// The whole body is the single argument with this name (non-object bodies).
+    Whole(String),
+    /// The body is an object assembled from these arguments: `(argument name, property name)`.
+    /// Hidden body properties with a fixed value are included as `(None, property, Some(value))`.
+    Fields(Vec<BodyField>),
+}
+
+/// One property of an object body.
+#[derive(Debug, Clone)]
+pub struct BodyField {
+    /// Argument name in the tool call; `None` when hidden.
+    pub arg: Option<String>,
+    /// Property name in the body.
+    pub property: String,
+    /// Fixed value for a hidden property.
+    pub fixed: Option<Value>,
+    /// Manifest default sent when the argument is omitted.
+    pub default: Option<Value>,
+}

@@ -1,0 +1,46 @@
+//! mcp-gateway: a declarative OpenAPI-to-MCP gateway.
+//!
+//! A user writes a `gateway.yaml` naming the operations of an OpenAPI document to expose and how
+//! to shape them; the gateway compiles it into typed MCP tools and serves them, forwarding each
+//! call to the upstream HTTP API.
+//!
+//! # Layout
+//! The modules follow the data flow, one stage each:
+//!
+//! ```text
+//! gateway.yaml ──manifest::load──▶ Manifest (what the user wrote: serde + JSON Schema)
+//! openapi doc  ──openapi::load──▶ Spec (3.0 / 3.1 / 2.0 → one internal model)
+//! Manifest + Spec ──compile──▶ Gateway (immutable: tools + call plans)  or  all Diagnostics
+//! Gateway ──ArcSwap──▶ mcp (serves tools/list and tools/call on one snapshot per request)
+//! tools/call ──upstream──▶ HTTP request built from the call plan ──▶ CallToolResult
+//! ```
+//!
+//! - [`manifest`]: the manifest's serde types, loading with line/column spans, env interpolation.
+//! - [`openapi`]: loading OpenAPI 3.0/3.1 and Swagger 2.0 documents, `$ref` resolution and
+//!   normalisation of their schemas to JSON Schema 2020-12.
+//! - [`compile`]: manifest + spec → [`gateway::Gateway`], collecting every [`diag::Diagnostic`].
+//! - [`gateway`]: the compiled runtime model (tools, call plans, upstream settings).
+//! - [`diag`]: diagnostics and their renderings (human, JSON, GitHub annotations).
+//! - [`mcp`]: the MCP server (rmcp handler, Streamable HTTP and stdio).
+//! - [`upstream`]: building the upstream request and mapping the response to an MCP result.
+//! - [`cli`]: one file per subcommand.
+//! - [`secret`]: credentials that never print.
+
+#![forbid(unsafe_code)]
+#![warn(
+    missing_docs,
+    unreachable_pub,
+    missing_debug_implementations,
+    rust_2018_idioms
+)]
+
+pub mod cli;
+pub mod compile;
+pub mod diag;
+pub mod gateway;
+pub mod manifest;
+pub mod mcp;
+pub mod openapi;
+pub mod secret;
+pub mod tls;
+pub mod upstream;

@@ -1,0 +1,295 @@
+//! Reading a manifest: YAML syntax, then the manifest's own JSON Schema (which reports every
+//! unknown field and wrong type at once, each with its position), then serde.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use jsonschema::error::ValidationErrorKind;
+use serde_json::Value;
+
+use super::Manifest;
+use super::spans::{SpanIndex, display_path, pointer_segment};
+use crate::diag::{Diagnostic, Span, did_you_mean};
+
+/// A manifest that parsed and matched its schema, with what diagnostics need to point into it.
+#[derive(Debug, Clone)]
+pub struct LoadedManifest {
+    /// The manifest file.
+    pub path: PathBuf,
+    /// Its directory: relative spec and secret paths are resolved from here.
+    pub dir: PathBuf,
+    /// The file's text.
+    pub text: String,
+    /// Positions of its nodes.
+    pub spans: SpanIndex,
+    /// The parsed manifest.
+    pub manifest: Manifest,
+}
+
+impl LoadedManifest {
+    /// A diagnostic located at the value of `pointer` (e.g. `/tools/2/operation`).
+    pub fn diag_at(&self, d: Diagnostic, pointer: &str) -> Diagnostic {
+        d.in_file(&self.path)
+            .at(display_path(pointer), self.spans.value(pointer))
+    }
+
+    /// A diagnostic located at the key of `pointer`.
+    pub fn diag_at_key(&self, d: Diagnostic, pointer: &str) -> Diagnostic {
+        d.in_file(&self.path)
+            .at(display_path(pointer), self.spans.key(pointer))
+    }
+}
+
+/// Reads and parses the manifest at `path`. I/O problems are a single diagnostic with code `io`.
+pub fn load(path: &Path) -> Result<LoadedManifest, Vec<Diagnostic>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        vec![Diagnostic::error("io", format!("cannot read manifest: {e}"))
+            .in_file(path)
+            .with_hint("check the path; `mcp-gateway init --spec SPEC > gateway.yaml` writes a starter manifest")]
+    })?;
+    load_str(path, text)
+}
+
+/// Parses manifest `text` as if read from `path`.
+pub fn load_str(path: &Path, text: String) -> Result<LoadedManifest, Vec<Diagnostic>> {
+    let value: Value = match yaml_serde::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            let span = e.location().map(|l| Span {
+                line: l.line(),
+                column: l.column(),
+                len: 1,
+            });
+            let mut d = Diagnostic::error(
+                "yaml-syntax",
+                format!("invalid YAML: {}", strip_location(&e.to_string())),
+            )
+            .in_file(path);
+            d.span = span;
+            return Err(vec![d.with_hint(
+                "fix the YAML syntax at the marked position (indentation, quoting, a missing `:`)",
+            )]);
+        }
+    };
+    let spans = SpanIndex::build(&text);
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let dir = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    };
+
+    let diags = schema_diagnostics(&value, path, &spans);
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    match serde_json::from_value::<Manifest>(value) {
+        Ok(manifest) => Ok(LoadedManifest {
+            path: path.to_path_buf(),
+            dir,
+            text,
+            spans,
+            manifest,
+        }),
+        // The schema is generated from these types, so this is a backstop, not the usual path.
+        Err(e) => Err(vec![
+            Diagnostic::error("manifest-shape", format!("invalid manifest: {e}")).in_file(path),
+        ]),
+    }
+}
+
+fn strip_location(msg: &str) -> String {
+    // yaml_serde appends " at line L column C"; the span already says where.
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+fn manifest_validator() -> Option<&'static jsonschema::Validator> {
+    static VALIDATOR: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
+    VALIDATOR
+        .get_or_init(|| jsonschema::validator_for(&super::json_schema()).ok())
+        .as_ref()
+}
+
+/// Every way `value` breaks the manifest schema, each located and explained.
+fn schema_diagnostics(value: &Value, path: &Path, spans: &SpanIndex) -> Vec<Diagnostic> {
+    let Some(validator) = manifest_validator() else {
+        return Vec::new();
+    };
+    if value.is_null() {
+        return vec![
+            Diagnostic::error("manifest-empty", "the manifest is empty")
+                .in_file(path)
+                .with_hint(
+                    "a manifest needs at least `name:` and `openapi:`; see `mcp-gateway init`",
+                ),
+        ];
+    }
+    let schema = super::json_schema();
+    let mut out = Vec::new();
+    for err in validator.iter_errors(value) {
+        let pointer = err.instance_path().as_str().to_string();
+        match err.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                let allowed = allowed_keys(&schema, value, &pointer);
+                for key in unexpected {
+                    let child = format!("{pointer}/{}", pointer_segment(key));
+                    let mut d =
+                        Diagnostic::error("unknown-field", format!("unknown field `{key}`"))
+                            .in_file(path)
+                            .at(display_path(&child), spans.key(&child));
+                    let hint = did_you_mean(key, allowed.iter().map(String::as_str))
+                        .unwrap_or_else(|| {
+                            if allowed.is_empty() {
+                                "remove it".to_string()
+                            } else {
+                                format!("expected one of: {}", allowed.join(", "))
+                            }
+                        });
+                    d.hint = Some(hint);
+                    out.push(d);
+                }
+            }
+            ValidationErrorKind::Required { property } => {
+                let name = property.as_str().unwrap_or_default();
+                out.push(
+                    Diagnostic::error("missing-field", format!("missing required field `{name}`"))
+                        .in_file(path)
+                        .at(display_path(&pointer), spans.value(&pointer))
+                        .with_hint(format!("add `{name}:` here")),
+                );
+            }
+            ValidationErrorKind::OneOfNotValid { .. }
+            | ValidationErrorKind::OneOfMultipleValid { .. }
+            | ValidationErrorKind::AnyOf { .. } => {
+                out.push(
+                    Diagnostic::error(
+                        "invalid-value",
+                        format!(
+                            "{} does not match any allowed form",
+                            describe(err.instance())
+                        ),
+                    )
+                    .in_file(path)
+                    .at(display_path(&pointer), spans.value(&pointer))
+                    .with_hint(one_of_hint(&pointer)),
+                );
+            }
+            _ => {
+                out.push(
+                    Diagnostic::error("invalid-value", err.to_string())
+                        .in_file(path)
+                        .at(display_path(&pointer), spans.value(&pointer)),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn describe(v: &Value) -> String {
+    let s = v.to_string();
+    if s.len() > 60 {
+        format!(
+            "{}…",
+            &s[..s.char_indices().nth(57).map(|(i, _)| i).unwrap_or(s.len())]
+        )
+    } else {
+        s
+    }
+}
+
+fn one_of_hint(pointer: &str) -> String {
+    if pointer.ends_with("/auth") {
+        "upstream auth is one of: `{type: api_key, in: header|query|cookie, name: …, value: {env: VAR}}`, \
+         `{type: bearer, token: {env: VAR}}`, `{type: basic, username: …, password: {env: VAR}}`"
+            .to_string()
+    } else if pointer.ends_with("/value")
+        || pointer.ends_with("/token")
+        || pointer.ends_with("/password")
+    {
+        "secrets are references, never literals: `{env: VARIABLE}` or `{file: path/to/secret}`"
+            .to_string()
+    } else {
+        "see `mcp-gateway schema` for the allowed forms".to_string()
+    }
+}
+
+/// The property names the schema allows at `pointer` (for "did you mean" on unknown fields).
+fn allowed_keys(schema: &Value, instance: &Value, pointer: &str) -> Vec<String> {
+    let defs = schema.get("$defs");
+    let mut inst = instance;
+    let resolve = |n: &Value| -> Value {
+        match n.get("$ref").and_then(Value::as_str) {
+            Some(r) => r
+                .strip_prefix("#/$defs/")
+                .and_then(|name| defs.and_then(|d| d.get(name)))
+                .cloned()
+                .unwrap_or(Value::Null),
+            None => n.clone(),
+        }
+    };
+    let mut current = resolve(schema);
+    for seg in pointer.split('/').skip(1) {
+        inst = match inst {
+            Value::Object(m) => m.get(seg).unwrap_or(&Value::Null),
+            Value::Array(a) => seg
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| a.get(i))
+                .unwrap_or(&Value::Null),
+            _ => &Value::Null,
+        };
+        let next = if let Some(p) = current.get("properties").and_then(|p| p.get(seg)) {
+            resolve(p)
+        } else if let Some(items) = current.get("items") {
+            resolve(items)
+        } else if let Some(ap) = current
+            .get("additionalProperties")
+            .filter(|a| a.is_object())
+        {
+            resolve(ap)
+        } else {
+            // Strip `null` alternatives of Option<T> (`anyOf: [{$ref}, {type: null}]`).
+            match current.get("anyOf").and_then(Value::as_array) {
+                Some(alts) => alts
+                    .iter()
+                    .find(|a| a.get("$ref").is_some())
+                    .map(&resolve)
+                    .and_then(|r| r.get("properties").and_then(|p| p.get(seg)).map(&resolve))
+                    .unwrap_or(Value::Null),
+                None => Value::Null,
+            }
+        };
+        current = next;
+    }
+    let node = &current;
+    let mut keys: Vec<String> = Vec::new();
+    let mut collect = |n: &Value| {
+        if let Some(p) = n.get("properties").and_then(Value::as_object) {
+            keys.extend(p.keys().cloned());
+        }
+    };
+    collect(node);
+    let alts: Vec<Value> = ["anyOf", "oneOf"]
+        .iter()
+        .filter_map(|k| node.get(*k).and_then(Value::as_array))
+        .flatten()
+        .map(&resolve)
+        .collect();
+    for a in &alts {
+        // For tagged unions, only the variant the instance names.
+        let tag_ok = match (a.pointer("/properties/type/const"), inst.get("type")) {
+            (Some(c), Some(t)) => c == t,
+            _ => true,
+        };
+        if tag_ok {
+            collect(a);
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}

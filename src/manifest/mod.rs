@@ -1,0 +1,220 @@
+//! The manifest: what the user writes in `gateway.yaml`.
+//!
+//! These types mirror the file one to one. They derive `Deserialize` (rejecting unknown fields)
+//! and `JsonSchema` (the committed `schemas/gateway.schema.json` is generated from them, so the
+//! doc comments below are what editors show). Nothing here is served directly: `compile` turns a
+//! [`Manifest`] into a [`crate::gateway::Gateway`].
+
+mod env;
+mod load;
+mod spans;
+
+pub use env::{EnvError, interpolate};
+pub use load::{LoadedManifest, load, load_str};
+pub use spans::{SpanIndex, display_path, pointer_segment};
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// A gateway manifest (format version 1): which operations of an OpenAPI document to expose as
+/// MCP tools, and how to shape them.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "mcp-gateway manifest", extend("$id" = "https://mcp-gateway.dev/schemas/gateway.schema.json"))]
+pub struct Manifest {
+    /// Manifest format version. Only `1` exists.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 1))]
+    pub format: Option<u32>,
+    /// Server name reported to MCP clients; also the endpoint path (`/{name}/mcp`) when several
+    /// gateways are served from one folder. Letters, digits, `_`, `-` and `.`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"))]
+    pub name: String,
+    /// Human-readable title shown by clients.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Version of this gateway reported to clients (`serverInfo.version`). Defaults to the spec's
+    /// `info.version`.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// What the server tells the agent about itself and how to use its tools.
+    #[serde(default)]
+    pub instructions: Option<String>,
+    /// The OpenAPI document (3.0, 3.1 or Swagger 2.0; JSON or YAML): a path relative to this
+    /// manifest, or an `https://` URL.
+    pub openapi: String,
+    /// Allow `$ref`s that point at network URLs to be fetched. Off by default: a spec should not
+    /// make the gateway fetch arbitrary URLs.
+    #[serde(default)]
+    pub allow_remote_refs: bool,
+    /// How to reach the upstream API.
+    #[serde(default)]
+    pub upstream: UpstreamConfig,
+    /// The tools to expose, in the order clients will list them.
+    #[serde(default)]
+    pub tools: Vec<ToolConfig>,
+}
+
+/// The upstream API.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamConfig {
+    /// Base URL that operation paths are appended to. Defaults to the spec's first server (with
+    /// its variables' defaults). `${VAR}` and `${VAR:-default}` read the environment.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Headers sent with every upstream request. Values may use `${VAR}` / `${VAR:-default}`;
+    /// put secrets in `auth`, not here.
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    /// Default timeout of an upstream call, e.g. `10s`, `500ms`. Default `30s`.
+    #[serde(default)]
+    #[schemars(regex(pattern = r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|sec|secs|min|mins)\s*$"))]
+    pub timeout: Option<String>,
+    /// Largest response body kept, in bytes (after decompression). Default 1 MiB. Longer
+    /// bodies are cut and the agent is told so.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub max_response_bytes: Option<u64>,
+    /// Credentials the gateway presents to the upstream. Values are references to environment
+    /// variables or files, never literal secrets.
+    #[serde(default)]
+    pub auth: Option<UpstreamAuthConfig>,
+}
+
+/// Upstream credentials.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum UpstreamAuthConfig {
+    /// An API key in a header, query parameter or cookie.
+    ApiKey {
+        /// Where the key goes.
+        #[serde(rename = "in")]
+        location: ApiKeyIn,
+        /// Header, query parameter or cookie name.
+        name: String,
+        /// The key.
+        value: SecretRef,
+    },
+    /// `Authorization: Bearer <token>`.
+    Bearer {
+        /// The token.
+        token: SecretRef,
+    },
+    /// HTTP basic authentication.
+    Basic {
+        /// User name. May use `${VAR}`.
+        username: String,
+        /// Password.
+        password: SecretRef,
+    },
+}
+
+/// Where an API key goes.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiKeyIn {
+    /// A request header.
+    Header,
+    /// A query parameter.
+    Query,
+    /// A cookie.
+    Cookie,
+}
+
+/// Where a secret is read from. Literal secrets are not accepted in manifests.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum SecretRef {
+    /// An environment variable name.
+    Env(String),
+    /// A file path (relative to the manifest); surrounding whitespace is trimmed.
+    File(String),
+}
+
+/// One tool: a single operation of the spec, shaped for an agent.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ToolConfig {
+    /// The operation: its `operationId`, or `METHOD /path` as written in the spec
+    /// (e.g. `GET /pets/{petId}`).
+    pub operation: String,
+    /// Tool name (1–128 of `A-Z a-z 0-9 _ - .`; keep it under 64, several clients cut there).
+    /// Defaults to the snake_case operationId, or method and path when there is none.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Display title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// What the tool does, for the agent. Defaults to the operation's summary and description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Per-parameter overrides, keyed by the parameter's name in the spec (path, query, header
+    /// and cookie parameters, and top-level properties of an object request body).
+    #[serde(default)]
+    pub params: IndexMap<String, ParamOverride>,
+    /// Overrides of the hints derived from the HTTP method.
+    #[serde(default)]
+    pub annotations: AnnotationOverrides,
+    /// Declare an `outputSchema` from the success response's JSON schema. Default `true`.
+    #[serde(default)]
+    pub output_schema: Option<bool>,
+    /// Timeout of this tool's upstream call, overriding `upstream.timeout`.
+    #[serde(default)]
+    #[schemars(regex(pattern = r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|sec|secs|min|mins)\s*$"))]
+    pub timeout: Option<String>,
+}
+
+/// How one parameter is presented to the agent.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParamOverride {
+    /// The argument name the agent sees (the upstream still gets the spec's name).
+    #[serde(default)]
+    pub rename: Option<String>,
+    /// Replaces the parameter's description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Hide the parameter and always send this value.
+    #[serde(default)]
+    pub fixed: Option<Value>,
+    /// Hide an optional parameter: the agent never sees it and nothing is sent.
+    #[serde(default)]
+    pub hide: bool,
+    /// Value sent when the agent omits the argument (also advertised as the schema default).
+    #[serde(default)]
+    pub default: Option<Value>,
+    /// Make the argument required or optional for the agent.
+    #[serde(default)]
+    pub required: Option<bool>,
+}
+
+/// Tool annotation overrides. Defaults come from the HTTP method: GET/HEAD/OPTIONS are
+/// read-only; DELETE is destructive; PUT and DELETE are idempotent; every tool is open-world.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnnotationOverrides {
+    /// Display title hint.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The tool does not modify anything.
+    #[serde(default)]
+    pub read_only: Option<bool>,
+    /// The tool may destroy or overwrite data.
+    #[serde(default)]
+    pub destructive: Option<bool>,
+    /// Calling it twice with the same arguments has no further effect.
+    #[serde(default)]
+    pub idempotent: Option<bool>,
+    /// The tool reaches entities outside a closed domain.
+    #[serde(default)]
+    pub open_world: Option<bool>,
+}
+
+/// The manifest's JSON Schema, as committed in `schemas/gateway.schema.json`.
+pub fn json_schema() -> Value {
+    let schema = schemars::schema_for!(Manifest);
+    schema.to_value()
+}

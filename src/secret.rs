@@ -1,0 +1,39 @@
+//! Secrets read from the environment or a file. The value never appears in `Debug` output,
+//! logs, diagnostics or `inspect`; only where it came from is ever printed.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// A credential value with a redacting `Debug`.
+#[derive(Clone)]
+pub struct Secret {
+    value: Arc<str>,
+    /// Where the value came from (`env:NAME` or `file:PATH`), safe to print.
+    origin: Arc<str>,
+}
+
+impl Secret {
+    /// Wraps a value read from `origin`.
+    pub fn new(value: impl Into<Arc<str>>, origin: impl Into<Arc<str>>) -> Self {
+        Self {
+            value: value.into(),
+            origin: origin.into(),
+        }
+    }
+
+    /// The secret itself. Call only where it goes on the wire.
+    pub fn expose(&self) -> &str {
+        &self.value
+    }
+
+    /// Where it came from, for messages.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({}, [redacted])", self.origin)
+    }
+}
