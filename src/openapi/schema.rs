@@ -1,0 +1,635 @@
+//! OpenAPI schemas → self-contained JSON Schema 2020-12.
+//!
+//! Every `$ref` is inlined, because several MCP clients reject schemas with `$ref`; only a
+//! recursive schema keeps `$defs` + `$ref` (it cannot be inlined). Dialects are normalised on
+//! the way: 3.0 `nullable` becomes a type array (or `anyOf` with `null`), boolean
+//! `exclusiveMinimum`/`exclusiveMaximum` become numeric, `example` becomes `examples`, Swagger's
+//! `type: file` and `x-nullable` are translated. Combinators (`allOf`/`oneOf`/`anyOf`) are kept
+//! as they are, never flattened to a string. Keywords that are not JSON Schema (`xml`,
+//! `externalDocs`, `discriminator`, `x-*`) are dropped; a discriminator is mentioned in the
+//! description instead.
+
+use std::collections::{HashMap, HashSet};
+
+use indexmap::IndexMap;
+use serde_json::{Map, Value, json};
+
+use super::{DocId, DocStore, RawSchema, RefError, SpecVersion};
+
+/// Which side of the API a schema describes: input schemas drop `readOnly` properties, output
+/// schemas drop `writeOnly` ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// Tool arguments (request side).
+    Input,
+    /// Tool results (response side).
+    Output,
+}
+
+/// Nesting deeper than this is treated as malformed rather than followed (a non-recursive spec
+/// never gets near it; it bounds the work on hostile input).
+const MAX_DEPTH: usize = 96;
+
+/// Keywords copied as they are (their values are not schemas).
+const PLAIN_KEYWORDS: &[&str] = &[
+    "title",
+    "description",
+    "default",
+    "enum",
+    "const",
+    "format",
+    "pattern",
+    "multipleOf",
+    "maximum",
+    "minimum",
+    "maxLength",
+    "minLength",
+    "maxItems",
+    "minItems",
+    "uniqueItems",
+    "maxProperties",
+    "minProperties",
+    "maxContains",
+    "minContains",
+    "required",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "examples",
+    "contentMediaType",
+    "contentEncoding",
+    "dependentRequired",
+];
+
+/// Keywords whose value is one schema.
+const SCHEMA_KEYWORDS: &[&str] = &[
+    "not",
+    "if",
+    "then",
+    "else",
+    "contains",
+    "propertyNames",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+    "contentSchema",
+];
+
+/// Keywords whose value is a list of schemas.
+const LIST_KEYWORDS: &[&str] = &["allOf", "anyOf", "oneOf", "prefixItems"];
+
+/// Keywords whose value maps names to schemas.
+const MAP_KEYWORDS: &[&str] = &["patternProperties", "dependentSchemas"];
+
+/// A schema that could not be converted.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum SchemaError {
+    /// A reference that does not resolve.
+    #[error(transparent)]
+    Ref(#[from] RefError),
+    /// Too deeply nested.
+    #[error("schema nesting exceeds {MAX_DEPTH} levels")]
+    TooDeep,
+    /// Something that is not a schema where one is required.
+    #[error("expected a schema object, found {0}")]
+    NotASchema(String),
+}
+
+/// Converts schemas of one spec. Non-recursive results are cached by reference target and mode,
+/// so a schema used by many operations is converted once (this is what keeps compiling GitHub's
+/// 13 MB spec fast).
+#[derive(Debug)]
+pub struct Converter<'a> {
+    docs: &'a DocStore,
+    version: SpecVersion,
+    cache: HashMap<(String, Mode), Value>,
+}
+
+/// State of one root schema being built (its `$defs` for recursive parts).
+#[derive(Debug, Default)]
+pub struct Root {
+    stack: Vec<String>,
+    recursive: HashSet<String>,
+    recursion_hits: usize,
+    names: HashMap<String, String>,
+    defs: IndexMap<String, Value>,
+}
+
+impl Root {
+    /// The `$defs` needed by the schemas converted into this root, if any.
+    pub fn take_defs(&mut self) -> Option<Map<String, Value>> {
+        if self.defs.is_empty() {
+            return None;
+        }
+        Some(std::mem::take(&mut self.defs).into_iter().collect())
+    }
+
+    fn def_name(&mut self, key: &str) -> String {
+        if let Some(n) = self.names.get(key) {
+            return n.clone();
+        }
+        let base: String = key
+            .rsplit('/')
+            .next()
+            .unwrap_or("schema")
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let base = if base.is_empty() {
+            "schema".to_string()
+        } else {
+            base
+        };
+        let mut name = base.clone();
+        let mut i = 2;
+        while self.names.values().any(|n| n == &name) {
+            name = format!("{base}{i}");
+            i += 1;
+        }
+        self.names.insert(key.to_string(), name.clone());
+        name
+    }
+}
+
+impl<'a> Converter<'a> {
+    /// A converter for the documents of one spec.
+    pub fn new(docs: &'a DocStore, version: SpecVersion) -> Self {
+        Self {
+            docs,
+            version,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// Converts `schema` for `mode` within `root`.
+    pub fn convert(
+        &mut self,
+        root: &mut Root,
+        schema: &RawSchema,
+        mode: Mode,
+    ) -> Result<Value, SchemaError> {
+        self.node(root, schema.doc, &schema.value, mode, 0)
+    }
+
+    /// Whether the (possibly referenced) schema is `readOnly` (for input) or `writeOnly`
+    /// (for output), i.e. must be left out of that side.
+    fn excluded(&self, doc: DocId, schema: &Value, mode: Mode) -> bool {
+        let key = match mode {
+            Mode::Input => "readOnly",
+            Mode::Output => "writeOnly",
+        };
+        if schema.get(key).and_then(Value::as_bool) == Some(true) {
+            return true;
+        }
+        match schema.get("$ref").and_then(Value::as_str) {
+            Some(r) => self
+                .docs
+                .deref(doc, &json!({"$ref": r}))
+                .map(|t| t.value.get(key).and_then(Value::as_bool) == Some(true))
+                .unwrap_or(false),
+            None => false,
+        }
+    }
+
+    fn node(
+        &mut self,
+        root: &mut Root,
+        doc: DocId,
+        schema: &Value,
+        mode: Mode,
+        depth: usize,
+    ) -> Result<Value, SchemaError> {
+        if depth > MAX_DEPTH {
+            return Err(SchemaError::TooDeep);
+        }
+        let obj = match schema {
+            Value::Bool(_) => return Ok(schema.clone()),
+            Value::Object(o) => o,
+            // Some specs write `schema: null` or a bare type name; accept anything rather than
+            // fail the operation, which is what the absence of a schema means.
+            Value::Null => return Ok(json!({})),
+            other => return Err(SchemaError::NotASchema(short(other))),
+        };
+        if let Some(reference) = obj.get("$ref").and_then(Value::as_str) {
+            let mut out = self.reference(root, doc, reference, mode, depth)?;
+            // OpenAPI 3.1 allows keywords beside `$ref` (3.0 ignores them, but users write
+            // `description` there expecting it to show, so keep the annotations).
+            let siblings: Map<String, Value> = obj
+                .iter()
+                .filter(|(k, _)| k.as_str() != "$ref")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            if !siblings.is_empty() {
+                let extra = self.keywords(root, doc, &siblings, mode, depth)?;
+                if let (Value::Object(o), Value::Object(e)) = (&mut out, extra) {
+                    if o.contains_key("$ref") {
+                        // A recursive reference: keep it intact, annotate beside it.
+                        for (k, v) in e {
+                            if matches!(
+                                k.as_str(),
+                                "description" | "title" | "default" | "examples" | "deprecated"
+                            ) {
+                                o.insert(k, v);
+                            }
+                        }
+                    } else {
+                        for (k, v) in e {
+                            o.insert(k, v);
+                        }
+                    }
+                }
+            }
+            return Ok(out);
+        }
+        self.keywords(root, doc, obj, mode, depth)
+    }
+
+    fn reference(
+        &mut self,
+        root: &mut Root,
+        doc: DocId,
+        reference: &str,
+        mode: Mode,
+        depth: usize,
+    ) -> Result<Value, SchemaError> {
+        let (target, key) = self.docs.resolve(doc, reference)?;
+        if root.stack.contains(&key) {
+            root.recursive.insert(key.clone());
+            root.recursion_hits += 1;
+            let name = root.def_name(&key);
+            return Ok(json!({"$ref": format!("#/$defs/{name}")}));
+        }
+        if let Some(hit) = self.cache.get(&(key.clone(), mode)) {
+            return Ok(hit.clone());
+        }
+        let hits_before = root.recursion_hits;
+        root.stack.push(key.clone());
+        let result = self.node(root, target.doc, target.value, mode, depth + 1);
+        root.stack.pop();
+        let value = result?;
+        if root.recursive.contains(&key) {
+            let name = root.def_name(&key);
+            root.defs.insert(name.clone(), value);
+            return Ok(json!({"$ref": format!("#/$defs/{name}")}));
+        }
+        if root.recursion_hits == hits_before {
+            self.cache.insert((key, mode), value.clone());
+        }
+        Ok(value)
+    }
+
+    /// Converts the keywords of one schema object, in the order the spec wrote them.
+    fn keywords(
+        &mut self,
+        root: &mut Root,
+        doc: DocId,
+        obj: &Map<String, Value>,
+        mode: Mode,
+        depth: usize,
+    ) -> Result<Value, SchemaError> {
+        let mut out = Map::new();
+        let legacy = self.version != SpecVersion::OpenApi31;
+        let mut dropped_props: Vec<String> = Vec::new();
+        for (k, v) in obj {
+            let k = k.as_str();
+            match k {
+                "type" => match v {
+                    // Swagger 2.0 `type: file`: an uploaded file's content.
+                    Value::String(t) if t == "file" => {
+                        out.insert("type".into(), json!("string"));
+                        out.insert("format".into(), json!("binary"));
+                    }
+                    Value::String(_) | Value::Array(_) => {
+                        out.insert("type".into(), v.clone());
+                    }
+                    _ => {}
+                },
+                "format" if out.contains_key("format") => {}
+                // 3.0 has no schema-level `examples`; keep the values of a map written there.
+                "examples" => match v {
+                    Value::Array(_) => {
+                        out.insert(k.into(), v.clone());
+                    }
+                    Value::Object(m) => {
+                        out.insert(k.into(), Value::Array(m.values().cloned().collect()));
+                    }
+                    _ => {}
+                },
+                "example" => {
+                    if !obj.contains_key("examples") {
+                        out.insert("examples".into(), Value::Array(vec![v.clone()]));
+                    }
+                }
+                // Swagger-style `required: true` on a property means nothing in JSON Schema.
+                "required" if !v.is_array() => {}
+                // Boolean modifiers of minimum/maximum in 2.0/3.0, numbers in 3.1.
+                "exclusiveMinimum" | "exclusiveMaximum" => {
+                    if v.is_number() {
+                        out.insert(k.into(), v.clone());
+                    }
+                }
+                "properties" => {
+                    let Some(props) = v.as_object() else { continue };
+                    let mut converted = Map::new();
+                    for (name, p) in props {
+                        if self.excluded(doc, p, mode) {
+                            dropped_props.push(name.clone());
+                            continue;
+                        }
+                        converted.insert(name.clone(), self.node(root, doc, p, mode, depth + 1)?);
+                    }
+                    out.insert("properties".into(), Value::Object(converted));
+                }
+                "items" => match v {
+                    Value::Array(tuple) => {
+                        let items = tuple
+                            .iter()
+                            .map(|s| self.node(root, doc, s, mode, depth + 1))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        out.insert("prefixItems".into(), Value::Array(items));
+                    }
+                    _ => {
+                        out.insert("items".into(), self.node(root, doc, v, mode, depth + 1)?);
+                    }
+                },
+                "additionalProperties" => {
+                    let conv = match v {
+                        Value::Bool(_) => v.clone(),
+                        _ => self.node(root, doc, v, mode, depth + 1)?,
+                    };
+                    out.insert(k.into(), conv);
+                }
+                "discriminator" => {
+                    let prop = v.get("propertyName").or(Some(v)).and_then(Value::as_str);
+                    if let Some(prop) = prop {
+                        let note = format!("The `{prop}` property selects the variant.");
+                        let desc = match out.get("description").and_then(Value::as_str) {
+                            Some(existing) => format!("{existing}\n\n{note}"),
+                            None => note,
+                        };
+                        out.insert("description".into(), Value::String(desc));
+                    }
+                }
+                _ if PLAIN_KEYWORDS.contains(&k) => {
+                    out.insert(k.into(), v.clone());
+                }
+                _ if SCHEMA_KEYWORDS.contains(&k) => {
+                    out.insert(k.into(), self.node(root, doc, v, mode, depth + 1)?);
+                }
+                _ if LIST_KEYWORDS.contains(&k) => {
+                    if let Value::Array(list) = v {
+                        let items = list
+                            .iter()
+                            .map(|s| self.node(root, doc, s, mode, depth + 1))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        out.insert(k.into(), Value::Array(items));
+                    }
+                }
+                _ if MAP_KEYWORDS.contains(&k) => {
+                    if let Value::Object(m) = v {
+                        let mut conv = Map::new();
+                        for (name, s) in m {
+                            conv.insert(name.clone(), self.node(root, doc, s, mode, depth + 1)?);
+                        }
+                        out.insert(k.into(), Value::Object(conv));
+                    }
+                }
+                // `xml`, `externalDocs`, `nullable`, `x-*`, `$schema`, `$id`, `$defs` (its
+                // members were inlined where referenced) and anything unknown.
+                _ => {}
+            }
+        }
+        for (ex, plain) in [
+            ("exclusiveMinimum", "minimum"),
+            ("exclusiveMaximum", "maximum"),
+        ] {
+            if obj.get(ex) == Some(&Value::Bool(true)) {
+                if let Some(bound) = out.remove(plain) {
+                    out.insert(ex.into(), bound);
+                }
+            }
+        }
+        if let Some(Value::Array(req)) = out.get_mut("required") {
+            req.retain(|r| {
+                r.as_str()
+                    .is_none_or(|r| !dropped_props.iter().any(|d| d == r))
+            });
+            if req.is_empty() {
+                out.remove("required");
+            }
+        }
+        let nullable = (legacy && obj.get("nullable").and_then(Value::as_bool) == Some(true))
+            || obj.get("x-nullable").and_then(Value::as_bool) == Some(true);
+        let mut out = Value::Object(out);
+        if nullable {
+            out = make_nullable(out);
+        }
+        Ok(out)
+    }
+}
+
+/// Adds `null` to what a schema accepts, keeping the rest of it exact.
+fn make_nullable(schema: Value) -> Value {
+    let Value::Object(mut o) = schema else {
+        return schema;
+    };
+    match o.get_mut("type") {
+        Some(Value::String(t)) => {
+            let t = t.clone();
+            o.insert("type".into(), json!([t, "null"]));
+        }
+        Some(Value::Array(types)) => {
+            if !types.iter().any(|t| t == "null") {
+                types.push(json!("null"));
+            }
+        }
+        _ => {
+            // No `type` (a combinator or a bare reference): wrap instead of guessing one.
+            return json!({"anyOf": [Value::Object(o), {"type": "null"}]});
+        }
+    }
+    if let Some(Value::Array(values)) = o.get_mut("enum") {
+        if !values.iter().any(Value::is_null) {
+            values.push(Value::Null);
+        }
+    }
+    Value::Object(o)
+}
+
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    if s.len() > 40 {
+        format!(
+            "{}…",
+            &s[..s.char_indices().nth(37).map(|(i, _)| i).unwrap_or(s.len())]
+        )
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn convert(
+        version: SpecVersion,
+        doc: Value,
+        schema: Value,
+        mode: Mode,
+    ) -> (Value, Option<Map<String, Value>>) {
+        let url = url::Url::parse("file:///spec.yaml").unwrap();
+        let store = DocStore::from_value(url, doc);
+        let mut c = Converter::new(&store, version);
+        let mut root = Root::default();
+        let v = c
+            .convert(
+                &mut root,
+                &RawSchema {
+                    doc: 0,
+                    value: schema,
+                },
+                mode,
+            )
+            .unwrap();
+        (v, root.take_defs())
+    }
+
+    #[test]
+    fn nullable_becomes_a_type_array_and_null_joins_enums() {
+        let (v, _) = convert(
+            SpecVersion::OpenApi30,
+            json!({}),
+            json!({"type": "string", "nullable": true, "enum": ["a", "b"]}),
+            Mode::Input,
+        );
+        assert_eq!(
+            v,
+            json!({"type": ["string", "null"], "enum": ["a", "b", null]})
+        );
+    }
+
+    #[test]
+    fn nullable_reference_is_wrapped_in_any_of_not_turned_into_a_string() {
+        let doc = json!({"components": {"schemas": {"Pet": {"type": "object", "properties": {"id": {"type": "integer"}}}}}});
+        let (v, _) = convert(
+            SpecVersion::OpenApi30,
+            doc,
+            json!({"allOf": [{"$ref": "#/components/schemas/Pet"}], "nullable": true}),
+            Mode::Output,
+        );
+        assert_eq!(
+            v,
+            json!({"anyOf": [{"allOf": [{"type": "object", "properties": {"id": {"type": "integer"}}}]}, {"type": "null"}]})
+        );
+    }
+
+    #[test]
+    fn boolean_exclusive_bounds_become_numeric_and_example_becomes_examples() {
+        let (v, _) = convert(
+            SpecVersion::OpenApi30,
+            json!({}),
+            json!({"type": "integer", "minimum": 0, "exclusiveMinimum": true, "example": 3, "x-foo": 1}),
+            Mode::Input,
+        );
+        assert_eq!(
+            v,
+            json!({"type": "integer", "examples": [3], "exclusiveMinimum": 0})
+        );
+    }
+
+    #[test]
+    fn read_only_properties_leave_inputs_and_write_only_leave_outputs() {
+        let doc = json!({"components": {"schemas": {"Id": {"type": "integer", "readOnly": true}}}});
+        let schema = json!({"type": "object", "required": ["id", "name", "secret"], "properties": {
+            "id": {"$ref": "#/components/schemas/Id"}, "name": {"type": "string"},
+            "secret": {"type": "string", "writeOnly": true}}});
+        let (input, _) = convert(
+            SpecVersion::OpenApi30,
+            doc.clone(),
+            schema.clone(),
+            Mode::Input,
+        );
+        assert_eq!(input["required"], json!(["name", "secret"]));
+        assert!(input["properties"].get("id").is_none());
+        let (output, _) = convert(SpecVersion::OpenApi30, doc, schema, Mode::Output);
+        assert_eq!(output["required"], json!(["id", "name"]));
+        assert!(output["properties"].get("secret").is_none());
+    }
+
+    #[test]
+    fn recursive_schemas_keep_defs_and_refs_and_the_rest_is_inlined() {
+        let doc = json!({"components": {"schemas": {
+            "Node": {"type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}},
+                                                       "tag": {"$ref": "#/components/schemas/Tag"}}},
+            "Tag": {"type": "string"}}}});
+        let (v, defs) = convert(
+            SpecVersion::OpenApi31,
+            doc,
+            json!({"$ref": "#/components/schemas/Node"}),
+            Mode::Input,
+        );
+        assert_eq!(v, json!({"$ref": "#/$defs/Node"}));
+        let defs = defs.unwrap();
+        assert_eq!(
+            defs["Node"]["properties"]["children"]["items"],
+            json!({"$ref": "#/$defs/Node"})
+        );
+        assert_eq!(defs["Node"]["properties"]["tag"], json!({"type": "string"}));
+    }
+
+    #[test]
+    fn openapi_31_type_arrays_and_const_pass_through() {
+        let (v, _) = convert(
+            SpecVersion::OpenApi31,
+            json!({}),
+            json!({"type": ["string", "null"], "const": "x", "examples": ["x"], "nullable": true}),
+            Mode::Input,
+        );
+        assert_eq!(
+            v,
+            json!({"type": ["string", "null"], "const": "x", "examples": ["x"]})
+        );
+    }
+
+    #[test]
+    fn swagger_file_and_x_nullable_are_translated() {
+        let (v, _) = convert(
+            SpecVersion::Swagger2,
+            json!({}),
+            json!({"type": "file"}),
+            Mode::Input,
+        );
+        assert_eq!(v, json!({"type": "string", "format": "binary"}));
+        let (v, _) = convert(
+            SpecVersion::Swagger2,
+            json!({}),
+            json!({"type": "integer", "x-nullable": true}),
+            Mode::Input,
+        );
+        assert_eq!(v, json!({"type": ["integer", "null"]}));
+    }
+
+    #[test]
+    fn dangling_references_are_errors() {
+        let url = url::Url::parse("file:///spec.yaml").unwrap();
+        let store = DocStore::from_value(url, json!({}));
+        let mut c = Converter::new(&store, SpecVersion::OpenApi30);
+        let err = c
+            .convert(
+                &mut Root::default(),
+                &RawSchema {
+                    doc: 0,
+                    value: json!({"$ref": "#/nope"}),
+                },
+                Mode::Input,
+            )
+            .unwrap_err();
+        assert_eq!(err.to_string(), "`$ref: #/nope` points at nothing");
+    }
+}
