@@ -1,0 +1,256 @@
+//! `mcp-gateway init --spec SPEC`: a starter manifest on stdout, with the spec's identity and
+//! servers filled in, up to 15 operations selected and every operation listed in a comment, so
+//! curating is deleting and uncommenting lines.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::compile::MAX_CURATED_TOOLS;
+use crate::openapi::{Operation, Spec};
+
+/// Arguments of `init`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The OpenAPI document (path or URL), written into the manifest as given.
+    #[arg(long)]
+    spec: String,
+    /// Gateway name (default: from the spec's title).
+    #[arg(long)]
+    name: Option<String>,
+    /// Where editors find the manifest schema (`mcp-gateway schema > gateway.schema.json`).
+    #[arg(long, default_value = "gateway.schema.json")]
+    schema: String,
+}
+
+pub(crate) fn run(args: Args) -> ExitCode {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let spec = match super::block_on(Spec::load(&args.spec, &cwd, false)) {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(super::EXIT_INVALID);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(super::EXIT_USAGE);
+        }
+    };
+    print!("{}", render(&spec, &args));
+    ExitCode::SUCCESS
+}
+
+fn slug(s: &str) -> String {
+    let s: String = s
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let parts: Vec<&str> = s.split('-').filter(|p| !p.is_empty()).collect();
+    let joined = parts.join("-");
+    let cut: String = joined.chars().take(48).collect();
+    if cut.is_empty() {
+        "gateway".to_string()
+    } else {
+        cut.trim_end_matches('-').to_string()
+    }
+}
+
+fn yaml_str(s: &str) -> String {
+    // JSON strings are valid YAML scalars and escape everything that needs it.
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
+}
+
+fn one_line(s: &str, max: usize) -> String {
+    let line = s
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    if line.chars().count() > max {
+        format!("{}…", line.chars().take(max - 1).collect::<String>())
+    } else {
+        line.to_string()
+    }
+}
+
+fn selector(op: &Operation) -> String {
+    match &op.id {
+        Some(id) => id.clone(),
+        None => op.label(),
+    }
+}
+
+fn catalogue_line(op: &Operation) -> String {
+    let summary = op
+        .summary
+        .as_deref()
+        .or(op.description.as_deref())
+        .map(|s| format!(" — {}", one_line(s, 80)))
+        .unwrap_or_default();
+    let deprecated = if op.deprecated { " (deprecated)" } else { "" };
+    format!("{} {}{summary}{deprecated}", op.method, op.path)
+}
+
+fn render(spec: &Spec, args: &Args) -> String {
+    let title = spec.title.clone().unwrap_or_else(|| "API".to_string());
+    let name = args.name.clone().unwrap_or_else(|| slug(&title));
+    let env_prefix: String = name
+        .to_uppercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let mut out = String::new();
+    let _ = writeln!(out, "# yaml-language-server: $schema={}", args.schema);
+    let _ = writeln!(
+        out,
+        "# Starter manifest for {title} ({} operations), written by `mcp-gateway init`.\n\
+         # Curate it: keep the 5–15 operations an agent needs, rename them, rewrite their\n\
+         # descriptions, hide parameters the agent should not set. Then run\n\
+         # `mcp-gateway validate` and `mcp-gateway inspect` on this file.",
+        spec.operations.len()
+    );
+    let _ = writeln!(out, "format: 1");
+    let _ = writeln!(out, "name: {}", yaml_str(&name));
+    let _ = writeln!(out, "title: {}", yaml_str(&title));
+    if let Some(v) = &spec.info_version {
+        let _ = writeln!(out, "version: {}", yaml_str(v));
+    }
+    let instructions = spec
+        .description
+        .as_deref()
+        .map(|d| one_line(d, 300))
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| format!("Tools for the {title}."));
+    let _ = writeln!(out, "instructions: {}", yaml_str(&instructions));
+    let _ = writeln!(out, "openapi: {}", yaml_str(&args.spec));
+    let _ = writeln!(out, "upstream:");
+    if spec.servers.len() > 1 || spec.servers.iter().any(|s| !s.variables.is_empty()) {
+        let _ = writeln!(out, "  # Servers in the spec:");
+        for s in &spec.servers {
+            let desc = s
+                .description
+                .as_deref()
+                .map(|d| format!(" — {}", one_line(d, 60)))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  #   {}{desc}", s.url);
+            for v in &s.variables {
+                let allowed = if v.allowed.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (one of: {})", v.allowed.join(", "))
+                };
+                let _ = writeln!(
+                    out,
+                    "  #     {{{}}} defaults to {}{allowed}",
+                    v.name,
+                    yaml_str(&v.default)
+                );
+            }
+        }
+    }
+    match spec.servers.first() {
+        Some(s) => {
+            let _ = writeln!(
+                out,
+                "  base_url: {}",
+                yaml_str(&format!("${{{env_prefix}_BASE_URL:-{}}}", s.default_url()))
+            );
+        }
+        None => {
+            let _ = writeln!(out, "  # The spec lists no servers: set the API's address.");
+            let _ = writeln!(
+                out,
+                "  base_url: {}",
+                yaml_str(&format!("${{{env_prefix}_BASE_URL}}"))
+            );
+        }
+    }
+    let _ = writeln!(out, "  timeout: 30s");
+    if let Some(hint) = auth_hint(spec, &env_prefix) {
+        let _ = writeln!(out, "{hint}");
+    }
+    let selected: Vec<&Operation> = spec
+        .operations
+        .iter()
+        .filter(|o| !o.deprecated)
+        .take(MAX_CURATED_TOOLS)
+        .collect();
+    let _ = writeln!(out, "tools:");
+    if selected.is_empty() {
+        let _ = writeln!(out, "  []");
+    }
+    for op in &selected {
+        let _ = writeln!(
+            out,
+            "  - operation: {}   # {}",
+            yaml_str(&selector(op)),
+            catalogue_line(op)
+        );
+    }
+    let rest: Vec<&Operation> = spec
+        .operations
+        .iter()
+        .filter(|o| !selected.iter().any(|s| std::ptr::eq(*s, *o)))
+        .collect();
+    if !rest.is_empty() {
+        let _ = writeln!(
+            out,
+            "  # Other operations in the spec (uncomment to expose):"
+        );
+        for op in rest {
+            let _ = writeln!(
+                out,
+                "  # - operation: {}   # {}",
+                yaml_str(&selector(op)),
+                catalogue_line(op)
+            );
+        }
+    }
+    out
+}
+
+/// A commented `auth:` block when the spec declares security schemes.
+fn auth_hint(spec: &Spec, env_prefix: &str) -> Option<String> {
+    let root = spec.docs.root();
+    let schemes = root
+        .pointer("/components/securitySchemes")
+        .or_else(|| root.get("securityDefinitions"))
+        .and_then(|v| v.as_object())?;
+    let (name, scheme) = schemes.iter().next()?;
+    let kind = scheme.get("type").and_then(|t| t.as_str()).unwrap_or("");
+    let http_scheme = scheme
+        .get("scheme")
+        .and_then(|t| t.as_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let block = match (kind, http_scheme.as_str()) {
+        ("apiKey", _) => format!(
+            "  auth:   # from security scheme `{name}`\n    type: api_key\n    in: {}\n    name: {}\n    value: {{env: {env_prefix}_API_KEY}}",
+            scheme
+                .get("in")
+                .and_then(|t| t.as_str())
+                .unwrap_or("header"),
+            yaml_str(
+                scheme
+                    .get("name")
+                    .and_then(|t| t.as_str())
+                    .unwrap_or("X-API-Key")
+            ),
+        ),
+        ("http", "basic") | ("basic", _) => format!(
+            "  auth:   # from security scheme `{name}`\n    type: basic\n    username: ${{{env_prefix}_USERNAME}}\n    password: {{env: {env_prefix}_PASSWORD}}"
+        ),
+        _ => format!(
+            "  auth:   # from security scheme `{name}`\n    type: bearer\n    token: {{env: {env_prefix}_TOKEN}}"
+        ),
+    };
+    // Commented out: the starter must validate before the user has set any secret.
+    Some(
+        block
+            .lines()
+            .map(|l| format!("  #{}", &l[1..]))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}

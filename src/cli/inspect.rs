@@ -1,0 +1,166 @@
+//! `mcp-gateway inspect`: what an agent will see. With a manifest: the compiled tools exactly as
+//! `tools/list` returns them, with each definition's size (agents pay for every byte of every
+//! definition on every turn). With `--spec`: every operation of a spec compiled as a tool.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde_json::{Value, json};
+
+use crate::compile::{Options, Secrets, compile_all, compile_file};
+use crate::diag::render_human;
+use crate::openapi::Spec;
+
+/// Arguments of `inspect`.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["path", "spec"])))]
+pub(crate) struct Args {
+    /// The manifest.
+    path: Option<PathBuf>,
+    /// Instead of a manifest: compile every operation of this spec (path or URL), printed as
+    /// JSON `{"tools": [...], "diagnostics": [...]}`.
+    #[arg(long, conflicts_with = "path")]
+    spec: Option<String>,
+    /// Print JSON instead of the human summary.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Rough tokens for a JSON text: about four bytes per token for English and JSON punctuation.
+fn approx_tokens(bytes: usize) -> usize {
+    bytes.div_ceil(4)
+}
+
+pub(crate) fn run(args: Args) -> ExitCode {
+    match (&args.path, &args.spec) {
+        (_, Some(spec)) => inspect_spec(spec),
+        (Some(path), None) => inspect_manifest(path, args.json),
+        (None, None) => ExitCode::from(super::EXIT_USAGE),
+    }
+}
+
+fn inspect_manifest(path: &std::path::Path, as_json: bool) -> ExitCode {
+    let outcome = match super::block_on(compile_file(
+        path,
+        Options {
+            secrets: Secrets::Skip,
+        },
+    )) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(super::EXIT_USAGE);
+        }
+    };
+    let compiled = match outcome.result {
+        Ok(c) => c,
+        Err(diags) => {
+            for d in &diags {
+                eprint!("{}", render_human(d, &outcome.sources));
+                eprintln!();
+            }
+            return ExitCode::from(super::EXIT_INVALID);
+        }
+    };
+    for d in &compiled.warnings {
+        eprint!("{}", render_human(d, &outcome.sources));
+        eprintln!();
+    }
+    let defs: Vec<Value> = compiled
+        .gateway
+        .tools
+        .iter()
+        .map(|t| serde_json::to_value(crate::mcp::definition(t)).unwrap_or(Value::Null))
+        .collect();
+    let sizes: Vec<(String, usize)> = compiled
+        .gateway
+        .tools
+        .iter()
+        .zip(&defs)
+        .map(|(t, d)| (t.name.clone(), d.to_string().len()))
+        .collect();
+    let total: usize = sizes.iter().map(|s| s.1).sum();
+    if as_json {
+        let doc = json!({
+            "tools": defs,
+            "sizes": sizes.iter().map(|(n, b)| json!({"name": n, "bytes": b, "approx_tokens": approx_tokens(*b)})).collect::<Vec<_>>(),
+            "total": {"bytes": total, "approx_tokens": approx_tokens(total)},
+        });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        return ExitCode::SUCCESS;
+    }
+    let g = &compiled.gateway;
+    println!(
+        "{} {} — {} tool(s), {} bytes (~{} tokens) of definitions",
+        g.name,
+        g.version,
+        g.tools.len(),
+        total,
+        approx_tokens(total)
+    );
+    println!("upstream: {}", g.upstream.base_url);
+    for ((t, def), (_, bytes)) in g.tools.iter().zip(&defs).zip(&sizes) {
+        let a = &t.annotations;
+        let mut hints = Vec::new();
+        if a.read_only_hint {
+            hints.push("read-only");
+        }
+        if a.destructive_hint {
+            hints.push("destructive");
+        }
+        if a.idempotent_hint {
+            hints.push("idempotent");
+        }
+        println!();
+        println!(
+            "── {} ({} bytes, ~{} tokens) [{}] → {} {}",
+            t.name,
+            bytes,
+            approx_tokens(*bytes),
+            hints.join(", "),
+            t.plan.method,
+            path_text(&t.plan.path)
+        );
+        println!("{}", serde_json::to_string_pretty(def).unwrap_or_default());
+    }
+    ExitCode::SUCCESS
+}
+
+fn path_text(parts: &[crate::gateway::PathPart]) -> String {
+    parts
+        .iter()
+        .map(|p| match p {
+            crate::gateway::PathPart::Literal(s) => s.clone(),
+            crate::gateway::PathPart::Param(s) => format!("{{{s}}}"),
+        })
+        .collect()
+}
+
+fn inspect_spec(location: &str) -> ExitCode {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let loaded = super::block_on(Spec::load(location, &cwd, false));
+    let spec = match loaded {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(super::EXIT_INVALID);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(super::EXIT_USAGE);
+        }
+    };
+    let (tools, mut diags) = compile_all(&spec);
+    diags.extend(
+        spec.problems
+            .iter()
+            .filter(|p| p.operation.is_none())
+            .map(|p| crate::diag::Diagnostic::error("spec-ref", p.message.clone())),
+    );
+    let doc = json!({
+        "tools": tools.iter().map(|t| serde_json::to_value(crate::mcp::definition(t)).unwrap_or(Value::Null)).collect::<Vec<_>>(),
+        "diagnostics": diags,
+    });
+    println!("{}", serde_json::to_string(&doc).unwrap_or_default());
+    ExitCode::SUCCESS
+}

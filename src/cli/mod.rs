@@ -1,0 +1,60 @@
+//! The command line: one file per subcommand, each owning its arguments. `main` only maps
+//! [`run`] to an exit code.
+
+mod init;
+mod inspect;
+mod schema;
+mod serve;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code for "the input is invalid" (diagnostics with errors).
+pub const EXIT_INVALID: u8 = 1;
+/// Exit code for usage and I/O errors (also what clap uses for bad arguments).
+pub const EXIT_USAGE: u8 = 2;
+
+/// mcp-gateway: curate an OpenAPI API into typed MCP tools with a YAML manifest, and serve them.
+#[derive(Debug, Parser)]
+#[command(name = "mcp-gateway", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve a gateway over MCP (Streamable HTTP, or stdio with --stdio).
+    Serve(serve::Args),
+    /// Check manifests the way `serve` would compile them (for CI).
+    Validate(validate::Args),
+    /// Show the tools exactly as `tools/list` returns them, with their sizes.
+    Inspect(inspect::Args),
+    /// Write a starter manifest for a spec to stdout.
+    Init(init::Args),
+    /// Print the manifest's JSON Schema.
+    Schema(schema::Args),
+}
+
+/// Parses the command line and runs the subcommand.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(a) => serve::run(a),
+        Command::Validate(a) => validate::run(a),
+        Command::Inspect(a) => inspect::run(a),
+        Command::Init(a) => init::run(a),
+        Command::Schema(a) => schema::run(a),
+    }
+}
+
+/// A small runtime for the one-shot commands (validate, inspect, init): they only await spec
+/// fetches, so one thread is plenty.
+fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, std::io::Error> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(f))
+}

@@ -1,0 +1,162 @@
+//! `mcp-gateway validate [PATH…]`: the same load → compile path as `serve`, for CI. Exit 0 when
+//! every manifest is valid, 1 when any is invalid, 2 for usage or I/O errors.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use serde_json::json;
+
+use crate::compile::{Options, Secrets, compile_file};
+use crate::diag::{Diagnostic, Format, Severity, render_github, render_human};
+
+/// Arguments of `validate`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Manifests, or folders holding `gateway.yaml` (directly or one level down).
+    #[arg(default_value = "gateway.yaml")]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Treat warnings as errors.
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+/// Expands folders into the manifests they hold.
+pub(crate) fn manifests(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let direct = p.join("gateway.yaml");
+            let mut found = Vec::new();
+            if direct.is_file() {
+                found.push(direct);
+            }
+            let mut subdirs: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| format!("cannot read folder `{}`: {e}", p.display()))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|d| d.is_dir())
+                .collect();
+            subdirs.sort();
+            found.extend(
+                subdirs
+                    .into_iter()
+                    .map(|d| d.join("gateway.yaml"))
+                    .filter(|f| f.is_file()),
+            );
+            if found.is_empty() {
+                return Err(format!(
+                    "no gateway.yaml in `{}` or its subfolders",
+                    p.display()
+                ));
+            }
+            out.extend(found);
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            return Err(format!("`{}` does not exist", p.display()));
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn run(args: Args) -> ExitCode {
+    let files = match manifests(&args.paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(super::EXIT_USAGE);
+        }
+    };
+    let outcomes = match super::block_on(async {
+        let mut v = Vec::new();
+        for f in &files {
+            v.push(
+                compile_file(
+                    f,
+                    Options {
+                        secrets: Secrets::Skip,
+                    },
+                )
+                .await,
+            );
+        }
+        v
+    }) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(super::EXIT_USAGE);
+        }
+    };
+    let mut errors = 0;
+    let mut warnings = 0;
+    let mut reports = Vec::new();
+    for (file, outcome) in files.iter().zip(&outcomes) {
+        let (diags, tools): (&[Diagnostic], Option<usize>) = match &outcome.result {
+            Ok(c) => (&c.warnings, Some(c.gateway.tools.len())),
+            Err(d) => (d, None),
+        };
+        let e = diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        let w = diags.len() - e;
+        errors += e;
+        warnings += w;
+        match args.format {
+            Format::Human => {
+                for d in diags {
+                    eprint!("{}", render_human(d, &outcome.sources));
+                    eprintln!();
+                }
+                eprintln!("{}", summary(file, tools, e, w));
+            }
+            Format::Github => {
+                for d in diags {
+                    println!("{}", render_github(d));
+                }
+                println!("{}", summary(file, tools, e, w));
+            }
+            Format::Json => reports.push(json!({
+                "file": file,
+                "valid": tools.is_some(),
+                "tools": tools,
+                "diagnostics": diags,
+            })),
+        }
+    }
+    let failed = errors > 0 || (args.deny_warnings && warnings > 0);
+    if args.format == Format::Json {
+        let doc =
+            json!({"valid": !failed, "errors": errors, "warnings": warnings, "manifests": reports});
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    }
+    if failed {
+        ExitCode::from(super::EXIT_INVALID)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn summary(file: &Path, tools: Option<usize>, errors: usize, warnings: usize) -> String {
+    let w = match warnings {
+        0 => String::new(),
+        1 => ", 1 warning".to_string(),
+        n => format!(", {n} warnings"),
+    };
+    match tools {
+        Some(n) => format!(
+            "{}: valid ({n} tool{}{w})",
+            file.display(),
+            if n == 1 { "" } else { "s" }
+        ),
+        None => format!(
+            "{}: invalid ({errors} error{}{w})",
+            file.display(),
+            if errors == 1 { "" } else { "s" }
+        ),
+    }
+}

@@ -1,0 +1,562 @@
+//! Manifest + spec → [`Gateway`], or every problem at once.
+//!
+//! `validate`, `serve` and every reload run exactly this code, so there is no second checker that
+//! can disagree with the server. Problems are [`Diagnostic`]s located in the manifest.
+
+mod names;
+mod tool;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::diag::{Diagnostic, Sources, did_you_mean};
+use crate::gateway::{ApiKeyLocation, Gateway, Upstream, UpstreamAuth};
+use crate::manifest::{self, LoadedManifest, SecretRef, UpstreamAuthConfig, interpolate};
+use crate::openapi::schema::Converter;
+use crate::openapi::{Spec, display_url, location_url};
+use crate::secret::Secret;
+
+/// Default upstream timeout: long enough for slow APIs, short enough that an agent is not left
+/// waiting on a dead upstream.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default response cap (1 MiB): more than any agent context should take in one result.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1 << 20;
+/// More tools than this and agents start choosing badly.
+pub const MAX_CURATED_TOOLS: usize = 15;
+
+/// How compile treats what only exists where the gateway runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secrets {
+    /// Read every credential now; a missing one is an error (`serve`).
+    Require,
+    /// Check that credentials are referenced correctly, but do not read them (`validate` in CI,
+    /// `inspect`), which run where the secrets are not.
+    Skip,
+}
+
+/// Compile options.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Whether to read credentials.
+    pub secrets: Secrets,
+}
+
+/// A successful compile: the gateway and its warnings.
+#[derive(Debug)]
+pub struct Compiled {
+    /// The gateway.
+    pub gateway: Gateway,
+    /// Warnings (never errors).
+    pub warnings: Vec<Diagnostic>,
+    /// Every file the gateway was built from (manifest, spec documents), for reload watching.
+    pub inputs: Vec<PathBuf>,
+}
+
+/// The result of compiling one manifest file: the gateway or all diagnostics, plus the sources
+/// those diagnostics point into.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The gateway (with warnings) or every diagnostic (errors and warnings).
+    pub result: Result<Compiled, Vec<Diagnostic>>,
+    /// Text of the files diagnostics point into.
+    pub sources: Sources,
+}
+
+/// Loads the manifest at `path`, loads its spec, and compiles both.
+pub async fn compile_file(path: &Path, opts: Options) -> Outcome {
+    let mut sources = Sources::default();
+    let loaded = match manifest::load(path) {
+        Ok(l) => l,
+        Err(diags) => {
+            if let Ok(text) = std::fs::read_to_string(path) {
+                sources.insert(path, text);
+            }
+            return Outcome {
+                result: Err(diags),
+                sources,
+            };
+        }
+    };
+    sources.insert(&loaded.path, loaded.text.clone());
+    let m = &loaded.manifest;
+    let spec = match Spec::load(&m.openapi, &loaded.dir, m.allow_remote_refs).await {
+        Ok(s) => s,
+        Err(e) => {
+            let remote = m.openapi.starts_with("http://") || m.openapi.starts_with("https://");
+            let hint = if remote {
+                "check the URL and that this machine can reach it, or point `openapi:` at a local copy"
+            } else {
+                "`openapi:` is relative to the manifest's folder; check the path and that the file is JSON or YAML"
+            };
+            let d = loaded.diag_at(
+                Diagnostic::error("spec", e.to_string()).with_hint(hint),
+                "/openapi",
+            );
+            return Outcome {
+                result: Err(vec![d]),
+                sources,
+            };
+        }
+    };
+    let result = compile(&loaded, &spec, opts);
+    Outcome { result, sources }
+}
+
+/// Compiles a loaded manifest against its spec.
+pub fn compile(
+    loaded: &LoadedManifest,
+    spec: &Spec,
+    opts: Options,
+) -> Result<Compiled, Vec<Diagnostic>> {
+    let m = &loaded.manifest;
+    let mut diags: Vec<Diagnostic> = Vec::new();
+    let lookup = |name: &str| std::env::var(name).ok();
+
+    if let Some(f) = m.format {
+        if f != 1 {
+            diags.push(
+                loaded.diag_at(
+                    Diagnostic::error("format", format!("unknown manifest format {f}"))
+                        .with_hint("this gateway reads `format: 1`"),
+                    "/format",
+                ),
+            );
+        }
+    }
+
+    // Spec-wide problems that are not tied to an operation (e.g. an external $ref that could not
+    // be loaded) make the spec unusable only if a selected operation needs them; report them as
+    // errors at `openapi:` so they are never silently ignored.
+    for p in spec.problems.iter().filter(|p| p.operation.is_none()) {
+        let hint = if p.message.contains("is not fetched") {
+            "set `allow_remote_refs: true` in the manifest to fetch network references, or vendor the file next to the spec"
+        } else {
+            "fix the reference in the spec"
+        };
+        diags.push(loaded.diag_at(
+            Diagnostic::error("spec-ref", p.message.clone()).with_hint(hint),
+            "/openapi",
+        ));
+    }
+
+    let upstream = upstream(loaded, spec, opts, &lookup, &mut diags);
+
+    let mut conv = Converter::new(&spec.docs, spec.version);
+    let mut tools = Vec::new();
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    let mut name_origin: HashMap<String, usize> = HashMap::new();
+    for (i, cfg) in m.tools.iter().enumerate() {
+        let base = format!("/tools/{i}");
+        let Some(op) = spec.find(&cfg.operation) else {
+            let mut candidates: Vec<String> = spec
+                .operations
+                .iter()
+                .filter_map(|o| o.id.clone())
+                .collect();
+            candidates.extend(spec.operations.iter().map(|o| o.label()));
+            let mut d = Diagnostic::error(
+                "unknown-operation",
+                format!("the spec has no operation `{}`", cfg.operation),
+            );
+            d.hint = Some(did_you_mean(&cfg.operation, candidates.iter().map(String::as_str)).unwrap_or_else(|| {
+                "use an operationId, or `METHOD /path` as written in the spec; `mcp-gateway inspect --spec SPEC` lists them".to_string()
+            }));
+            diags.push(loaded.diag_at(d, &format!("{base}/operation")));
+            continue;
+        };
+        for p in spec.problems.iter().filter(|p| {
+            p.operation.as_deref() == Some(&op.label()) || p.operation.as_deref() == Some(&op.path)
+        }) {
+            diags.push(
+                loaded.diag_at(
+                    Diagnostic::error("spec", format!("{}: {}", op.label(), p.message))
+                        .with_hint("fix the operation in the spec"),
+                    &format!("{base}/operation"),
+                ),
+            );
+        }
+        let explicit = cfg.name.is_some();
+        let name = cfg
+            .name
+            .clone()
+            .unwrap_or_else(|| names::fit(&names::default_name(op)));
+        let name_ptr = if explicit {
+            format!("{base}/name")
+        } else {
+            format!("{base}/operation")
+        };
+        match tool::check_name(&name) {
+            Err(d) => {
+                diags.push(loaded.diag_at(d, &name_ptr));
+                continue;
+            }
+            Ok(Some(w)) => diags.push(loaded.diag_at(w, &name_ptr)),
+            Ok(None) => {}
+        }
+        if let Some(&first) = name_origin.get(&name) {
+            diags.push(
+                loaded.diag_at(
+                    Diagnostic::error(
+                        "duplicate-name",
+                        format!("tool name `{name}` is already used by tools[{first}]"),
+                    )
+                    .with_hint("give one of them a different `name:`"),
+                    &name_ptr,
+                ),
+            );
+            continue;
+        }
+        name_origin.insert(name.clone(), i);
+        let timeout = match cfg.timeout.as_deref().map(parse_duration) {
+            Some(Err(e)) => {
+                diags.push(loaded.diag_at(
+                    Diagnostic::error("invalid-duration", e),
+                    &format!("{base}/timeout"),
+                ));
+                None
+            }
+            Some(Ok(d)) => Some(d),
+            None => None,
+        };
+        match tool::build(&mut conv, op, Some(cfg), name.clone(), timeout) {
+            Ok((t, warnings)) => {
+                for w in warnings {
+                    diags.push(loaded.diag_at(w.diag, &format!("{base}{}", w.pointer)));
+                }
+                by_name.insert(name, tools.len());
+                tools.push(t);
+            }
+            Err(problems) => {
+                for p in problems {
+                    let ptr = format!("{base}{}", p.pointer);
+                    let located = if p.pointer.starts_with("/params/") {
+                        loaded.diag_at_key(p.diag, &ptr)
+                    } else {
+                        loaded.diag_at(p.diag, &ptr)
+                    };
+                    diags.push(located);
+                }
+            }
+        }
+    }
+    if m.tools.is_empty() {
+        diags.push(loaded.diag_at(
+            Diagnostic::warning("no-tools", "the manifest exposes no tools").with_hint(
+                "add entries under `tools:`; `mcp-gateway init --spec SPEC` lists every operation",
+            ),
+            "/tools",
+        ));
+    }
+    if m.tools.len() > MAX_CURATED_TOOLS {
+        diags.push(loaded.diag_at_key(
+            Diagnostic::warning(
+                "too-many-tools",
+                format!("{} tools; agents choose well among 5–{MAX_CURATED_TOOLS}", m.tools.len()),
+            )
+            .with_hint("curate: keep the operations an agent needs for its job, merge or drop the rest"),
+            "/tools",
+        ));
+    }
+
+    let errors = diags.iter().any(Diagnostic::is_error);
+    crate::diag::sort(&mut diags);
+    match upstream {
+        Some(upstream) if !errors => {
+            let mut inputs = vec![loaded.path.clone()];
+            inputs.extend(spec.docs_files());
+            Ok(Compiled {
+                gateway: Gateway {
+                    name: m.name.clone(),
+                    version: m
+                        .version
+                        .clone()
+                        .or_else(|| spec.info_version.clone())
+                        .unwrap_or_else(|| "0.0.0".to_string()),
+                    title: m.title.clone().or_else(|| spec.title.clone()),
+                    instructions: m.instructions.clone(),
+                    tools,
+                    by_name,
+                    upstream,
+                },
+                warnings: diags,
+                inputs,
+            })
+        }
+        _ => Err(diags),
+    }
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("`{s}` is not a duration ({e}); write e.g. `10s` or `500ms`"))?;
+    if d.is_zero() {
+        return Err("a timeout of zero would fail every call".to_string());
+    }
+    Ok(d)
+}
+
+fn upstream(
+    loaded: &LoadedManifest,
+    spec: &Spec,
+    opts: Options,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Upstream> {
+    let m = &loaded.manifest;
+    let u = &m.upstream;
+    let mut diags = Vec::new();
+    let env_hint = "set the variable, or give a default: `${VAR:-value}`";
+
+    let base = match &u.base_url {
+        Some(raw) => match interpolate(raw, lookup) {
+            Ok(s) => Some((s, "/upstream/base_url")),
+            Err(e) => {
+                diags.push(loaded.diag_at(
+                    Diagnostic::error("env", e.to_string()).with_hint(env_hint),
+                    "/upstream/base_url",
+                ));
+                None
+            }
+        },
+        None => match spec.servers.first() {
+            Some(s) => Some((s.default_url(), "/openapi")),
+            None => {
+                diags.push(loaded.diag_at_key(
+                    Diagnostic::error("no-base-url", "the spec lists no servers and the manifest sets no `upstream.base_url`")
+                        .with_hint("add `upstream: {base_url: https://api.example.com}`"),
+                    "/upstream",
+                ));
+                None
+            }
+        },
+    };
+    let base_url = base.and_then(|(raw, ptr)| {
+        // A relative server URL (`/v1`) is relative to where the spec was loaded from.
+        let spec_url = location_url(&m.openapi, &loaded.dir).ok();
+        let parsed = url::Url::parse(&raw).or_else(|e| match (&spec_url, e) {
+            (Some(su), url::ParseError::RelativeUrlWithoutBase) if su.scheme() != "file" => su.join(&raw),
+            (_, e) => Err(e),
+        });
+        match parsed {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+                let mut url = url;
+                let trimmed = url.path().trim_end_matches('/').to_string();
+                url.set_path(&trimmed);
+                url.set_query(None);
+                url.set_fragment(None);
+                Some(url)
+            }
+            _ => {
+                let what = if ptr == "/openapi" {
+                    format!("the spec's first server `{raw}` is not an absolute http(s) URL")
+                } else {
+                    format!("`{raw}` is not an absolute http(s) URL")
+                };
+                diags.push(loaded.diag_at(
+                    Diagnostic::error("invalid-base-url", what).with_hint("set `upstream.base_url: https://host/prefix` (it may use `${VAR:-default}`)"),
+                    ptr,
+                ));
+                None
+            }
+        }
+    });
+
+    let mut headers = Vec::new();
+    for (name, raw) in &u.headers {
+        let ptr = format!(
+            "/upstream/headers/{}",
+            crate::manifest::pointer_segment(name)
+        );
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            diags.push(loaded.diag_at_key(
+                Diagnostic::error(
+                    "invalid-header",
+                    format!("`{name}` is not a valid header name"),
+                ),
+                &ptr,
+            ));
+            continue;
+        }
+        let lower = name.to_ascii_lowercase();
+        if ["authorization", "cookie", "proxy-authorization"].contains(&lower.as_str())
+            || lower.contains("api-key")
+            || lower.contains("token")
+        {
+            diags.push(loaded.diag_at_key(
+                Diagnostic::warning("secret-in-headers", format!("`{name}` looks like a credential"))
+                    .with_hint("put credentials in `upstream.auth` as `{env: VAR}` or `{file: PATH}` so they never appear in the manifest"),
+                &ptr,
+            ));
+        }
+        match interpolate(raw, lookup) {
+            Ok(v) if http::HeaderValue::from_str(&v).is_ok() => headers.push((name.clone(), v)),
+            Ok(_) => diags.push(loaded.diag_at(
+                Diagnostic::error("invalid-header", format!("the value of `{name}` contains characters not allowed in a header (such as CR or LF)")),
+                &ptr,
+            )),
+            Err(e) => diags.push(loaded.diag_at(Diagnostic::error("env", e.to_string()).with_hint(env_hint), &ptr)),
+        }
+    }
+
+    let timeout = match u.timeout.as_deref().map(parse_duration) {
+        None => DEFAULT_TIMEOUT,
+        Some(Ok(d)) => d,
+        Some(Err(e)) => {
+            diags.push(loaded.diag_at(
+                Diagnostic::error("invalid-duration", e),
+                "/upstream/timeout",
+            ));
+            DEFAULT_TIMEOUT
+        }
+    };
+    let max_response_bytes = u
+        .max_response_bytes
+        .map(|b| usize::try_from(b).unwrap_or(usize::MAX))
+        .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
+
+    let secret = |r: &SecretRef, ptr: &str, diags: &mut Vec<Diagnostic>| -> Option<Secret> {
+        let (origin, value) = match r {
+            SecretRef::Env(name) => (
+                format!("env:{name}"),
+                (opts.secrets == Secrets::Require).then(|| lookup(name)),
+            ),
+            SecretRef::File(p) => {
+                let path = loaded.dir.join(p);
+                (
+                    format!("file:{}", path.display()),
+                    (opts.secrets == Secrets::Require).then(|| {
+                        std::fs::read_to_string(&path)
+                            .ok()
+                            .map(|s| s.trim().to_string())
+                    }),
+                )
+            }
+        };
+        match value {
+            None => Some(Secret::new("", origin)),
+            Some(Some(v)) if !v.is_empty() => Some(Secret::new(v, origin)),
+            Some(_) => {
+                let what = match r {
+                    SecretRef::Env(n) => format!("environment variable `{n}` is not set"),
+                    SecretRef::File(p) => format!("secret file `{p}` cannot be read or is empty"),
+                };
+                diags.push(
+                    loaded.diag_at(
+                        Diagnostic::error(
+                            "secret",
+                            format!("upstream credential unavailable: {what}"),
+                        )
+                        .with_hint(
+                            "provide it where the gateway runs (`validate` does not need it)",
+                        ),
+                        ptr,
+                    ),
+                );
+                None
+            }
+        }
+    };
+    let auth = match &u.auth {
+        None => None,
+        Some(UpstreamAuthConfig::ApiKey {
+            location,
+            name,
+            value,
+        }) => secret(value, "/upstream/auth/value", &mut diags).map(|value| UpstreamAuth::ApiKey {
+            location: match location {
+                manifest::ApiKeyIn::Header => ApiKeyLocation::Header,
+                manifest::ApiKeyIn::Query => ApiKeyLocation::Query,
+                manifest::ApiKeyIn::Cookie => ApiKeyLocation::Cookie,
+            },
+            name: name.clone(),
+            value,
+        }),
+        Some(UpstreamAuthConfig::Bearer { token }) => {
+            secret(token, "/upstream/auth/token", &mut diags).map(UpstreamAuth::Bearer)
+        }
+        Some(UpstreamAuthConfig::Basic { username, password }) => {
+            let user = match interpolate(username, lookup) {
+                Ok(u) => Some(u),
+                Err(e) => {
+                    diags.push(loaded.diag_at(
+                        Diagnostic::error("env", e.to_string()).with_hint(env_hint),
+                        "/upstream/auth/username",
+                    ));
+                    None
+                }
+            };
+            let pw = secret(password, "/upstream/auth/password", &mut diags);
+            user.zip(pw)
+                .map(|(username, password)| UpstreamAuth::Basic { username, password })
+        }
+    };
+
+    let ok = diags.iter().all(|d| !d.is_error());
+    out.append(&mut diags);
+    base_url.filter(|_| ok).map(|base_url| Upstream {
+        base_url,
+        headers,
+        timeout,
+        max_response_bytes,
+        auth,
+    })
+}
+
+/// Every operation of a spec compiled as a tool with default settings (`inspect --spec`): the
+/// tools that compile, and one diagnostic per operation that does not.
+pub fn compile_all(spec: &Spec) -> (Vec<crate::gateway::Tool>, Vec<Diagnostic>) {
+    let mut conv = Converter::new(&spec.docs, spec.version);
+    let mut tools = Vec::new();
+    let mut diags = Vec::new();
+    let mut used: HashMap<String, usize> = HashMap::new();
+    for op in &spec.operations {
+        let base = names::fit(&names::default_name(op));
+        let n = used.entry(base.clone()).or_insert(0);
+        *n += 1;
+        let name = if *n == 1 {
+            base
+        } else {
+            names::fit(&format!("{base}_{n}"))
+        };
+        let label = op.label();
+        for p in spec
+            .problems
+            .iter()
+            .filter(|p| p.operation.as_deref() == Some(&label))
+        {
+            diags.push(Diagnostic::error("spec", p.message.clone()).at(label.clone(), None));
+        }
+        match tool::build(&mut conv, op, None, name, None) {
+            Ok((t, _warnings)) => tools.push(t),
+            Err(problems) => {
+                for p in problems {
+                    diags.push(p.diag.at(label.clone(), None));
+                }
+            }
+        }
+    }
+    (tools, diags)
+}
+
+impl Spec {
+    /// Local files among the spec's documents (what a reload must watch).
+    pub fn docs_files(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut id = 0;
+        while let Some(doc) = self.docs.get(id) {
+            if doc.url.scheme() == "file" {
+                if let Ok(p) = doc.url.to_file_path() {
+                    out.push(p);
+                }
+            }
+            id += 1;
+        }
+        out
+    }
+
+    /// Where the spec came from, for messages.
+    pub fn origin(&self) -> String {
+        display_url(&self.docs.doc(0).url)
+    }
+}

@@ -1,0 +1,843 @@
+//! One operation → one tool: the input schema (parameters plus a flattened or whole body), the
+//! output schema, annotations, and the call plan that `upstream` executes.
+//!
+//! Argument naming rule (documented in the README): parameters keep their spec names (or their
+//! `rename`); properties of an object JSON/form body become top-level arguments too, and a body
+//! property whose name is already taken by a parameter is exposed as `body_<name>`. A body that
+//! is not a plain object (array, scalar, `oneOf`…) is one argument named `body`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+
+use super::names;
+use crate::diag::Diagnostic;
+use crate::gateway::{
+    Annotations, BodyEncoding, BodyField, BodyPlan, BodySource, CallPlan, OutputShape,
+    ParamBinding, PathPart, Tool,
+};
+use crate::manifest::{ToolConfig, pointer_segment};
+use crate::openapi::schema::{Converter, Mode, Root};
+use crate::openapi::{Operation, RawSchema};
+
+/// A problem with one tool, located relative to its manifest entry (`/params/petId`).
+#[derive(Debug)]
+pub(crate) struct Problem {
+    pub(crate) pointer: String,
+    pub(crate) diag: Diagnostic,
+}
+
+fn problem(pointer: impl Into<String>, diag: Diagnostic) -> Problem {
+    Problem {
+        pointer: pointer.into(),
+        diag,
+    }
+}
+
+/// Descriptions longer than this are flagged: every tool definition is paid for in the agent's
+/// context on every turn.
+pub(crate) const LONG_DESCRIPTION: usize = 1024;
+
+/// Words that tell an agent what a destructive tool destroys.
+const DESTRUCTIVE_WORDS: &[&str] = &[
+    "delete",
+    "remove",
+    "destroy",
+    "erase",
+    "overwrite",
+    "replace",
+    "purge",
+    "drop",
+    "revoke",
+    "cancel",
+    "permanent",
+    "wipe",
+    "discard",
+    "irreversibl",
+];
+
+/// Builds the tool for `op`, shaped by `cfg` (absent for `inspect --spec`). Returns the tool and
+/// its warnings, or every problem found.
+pub(crate) fn build(
+    conv: &mut Converter<'_>,
+    op: &Operation,
+    cfg: Option<&ToolConfig>,
+    name: String,
+    timeout: Option<Duration>,
+) -> Result<(Tool, Vec<Problem>), Vec<Problem>> {
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    let empty = indexmap::IndexMap::new();
+    let overrides = cfg.map(|c| &c.params).unwrap_or(&empty);
+    let mut used_overrides: Vec<&str> = Vec::new();
+
+    let mut root = Root::default();
+    let mut properties = Map::new();
+    let mut required: Vec<Value> = Vec::new();
+    let mut bindings = Vec::new();
+
+    // Parameters.
+    for p in &op.params {
+        let key = p.name.as_str();
+        let ov = overrides.get(key);
+        if ov.is_some() {
+            used_overrides.push(key);
+        }
+        let ptr = format!("/params/{}", pointer_segment(key));
+        let mut schema = match conv.convert(&mut root, &p.schema, Mode::Input) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push(problem(
+                    "/operation",
+                    Diagnostic::error(
+                        "bad-schema",
+                        format!("parameter `{key}` of {}: {e}", op.label()),
+                    )
+                    .with_hint("fix the schema in the spec, or hide the parameter with `fixed:`"),
+                ));
+                continue;
+            }
+        };
+        let fixed = ov.and_then(|o| o.fixed.clone());
+        let hidden = fixed.is_some() || ov.is_some_and(|o| o.hide);
+        if ov.is_some_and(|o| o.hide) && fixed.is_none() && p.required {
+            errors.push(problem(
+                format!("{ptr}/hide"),
+                Diagnostic::error(
+                    "hide-required",
+                    format!("cannot hide `{key}`: the operation requires it"),
+                )
+                .with_hint("give it a value with `fixed: …` instead of `hide: true`"),
+            ));
+            continue;
+        }
+        let arg = if hidden {
+            None
+        } else {
+            Some(
+                ov.and_then(|o| o.rename.clone())
+                    .unwrap_or_else(|| p.name.clone()),
+            )
+        };
+        if let Some(arg) = &arg {
+            annotate(
+                &mut schema,
+                ov.and_then(|o| o.description.as_deref())
+                    .or(p.description.as_deref()),
+            );
+            if p.deprecated {
+                set(&mut schema, "deprecated", json!(true));
+            }
+            if !p.examples.is_empty() && schema.get("examples").is_none() {
+                set(&mut schema, "examples", Value::Array(p.examples.clone()));
+            }
+            if let Some(d) = ov.and_then(|o| o.default.clone()) {
+                set(&mut schema, "default", d);
+            }
+            let is_required = ov.and_then(|o| o.required).unwrap_or(p.required);
+            if p.required && !is_required && ov.and_then(|o| o.default.as_ref()).is_none() {
+                warnings.push(problem(
+                    format!("{ptr}/required"),
+                    Diagnostic::warning(
+                        "optional-required",
+                        format!("`{key}` is required by the spec but optional here"),
+                    )
+                    .with_hint(
+                        "add a `default:` so calls that omit it still reach the upstream intact",
+                    ),
+                ));
+            }
+            if properties.contains_key(arg) {
+                errors.push(problem(
+                    ptr.clone(),
+                    Diagnostic::error(
+                        "duplicate-argument",
+                        format!("two parameters would both be called `{arg}`"),
+                    )
+                    .with_hint("give one of them a different `rename:`"),
+                ));
+                continue;
+            }
+            if is_required {
+                required.push(Value::String(arg.clone()));
+            }
+            properties.insert(arg.clone(), schema);
+        }
+        bindings.push(ParamBinding {
+            arg,
+            wire: p.name.clone(),
+            location: p.location,
+            style: p.style,
+            explode: p.explode,
+            allow_reserved: p.allow_reserved,
+            fixed,
+            default: ov.and_then(|o| o.default.clone()),
+            json_encoded: p.json_content,
+        });
+    }
+
+    // Path template.
+    let path = parse_path(&op.path);
+    for part in &path {
+        if let PathPart::Param(wire) = part {
+            if !bindings
+                .iter()
+                .any(|b| &b.wire == wire && b.location == crate::gateway::ParamLocation::Path)
+            {
+                // The spec forgot to declare it: expose it as a required string so calls work.
+                warnings.push(problem(
+                    "/operation",
+                    Diagnostic::warning(
+                        "undeclared-path-parameter",
+                        format!("{} uses `{{{wire}}}` but does not declare it; exposed as a required string", op.label()),
+                    )
+                    .with_hint("declare the path parameter in the spec"),
+                ));
+                if !properties.contains_key(wire) {
+                    properties.insert(wire.clone(), json!({"type": "string"}));
+                    required.push(Value::String(wire.clone()));
+                }
+                bindings.push(ParamBinding {
+                    arg: Some(wire.clone()),
+                    wire: wire.clone(),
+                    location: crate::gateway::ParamLocation::Path,
+                    style: crate::gateway::ParamStyle::Simple,
+                    explode: false,
+                    allow_reserved: false,
+                    fixed: None,
+                    default: None,
+                    json_encoded: false,
+                });
+            }
+        }
+    }
+
+    // Request body.
+    let mut body_plan = None;
+    if let Some(body) = &op.body {
+        match pick_body(&body.content) {
+            None => {
+                if !body.content.is_empty() && body.required {
+                    errors.push(problem(
+                        "/operation",
+                        Diagnostic::error(
+                            "unsupported-body",
+                            format!(
+                                "{} needs a request body in a media type the gateway cannot send",
+                                op.label()
+                            ),
+                        ),
+                    ));
+                }
+            }
+            Some((encoding, raw)) => {
+                let schema = match raw {
+                    Some(raw) => conv.convert(&mut root, raw, Mode::Input),
+                    None => Ok(json!({})),
+                };
+                match schema {
+                    Err(e) => errors.push(problem(
+                        "/operation",
+                        Diagnostic::error(
+                            "bad-schema",
+                            format!("request body of {}: {e}", op.label()),
+                        ),
+                    )),
+                    Ok(schema) => {
+                        let flat = matches!(
+                            encoding,
+                            BodyEncoding::Json(_) | BodyEncoding::Form | BodyEncoding::Multipart
+                        )
+                        .then(|| flatten_object(&schema))
+                        .flatten();
+                        match flat {
+                            Some((props, req)) => {
+                                let mut fields = Vec::new();
+                                for (prop, mut pschema) in props {
+                                    let qualified = format!("body.{prop}");
+                                    let taken = properties.contains_key(&prop)
+                                        || op.params.iter().any(|p| p.name == prop);
+                                    let (key, ov) = match overrides.get(&qualified) {
+                                        Some(ov) => (qualified.clone(), Some(ov)),
+                                        None if !taken => (prop.clone(), overrides.get(&prop)),
+                                        None => (qualified.clone(), None),
+                                    };
+                                    if ov.is_some() {
+                                        used_overrides.push(
+                                            overrides
+                                                .get_key_value(&key)
+                                                .map(|(k, _)| k.as_str())
+                                                .unwrap_or(""),
+                                        );
+                                    }
+                                    let prop_required = body.required && req.contains(&prop);
+                                    let fixed = ov.and_then(|o| o.fixed.clone());
+                                    if ov.is_some_and(|o| o.hide)
+                                        && fixed.is_none()
+                                        && prop_required
+                                    {
+                                        errors.push(problem(
+                                            format!("/params/{}/hide", pointer_segment(&key)),
+                                            Diagnostic::error("hide-required", format!("cannot hide `{prop}`: the request body requires it"))
+                                                .with_hint("give it a value with `fixed: …` instead of `hide: true`"),
+                                        ));
+                                        continue;
+                                    }
+                                    let hidden = fixed.is_some() || ov.is_some_and(|o| o.hide);
+                                    let arg = if hidden {
+                                        None
+                                    } else {
+                                        let default_arg = if taken {
+                                            format!("body_{prop}")
+                                        } else {
+                                            prop.clone()
+                                        };
+                                        Some(
+                                            ov.and_then(|o| o.rename.clone())
+                                                .unwrap_or(default_arg),
+                                        )
+                                    };
+                                    if let Some(arg) = &arg {
+                                        if let Some(d) = ov.and_then(|o| o.description.as_deref()) {
+                                            annotate(&mut pschema, Some(d));
+                                        }
+                                        if let Some(d) = ov.and_then(|o| o.default.clone()) {
+                                            set(&mut pschema, "default", d);
+                                        }
+                                        if properties.contains_key(arg) {
+                                            errors.push(problem(
+                                                format!("/params/{}", pointer_segment(&key)),
+                                                Diagnostic::error(
+                                                    "duplicate-argument",
+                                                    format!(
+                                                        "two arguments would both be called `{arg}`"
+                                                    ),
+                                                )
+                                                .with_hint(
+                                                    "give one of them a different `rename:`",
+                                                ),
+                                            ));
+                                            continue;
+                                        }
+                                        if ov.and_then(|o| o.required).unwrap_or(prop_required) {
+                                            required.push(Value::String(arg.clone()));
+                                        }
+                                        properties.insert(arg.clone(), pschema);
+                                    }
+                                    fields.push(BodyField {
+                                        arg,
+                                        property: prop,
+                                        fixed,
+                                        default: ov.and_then(|o| o.default.clone()),
+                                    });
+                                }
+                                body_plan = Some(BodyPlan {
+                                    content_type: encoding,
+                                    source: BodySource::Fields(fields),
+                                    required: body.required,
+                                });
+                            }
+                            None => {
+                                let arg = if properties.contains_key("body") {
+                                    "request_body"
+                                } else {
+                                    "body"
+                                }
+                                .to_string();
+                                let mut schema = schema;
+                                if matches!(encoding, BodyEncoding::Raw(_))
+                                    && schema.get("type").is_none()
+                                {
+                                    set(&mut schema, "type", json!("string"));
+                                }
+                                annotate(&mut schema, body.description.as_deref());
+                                if body.required {
+                                    required.push(Value::String(arg.clone()));
+                                }
+                                properties.insert(arg.clone(), schema);
+                                body_plan = Some(BodyPlan {
+                                    content_type: encoding,
+                                    source: BodySource::Whole(arg),
+                                    required: body.required,
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // Overrides that matched nothing.
+    let mut known: Vec<String> = op.params.iter().map(|p| p.name.clone()).collect();
+    if let Some(BodyPlan {
+        source: BodySource::Fields(fields),
+        ..
+    }) = &body_plan
+    {
+        for f in fields {
+            known.push(f.property.clone());
+            known.push(format!("body.{}", f.property));
+        }
+    }
+    for key in overrides.keys() {
+        if !used_overrides.contains(&key.as_str()) {
+            let mut d = Diagnostic::error(
+                "unknown-parameter",
+                format!("{} has no parameter or body property `{key}`", op.label()),
+            );
+            d.hint =
+                crate::diag::did_you_mean(key, known.iter().map(String::as_str)).or_else(|| {
+                    Some(if known.is_empty() {
+                        "this operation has no parameters".to_string()
+                    } else {
+                        format!("its parameters are: {}", known.join(", "))
+                    })
+                });
+            errors.push(problem(format!("/params/{}", pointer_segment(key)), d));
+        }
+    }
+
+    // Input schema.
+    let mut input = Map::new();
+    input.insert("type".into(), json!("object"));
+    input.insert("properties".into(), Value::Object(properties));
+    if !required.is_empty() {
+        input.insert("required".into(), Value::Array(required));
+    }
+    input.insert("additionalProperties".into(), json!(false));
+    if let Some(defs) = root.take_defs() {
+        input.insert("$defs".into(), Value::Object(defs));
+    }
+
+    // Output schema.
+    let (output_schema, output) = if cfg.and_then(|c| c.output_schema) == Some(false) {
+        (None, OutputShape::None)
+    } else {
+        match success_schema(op) {
+            None => (None, OutputShape::None),
+            Some(raw) => {
+                let mut out_root = Root::default();
+                match conv.convert(&mut out_root, raw, Mode::Output) {
+                    Err(e) => {
+                        warnings.push(problem(
+                            "/operation",
+                            Diagnostic::warning("bad-output-schema", format!("response schema of {}: {e}; no output schema declared", op.label()))
+                                .with_hint("fix the response schema in the spec, or set `output_schema: false`"),
+                        ));
+                        (None, OutputShape::None)
+                    }
+                    Ok(schema) if schema == json!({}) || schema == json!(true) => {
+                        (None, OutputShape::None)
+                    }
+                    Ok(schema) => {
+                        let defs = out_root.take_defs();
+                        let (mut obj, shape) = if is_object_schema(&schema) {
+                            (
+                                schema.as_object().cloned().unwrap_or_default(),
+                                OutputShape::Object,
+                            )
+                        } else {
+                            let mut o = Map::new();
+                            o.insert("type".into(), json!("object"));
+                            o.insert("properties".into(), json!({"result": schema}));
+                            o.insert("required".into(), json!(["result"]));
+                            (o, OutputShape::Wrapped)
+                        };
+                        if let Some(defs) = defs {
+                            obj.insert("$defs".into(), Value::Object(defs));
+                        }
+                        (Some(obj), shape)
+                    }
+                }
+            }
+        }
+    };
+
+    // Description, never empty.
+    let description = match cfg.and_then(|c| c.description.clone()) {
+        Some(d) => d.trim().to_string(),
+        None => default_description(op),
+    };
+    if description.is_empty() {
+        warnings.push(problem(
+            "/description",
+            Diagnostic::warning("empty-description", "the description is empty")
+                .with_hint("say what the tool does and when to use it"),
+        ));
+    }
+    let description = if description.is_empty() {
+        default_description(op)
+    } else {
+        description
+    };
+    if description.chars().count() > LONG_DESCRIPTION {
+        warnings.push(problem(
+            if cfg.and_then(|c| c.description.as_ref()).is_some() { "/description" } else { "/operation" },
+            Diagnostic::warning(
+                "long-description",
+                format!("the description is {} characters; agents read it on every turn", description.chars().count()),
+            )
+            .with_hint(format!("keep it under {LONG_DESCRIPTION} characters: what the tool does, when to use it, what it returns")),
+        ));
+    }
+
+    // Annotations.
+    let ann = cfg.map(|c| &c.annotations);
+    let m = &op.method;
+    let read_only = ann
+        .and_then(|a| a.read_only)
+        .unwrap_or(matches!(m.as_str(), "GET" | "HEAD" | "OPTIONS"));
+    let annotations = Annotations {
+        title: ann.and_then(|a| a.title.clone()),
+        read_only_hint: read_only,
+        destructive_hint: ann
+            .and_then(|a| a.destructive)
+            .unwrap_or(!read_only && m == http::Method::DELETE),
+        idempotent_hint: ann
+            .and_then(|a| a.idempotent)
+            .unwrap_or(read_only || m == http::Method::PUT || m == http::Method::DELETE),
+        open_world_hint: ann.and_then(|a| a.open_world).unwrap_or(true),
+    };
+    if annotations.destructive_hint {
+        let lower = description.to_lowercase();
+        if !DESTRUCTIVE_WORDS.iter().any(|w| lower.contains(w)) {
+            warnings.push(problem(
+                if cfg.and_then(|c| c.description.as_ref()).is_some() {
+                    "/description"
+                } else {
+                    "/operation"
+                },
+                Diagnostic::warning(
+                    "destructive-undescribed",
+                    format!(
+                        "`{name}` is destructive but its description does not say what it destroys"
+                    ),
+                )
+                .with_hint("say what is deleted or overwritten and whether it can be undone"),
+            ));
+        }
+    }
+
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    let input_value = Value::Object(input);
+    let input_validator = match jsonschema::validator_for(&input_value) {
+        Ok(v) => Arc::new(v),
+        Err(e) => {
+            return Err(vec![problem(
+                "/operation",
+                Diagnostic::error(
+                    "bad-schema",
+                    format!(
+                        "the input schema of {} is not valid JSON Schema: {e}",
+                        op.label()
+                    ),
+                ),
+            )]);
+        }
+    };
+    let output_value = output_schema.map(Value::Object);
+    let output_validator = match &output_value {
+        Some(s) => match jsonschema::validator_for(s) {
+            Ok(v) => Some(Arc::new(v)),
+            Err(e) => {
+                return Err(vec![problem(
+                    "/operation",
+                    Diagnostic::error(
+                        "bad-schema",
+                        format!(
+                            "the output schema of {} is not valid JSON Schema: {e}",
+                            op.label()
+                        ),
+                    )
+                    .with_hint("set `output_schema: false` on this tool"),
+                )]);
+            }
+        },
+        None => None,
+    };
+    let into_obj = |v: Value| match v {
+        Value::Object(o) => o,
+        _ => Map::new(),
+    };
+    Ok((
+        Tool {
+            name,
+            title: cfg.and_then(|c| c.title.clone()),
+            description,
+            input_schema: Arc::new(into_obj(input_value)),
+            output_schema: output_value.map(|v| Arc::new(into_obj(v))),
+            output,
+            annotations,
+            input_validator,
+            output_validator,
+            plan: CallPlan {
+                method: op.method.clone(),
+                path,
+                params: bindings,
+                body: body_plan,
+            },
+            timeout,
+        },
+        warnings,
+    ))
+}
+
+fn set(schema: &mut Value, key: &str, v: Value) {
+    match schema {
+        Value::Object(o) => {
+            o.insert(key.to_string(), v);
+        }
+        Value::Bool(true) => {
+            let mut o = Map::new();
+            o.insert(key.to_string(), v);
+            *schema = Value::Object(o);
+        }
+        _ => {}
+    }
+}
+
+fn annotate(schema: &mut Value, description: Option<&str>) {
+    if let Some(d) = description.map(str::trim).filter(|d| !d.is_empty()) {
+        set(schema, "description", Value::String(d.to_string()));
+    }
+}
+
+/// `summary` + `description`, or the method and path: never empty.
+pub(crate) fn default_description(op: &Operation) -> String {
+    let parts: Vec<&str> = [op.summary.as_deref(), op.description.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    let mut text = match parts.as_slice() {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [summary, description, ..] if description.starts_with(summary) => description.to_string(),
+        [summary, description, ..] => format!("{summary}\n\n{description}"),
+    };
+    if text.is_empty() {
+        text = format!("Calls {} {}.", op.method, op.path);
+    }
+    if op.deprecated {
+        text.push_str("\n\nDeprecated by the API.");
+    }
+    text
+}
+
+fn parse_path(path: &str) -> Vec<PathPart> {
+    let mut parts = Vec::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        match rest[open..].find('}') {
+            Some(close) => {
+                if open > 0 {
+                    parts.push(PathPart::Literal(rest[..open].to_string()));
+                }
+                parts.push(PathPart::Param(rest[open + 1..open + close].to_string()));
+                rest = &rest[open + close + 1..];
+            }
+            None => break,
+        }
+    }
+    if !rest.is_empty() {
+        parts.push(PathPart::Literal(rest.to_string()));
+    }
+    parts
+}
+
+/// The body encoding to use: JSON first, then form, then multipart, then any other type.
+fn pick_body(
+    content: &[(String, Option<RawSchema>)],
+) -> Option<(BodyEncoding, Option<&RawSchema>)> {
+    let base = |m: &str| {
+        m.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    };
+    if let Some((m, s)) = content
+        .iter()
+        .find(|(m, _)| crate::openapi::is_json(m) && base(m) != "*/*")
+    {
+        return Some((BodyEncoding::Json(base(m)), s.as_ref()));
+    }
+    if let Some((_, s)) = content
+        .iter()
+        .find(|(m, _)| base(m) == "application/x-www-form-urlencoded")
+    {
+        return Some((BodyEncoding::Form, s.as_ref()));
+    }
+    if let Some((_, s)) = content
+        .iter()
+        .find(|(m, _)| base(m) == "multipart/form-data")
+    {
+        return Some((BodyEncoding::Multipart, s.as_ref()));
+    }
+    if let Some((m, s)) = content.iter().find(|(m, _)| base(m) == "*/*") {
+        let _ = m;
+        return Some((
+            BodyEncoding::Json("application/json".to_string()),
+            s.as_ref(),
+        ));
+    }
+    content
+        .first()
+        .map(|(m, s)| (BodyEncoding::Raw(base(m)), s.as_ref()))
+}
+
+/// The properties and required names of an object body, if it is a plain object (or an `allOf`
+/// of plain objects, merged). Anything else is sent whole.
+fn flatten_object(schema: &Value) -> Option<(Vec<(String, Value)>, Vec<String>)> {
+    let obj = schema.as_object()?;
+    if ["oneOf", "anyOf", "not", "if", "$ref", "patternProperties"]
+        .iter()
+        .any(|k| obj.contains_key(*k))
+    {
+        return None;
+    }
+    if obj
+        .get("additionalProperties")
+        .is_some_and(|a| a != &json!(false))
+    {
+        return None; // free-form maps cannot be flattened into named arguments
+    }
+    let type_ok = match obj.get("type") {
+        None => obj.contains_key("properties") || obj.contains_key("allOf"),
+        Some(t) => t == "object",
+    };
+    if !type_ok {
+        return None;
+    }
+    let mut props: Vec<(String, Value)> = Vec::new();
+    let mut required: Vec<String> = Vec::new();
+    let absorb =
+        |o: &Map<String, Value>, props: &mut Vec<(String, Value)>, required: &mut Vec<String>| {
+            if let Some(p) = o.get("properties").and_then(Value::as_object) {
+                for (k, v) in p {
+                    match props.iter_mut().find(|(n, _)| n == k) {
+                        Some(existing) => {
+                            existing.1 = json!({"allOf": [existing.1.clone(), v.clone()]})
+                        }
+                        None => props.push((k.clone(), v.clone())),
+                    }
+                }
+            }
+            if let Some(r) = o.get("required").and_then(Value::as_array) {
+                required.extend(r.iter().filter_map(Value::as_str).map(str::to_string));
+            }
+        };
+    absorb(obj, &mut props, &mut required);
+    if let Some(all) = obj.get("allOf").and_then(Value::as_array) {
+        for part in all {
+            let (p, r) = flatten_object(part)?;
+            let o = json!({"properties": Map::from_iter(p), "required": r});
+            absorb(o.as_object()?, &mut props, &mut required);
+        }
+    }
+    if props.is_empty() {
+        return None;
+    }
+    Some((props, required))
+}
+
+/// The JSON schema of the first successful response (200 first, then other 2xx in order).
+fn success_schema(op: &Operation) -> Option<&RawSchema> {
+    fn json_schema(r: &crate::openapi::Response) -> Option<&RawSchema> {
+        r.content
+            .iter()
+            .find(|(m, _)| crate::openapi::is_json(m))
+            .and_then(|(_, s)| s.as_ref())
+    }
+    let candidates = op.responses.iter().filter(|r| r.status == "200").chain(
+        op.responses
+            .iter()
+            .filter(|r| r.status.starts_with('2') && r.status != "200"),
+    );
+    for r in candidates {
+        if let Some(s) = json_schema(r) {
+            return Some(s);
+        }
+        if r.content.iter().any(|(m, _)| !crate::openapi::is_json(m)) || r.status == "204" {
+            return None; // the success answer is not JSON: no structured output
+        }
+    }
+    None
+}
+
+fn is_object_schema(schema: &Value) -> bool {
+    match schema.get("type") {
+        Some(t) => t == "object",
+        None => {
+            schema.get("properties").is_some()
+                && ["oneOf", "anyOf", "allOf"]
+                    .iter()
+                    .all(|k| schema.get(*k).is_none())
+        }
+    }
+}
+
+/// Checks an explicit or default name; returns the name to use.
+pub(crate) fn check_name(name: &str) -> Result<Option<Diagnostic>, Diagnostic> {
+    if let Some(reason) = names::invalid_reason(name) {
+        return Err(Diagnostic::error("invalid-name", reason)
+            .with_hint("use 1–64 characters of A-Z a-z 0-9 _ - ."));
+    }
+    if name.chars().count() > names::CLIENT_NAME_LIMIT {
+        return Ok(Some(
+            Diagnostic::warning(
+                "long-name",
+                format!(
+                    "`{name}` is {} characters; several clients cut tool names at {}",
+                    name.chars().count(),
+                    names::CLIENT_NAME_LIMIT
+                ),
+            )
+            .with_hint("set a shorter `name:`"),
+        ));
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_templates_split_into_literals_and_params() {
+        assert_eq!(
+            parse_path("/pets/{petId}/photos/{n}"),
+            vec![
+                PathPart::Literal("/pets/".into()),
+                PathPart::Param("petId".into()),
+                PathPart::Literal("/photos/".into()),
+                PathPart::Param("n".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn all_of_object_bodies_flatten_and_unions_do_not() {
+        let (props, req) = flatten_object(&json!({"allOf": [
+            {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]},
+            {"properties": {"b": {"type": "integer"}}}]}))
+        .unwrap();
+        assert_eq!(
+            props.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        assert_eq!(req, ["a"]);
+        assert!(flatten_object(&json!({"oneOf": [{"type": "object"}]})).is_none());
+        assert!(flatten_object(&json!({"type": "array"})).is_none());
+        assert!(
+            flatten_object(&json!({"type": "object", "additionalProperties": {"type": "string"}}))
+                .is_none()
+        );
+    }
+}
