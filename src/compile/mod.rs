@@ -149,12 +149,15 @@ pub fn compile(
     for (i, cfg) in m.tools.iter().enumerate() {
         let base = format!("/tools/{i}");
         let Some(op) = spec.find(&cfg.operation) else {
-            let mut candidates: Vec<String> = spec
-                .operations
-                .iter()
-                .filter_map(|o| o.id.clone())
-                .collect();
-            candidates.extend(spec.operations.iter().map(|o| o.label()));
+            // Suggest in the form the user wrote: operationIds, or `METHOD /path` labels.
+            let candidates: Vec<String> = if cfg.operation.trim().contains(' ') {
+                spec.operations.iter().map(|o| o.label()).collect()
+            } else {
+                spec.operations
+                    .iter()
+                    .filter_map(|o| o.id.clone())
+                    .collect()
+            };
             let mut d = Diagnostic::error(
                 "unknown-operation",
                 format!("the spec has no operation `{}`", cfg.operation),

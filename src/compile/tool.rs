@@ -432,7 +432,8 @@ pub(crate) fn build(
                         (None, OutputShape::None)
                     }
                     Ok(schema) => {
-                        let defs = out_root.take_defs();
+                        let mut defs = out_root.take_defs();
+                        let schema = unwrap_recursive_root(schema, defs.as_mut());
                         let (mut obj, shape) = if is_object_schema(&schema) {
                             (
                                 schema.as_object().cloned().unwrap_or_default(),
@@ -769,6 +770,23 @@ fn success_schema(op: &Operation) -> Option<&RawSchema> {
         }
     }
     None
+}
+
+/// A root that is only `{"$ref": "#/$defs/X"}` (a recursive schema) is replaced by X's body,
+/// keeping X in `$defs` for the inner references, so an object stays recognisably an object.
+fn unwrap_recursive_root(schema: Value, defs: Option<&mut Map<String, Value>>) -> Value {
+    let name = match schema.as_object() {
+        Some(o) if o.len() == 1 => o
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/$defs/"))
+            .map(str::to_string),
+        _ => None,
+    };
+    match (name, defs) {
+        (Some(name), Some(defs)) => defs.get(&name).cloned().unwrap_or(schema),
+        _ => schema,
+    }
 }
 
 fn is_object_schema(schema: &Value) -> bool {

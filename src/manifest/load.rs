@@ -79,7 +79,8 @@ pub fn load_str(path: &Path, text: String) -> Result<LoadedManifest, Vec<Diagnos
         dir
     };
 
-    let diags = schema_diagnostics(&value, path, &spans);
+    let mut diags = schema_diagnostics(&value, path, &spans);
+    crate::diag::sort(&mut diags);
     if !diags.is_empty() {
         return Err(diags);
     }
@@ -177,6 +178,20 @@ fn schema_diagnostics(value: &Value, path: &Path, spans: &SpanIndex) -> Vec<Diag
                     .with_hint(one_of_hint(&pointer)),
                 );
             }
+            ValidationErrorKind::Type { .. } => {
+                let expected = expected_types(&schema, &pointer, value);
+                out.push(
+                    Diagnostic::error(
+                        "invalid-value",
+                        format!(
+                            "expected {expected}, found {}",
+                            describe_kind(err.instance())
+                        ),
+                    )
+                    .in_file(path)
+                    .at(display_path(&pointer), spans.value(&pointer)),
+                );
+            }
             _ => {
                 out.push(
                     Diagnostic::error("invalid-value", err.to_string())
@@ -199,6 +214,104 @@ fn describe(v: &Value) -> String {
     } else {
         s
     }
+}
+
+/// `a boolean`, `a string or an integer`, from the error's schema types minus `null` (an
+/// optional field can be left out; nobody needs to be told it may be null).
+fn expected_types(schema: &Value, pointer: &str, instance: &Value) -> String {
+    let node = schema_at(schema, instance, pointer);
+    let mut types: Vec<String> = Vec::new();
+    let mut collect = |n: &Value| match n.get("type") {
+        Some(Value::String(t)) => types.push(t.clone()),
+        Some(Value::Array(a)) => {
+            types.extend(a.iter().filter_map(Value::as_str).map(str::to_string))
+        }
+        _ => {}
+    };
+    collect(&node);
+    for alt in node
+        .get("anyOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        collect(&resolve_ref(schema, alt));
+    }
+    types.retain(|t| t != "null");
+    types.dedup();
+    if types.is_empty() {
+        return "another type".to_string();
+    }
+    let words: Vec<String> = types.iter().map(|t| article(t)).collect();
+    words.join(" or ")
+}
+
+fn article(t: &str) -> String {
+    match t {
+        "integer" => "an integer".to_string(),
+        "object" => "a mapping".to_string(),
+        "array" => "a list".to_string(),
+        other => format!("a {other}"),
+    }
+}
+
+fn describe_kind(v: &Value) -> String {
+    match v {
+        Value::Null => "nothing (null)".to_string(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) => format!("the string {}", describe(&Value::String(s.clone()))),
+        Value::Array(_) => "a list".to_string(),
+        Value::Object(_) => "a mapping".to_string(),
+    }
+}
+
+fn resolve_ref(schema: &Value, n: &Value) -> Value {
+    match n.get("$ref").and_then(Value::as_str) {
+        Some(r) => r
+            .strip_prefix("#/$defs/")
+            .and_then(|name| schema.get("$defs").and_then(|d| d.get(name)))
+            .cloned()
+            .unwrap_or(Value::Null),
+        None => n.clone(),
+    }
+}
+
+/// The (resolved) schema node that governs `pointer` in `instance`.
+fn schema_at(schema: &Value, instance: &Value, pointer: &str) -> Value {
+    let mut current = resolve_ref(schema, schema);
+    let mut inst = instance;
+    for seg in pointer.split('/').skip(1) {
+        inst = match inst {
+            Value::Object(m) => m.get(seg).unwrap_or(&Value::Null),
+            Value::Array(a) => seg
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| a.get(i))
+                .unwrap_or(&Value::Null),
+            _ => &Value::Null,
+        };
+        let step = |n: &Value| -> Option<Value> {
+            n.get("properties")
+                .and_then(|p| p.get(seg))
+                .or_else(|| n.get("items"))
+                .or_else(|| n.get("additionalProperties").filter(|a| a.is_object()))
+                .map(|x| resolve_ref(schema, x))
+        };
+        current = match step(&current) {
+            Some(next) => next,
+            None => current
+                .get("anyOf")
+                .or_else(|| current.get("oneOf"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|a| resolve_ref(schema, a))
+                .find_map(|a| step(&a))
+                .unwrap_or(Value::Null),
+        };
+    }
+    current
 }
 
 fn one_of_hint(pointer: &str) -> String {

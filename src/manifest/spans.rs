@@ -71,7 +71,11 @@ pub fn display_path(pointer: &str) -> String {
         let seg = raw.replace("~1", "/").replace("~0", "~");
         if !seg.is_empty() && seg.chars().all(|c| c.is_ascii_digit()) {
             out.push_str(&format!("[{seg}]"));
-        } else if !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        } else if !seg.is_empty()
+            && seg
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
             if !out.is_empty() {
                 out.push('.');
             }

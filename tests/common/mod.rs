@@ -1,0 +1,74 @@
+//! Helpers shared by the integration tests.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A path under the repository root.
+pub fn path(rel: &str) -> PathBuf {
+    root().join(rel)
+}
+
+/// The built `mcp-gateway` binary.
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_mcp-gateway"))
+}
+
+/// Runs the binary with `args` in `dir` and returns its output.
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    bin()
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the mcp-gateway binary runs")
+}
+
+/// Writes `text` to `dir/name` and returns the path.
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("temp file is writable");
+    p
+}
+
+/// Compiles a manifest in-process.
+pub fn compile(path: &Path) -> mcp_gateway::compile::Outcome {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(mcp_gateway::compile::compile_file(
+        path,
+        mcp_gateway::compile::Options {
+            secrets: mcp_gateway::compile::Secrets::Skip,
+        },
+    ))
+}
+
+/// `(code, path, line:column, message, hint)` of each diagnostic, for whole-list assertions.
+pub fn summarize(diags: &[mcp_gateway::diag::Diagnostic]) -> Vec<String> {
+    diags
+        .iter()
+        .map(|d| {
+            format!(
+                "{:?} {} @ {} {}: {}{}",
+                d.severity,
+                d.code,
+                d.path.as_deref().unwrap_or("-"),
+                d.span
+                    .map(|s| format!("{}:{}", s.line, s.column))
+                    .unwrap_or_else(|| "-".into()),
+                d.message,
+                d.hint
+                    .as_deref()
+                    .map(|h| format!(" | help: {h}"))
+                    .unwrap_or_default()
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,6 @@
+//! Integration tests: one binary, a module per area (see each module's docs).
+
+mod common;
+mod compile_diagnostics;
+mod examples;
+mod snapshots;
