@@ -1,6 +1,24 @@
 //! The MCP server: the rmcp handler that serves a hot-swappable compiled gateway, and its
 //! transports (Streamable HTTP, stdio).
 
+mod handler;
+pub mod http;
 mod tools;
 
+pub use handler::{Handler, Shared};
 pub use tools::definition;
+
+/// Serves `shared` over stdio until the client closes stdin. stdout carries only protocol
+/// messages; logs go to stderr.
+pub async fn serve_stdio(shared: std::sync::Arc<Shared>) -> Result<(), String> {
+    use rmcp::ServiceExt;
+    let running = Handler::new(shared)
+        .serve(rmcp::transport::stdio())
+        .await
+        .map_err(|e| format!("stdio transport failed to start: {e}"))?;
+    running
+        .waiting()
+        .await
+        .map_err(|e| format!("stdio transport ended with an error: {e}"))?;
+    Ok(())
+}

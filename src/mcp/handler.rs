@@ -1,0 +1,318 @@
+//! The rmcp `ServerHandler` of a gateway: `tools/list` and `tools/call` served from one
+//! snapshot of the compiled gateway per request.
+//!
+//! The handler holds the gateway in an `ArcSwap`, so a reload swaps what every later request
+//! sees while requests in flight finish on the snapshot they started with.
+
+// MCP logging is deprecated by the 2026-07-28 revision (SEP-2577) but still part of every
+// 2025-era client and of the conformance suite, so the gateway keeps serving it.
+#![allow(deprecated)]
+
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+use rmcp::model::{
+    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorData,
+    Implementation, ListToolsResult, LoggingLevel, LoggingMessageNotificationParam,
+    PaginatedRequestParams, ProgressNotificationParam, ProgressToken, ServerCapabilities,
+    ServerConfig, SetLevelRequestParams, Tool as McpTool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{RoleServer, ServerHandler};
+use serde_json::Value;
+
+use super::definition;
+use crate::gateway::{Gateway, Tool};
+use crate::upstream::UpstreamClient;
+
+/// How many tools one `tools/list` page holds. Curated gateways have 5–15, so this only
+/// matters for `inspect --spec`-sized gateways; it keeps one response bounded.
+const PAGE_SIZE: usize = 100;
+
+/// How long clients may cache list results (2026-07-28 `ttlMs`). Short, because a reload can
+/// change the list at any time.
+const LIST_TTL_MS: u64 = 10_000;
+
+/// The shared, swappable state every handler instance reads.
+#[derive(Debug)]
+pub struct Shared {
+    /// The gateway being served.
+    pub gateway: ArcSwap<Gateway>,
+    /// The upstream connection pool.
+    pub upstream: UpstreamClient,
+}
+
+/// One handler instance: rmcp creates one per session (session mode) or per request
+/// (stateless mode); all share [`Shared`].
+#[derive(Debug, Clone)]
+pub struct Handler {
+    shared: Arc<Shared>,
+    /// Minimum log level the client asked for with `logging/setLevel` (session mode only; in
+    /// stateless mode each request is a new handler and 2026 clients send the level per request).
+    log_level: Arc<Mutex<Option<LoggingLevel>>>,
+}
+
+impl Handler {
+    /// A handler over `shared`.
+    pub fn new(shared: Arc<Shared>) -> Self {
+        Self {
+            shared,
+            log_level: Arc::new(Mutex::new(None)),
+        }
+    }
+}
+
+fn level_rank(l: LoggingLevel) -> u8 {
+    match l {
+        LoggingLevel::Debug => 0,
+        LoggingLevel::Info => 1,
+        LoggingLevel::Notice => 2,
+        LoggingLevel::Warning => 3,
+        LoggingLevel::Error => 4,
+        LoggingLevel::Critical => 5,
+        LoggingLevel::Alert => 6,
+        LoggingLevel::Emergency => 7,
+    }
+}
+
+/// Sends the call's progress and log notifications, when the client asked for them.
+struct Reporter<'a> {
+    cx: &'a RequestContext<RoleServer>,
+    progress: Option<ProgressToken>,
+    level: Option<LoggingLevel>,
+    tool: &'a str,
+}
+
+impl Reporter<'_> {
+    async fn stage(&self, progress: f64, level: LoggingLevel, message: String) {
+        if let Some(token) = &self.progress {
+            let p = ProgressNotificationParam::new(token.clone(), progress)
+                .with_total(100.0)
+                .with_message(message.clone());
+            // A client that went away cannot be notified; the call itself decides the outcome.
+            let _ = self.cx.peer.notify_progress(p).await;
+        }
+        if let Some(min) = self.level {
+            if level_rank(level) >= level_rank(min) {
+                let data = serde_json::json!({"tool": self.tool, "message": message});
+                let _ = self
+                    .cx
+                    .peer
+                    .notify_logging_message(
+                        LoggingMessageNotificationParam::new(level, data)
+                            .with_logger("mcp-gateway"),
+                    )
+                    .await;
+            }
+        }
+    }
+}
+
+/// Turns validation errors into one message an agent can act on.
+fn argument_errors(tool: &Tool, args: &Value) -> Option<String> {
+    let mut lines = Vec::new();
+    for err in tool.input_validator.iter_errors(args) {
+        let path = err.instance_path().as_str();
+        let location = if path.is_empty() {
+            "arguments".to_string()
+        } else {
+            format!(
+                "argument `{}`",
+                path.trim_start_matches('/').replace('/', ".")
+            )
+        };
+        let msg = match err.kind() {
+            jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
+                let known: Vec<&str> = tool
+                    .input_schema
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .map(|p| p.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                format!(
+                    "unknown argument{} {}; this tool takes: {}",
+                    if unexpected.len() == 1 { "" } else { "s" },
+                    unexpected
+                        .iter()
+                        .map(|u| format!("`{u}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if known.is_empty() {
+                        "no arguments".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                )
+            }
+            jsonschema::error::ValidationErrorKind::Required { property } => {
+                format!(
+                    "missing required argument `{}`",
+                    property.as_str().unwrap_or_default()
+                )
+            }
+            _ => format!("{location}: {err}"),
+        };
+        lines.push(msg);
+        if lines.len() >= 10 {
+            lines.push("(further errors omitted)".to_string());
+            break;
+        }
+    }
+    if lines.is_empty() {
+        None
+    } else {
+        Some(format!(
+            "Invalid arguments for `{}`:\n- {}\nNothing was sent to the API; fix the arguments and call again.",
+            tool.name,
+            lines.join("\n- ")
+        ))
+    }
+}
+
+impl ServerHandler for Handler {
+    fn get_info(&self) -> ServerConfig {
+        let g = self.shared.gateway.load();
+        let caps = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_logging()
+            .build();
+        let mut info = Implementation::new(g.name.clone(), g.version.clone());
+        info.title = g.title.clone();
+        let mut config = ServerConfig::new(caps).with_server_info(info);
+        if let Some(i) = &g.instructions {
+            config = config.with_instructions(i.clone());
+        }
+        config
+    }
+
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _cx: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        if let Ok(mut l) = self.log_level.lock() {
+            *l = Some(request.level);
+        }
+        Ok(())
+    }
+
+    async fn list_tools(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        _cx: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let g = self.shared.gateway.load_full();
+        let start = match request.and_then(|r| r.cursor) {
+            None => 0,
+            Some(c) => c
+                .parse::<usize>()
+                .ok()
+                .filter(|&i| i < g.tools.len())
+                .ok_or_else(|| ErrorData::invalid_params(format!("invalid cursor `{c}`"), None))?,
+        };
+        let end = (start + PAGE_SIZE).min(g.tools.len());
+        let tools: Vec<McpTool> = g.tools[start..end].iter().map(definition).collect();
+        let mut result = ListToolsResult::with_all_items(tools)
+            .with_ttl_ms(LIST_TTL_MS)
+            .with_cache_scope(CacheScope::Public);
+        if end < g.tools.len() {
+            result.next_cursor = Some(end.to_string());
+        }
+        Ok(result)
+    }
+
+    fn get_tool(&self, name: &str) -> Option<McpTool> {
+        self.shared.gateway.load().tool(name).map(definition)
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        cx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        // One snapshot for the whole call: a reload mid-call does not change what it runs.
+        let g = self.shared.gateway.load_full();
+        let Some(tool) = g.tool(&request.name) else {
+            let mut names: Vec<&str> = g.tools.iter().map(|t| t.name.as_str()).collect();
+            names.sort_unstable();
+            return Err(ErrorData::invalid_params(
+                format!(
+                    "Unknown tool: `{}`. Available tools: {}",
+                    request.name,
+                    names.join(", ")
+                ),
+                None,
+            ));
+        };
+        let args = Value::Object(request.arguments.unwrap_or_default());
+        if let Some(message) = argument_errors(tool, &args) {
+            return Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into());
+        }
+        let Value::Object(args) = args else {
+            return Ok(CallToolResult::error(vec![ContentBlock::text(
+                "arguments must be an object",
+            )])
+            .into());
+        };
+        let level = cx
+            .meta
+            .log_level()
+            .or_else(|| self.log_level.lock().ok().and_then(|l| *l));
+        let reporter = Reporter {
+            cx: &cx,
+            progress: cx.meta.get_progress_token(),
+            level,
+            tool: &tool.name,
+        };
+        reporter
+            .stage(
+                0.0,
+                LoggingLevel::Info,
+                format!("calling {} {}", tool.plan.method, path_of(tool)),
+            )
+            .await;
+        let outcome = tokio::select! {
+            r = self.shared.upstream.call(&g, tool, &args) => r,
+            () = cx.ct.cancelled() => {
+                return Err(ErrorData::internal_error("the call was cancelled by the client", None));
+            }
+        };
+        let result = match outcome {
+            Ok(resp) => {
+                let status = resp.status;
+                reporter
+                    .stage(
+                        50.0,
+                        LoggingLevel::Info,
+                        format!("upstream answered {status}"),
+                    )
+                    .await;
+                let result = crate::upstream::to_result(tool, resp);
+                tracing::info!(tool = %tool.name, status = status.as_u16(), is_error = result.is_error.unwrap_or(false), "upstream call");
+                result
+            }
+            Err(e) => {
+                reporter
+                    .stage(50.0, LoggingLevel::Warning, format!("upstream failed: {e}"))
+                    .await;
+                tracing::warn!(tool = %tool.name, error = %e, "upstream call failed");
+                crate::upstream::error_result(&e)
+            }
+        };
+        reporter
+            .stage(100.0, LoggingLevel::Info, "done".to_string())
+            .await;
+        Ok(result.into())
+    }
+}
+
+fn path_of(tool: &Tool) -> String {
+    tool.plan
+        .path
+        .iter()
+        .map(|p| match p {
+            crate::gateway::PathPart::Literal(s) => s.clone(),
+            crate::gateway::PathPart::Param(s) => format!("{{{s}}}"),
+        })
+        .collect()
+}

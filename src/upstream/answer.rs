@@ -1,0 +1,261 @@
+//! Reading the upstream's answer under a size cap, and turning it into an MCP tool result the
+//! model can act on: JSON → `structuredContent` + text, text → text, images and audio → their
+//! content types, other binary → an embedded resource, failures → `isError: true`.
+
+use base64::Engine as _;
+use bytes::{Bytes, BytesMut};
+use rmcp::model::{CallToolResult, ContentBlock, ResourceContents};
+use serde_json::{Value, json};
+
+use super::UpstreamError;
+use crate::gateway::{OutputShape, Tool};
+
+/// How much of an error body the agent sees: enough for a problem+json or validation message,
+/// small enough not to flood its context.
+const ERROR_EXCERPT_BYTES: usize = 2048;
+
+/// What the upstream answered.
+#[derive(Debug)]
+pub struct UpstreamResponse {
+    /// Status code.
+    pub status: http::StatusCode,
+    /// `Content-Type`, if any.
+    pub content_type: Option<String>,
+    /// The (decompressed) body, at most the cap.
+    pub body: Bytes,
+    /// Whether the body was cut at the cap.
+    pub truncated: bool,
+}
+
+/// Reads `resp`'s body, keeping at most `max_bytes` (decompression happens before counting, so
+/// a compressed bomb is cut at the same cap).
+pub(super) async fn read(
+    mut resp: reqwest::Response,
+    max_bytes: usize,
+    host: &str,
+) -> Result<UpstreamResponse, UpstreamError> {
+    let status = resp.status();
+    let content_type = resp
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let mut buf = BytesMut::new();
+    let mut truncated = false;
+    loop {
+        let chunk = resp.chunk().await.map_err(|e| super::classify(&e, host))?;
+        let Some(chunk) = chunk else { break };
+        let room = max_bytes.saturating_sub(buf.len());
+        if chunk.len() > room {
+            buf.extend_from_slice(&chunk[..room]);
+            truncated = true;
+            break;
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(UpstreamResponse {
+        status,
+        content_type,
+        body: buf.freeze(),
+        truncated,
+    })
+}
+
+fn media(ct: Option<&str>) -> String {
+    ct.unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+fn is_json(m: &str) -> bool {
+    m == "application/json" || m.ends_with("+json") || m == "text/json"
+}
+
+fn is_text(m: &str) -> bool {
+    m.starts_with("text/")
+        || m.ends_with("+xml")
+        || matches!(
+            m,
+            "application/xml"
+                | "application/javascript"
+                | "application/yaml"
+                | "application/x-yaml"
+                | "application/x-www-form-urlencoded"
+                | "application/csv"
+        )
+}
+
+/// Text of at most `max` bytes, cut at a character boundary.
+fn excerpt(body: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(body);
+    if text.len() <= max {
+        return text.into_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… [{} more bytes]", &text[..end], text.len() - end)
+}
+
+/// The MCP result for an upstream answer.
+pub fn to_result(tool: &Tool, resp: UpstreamResponse) -> CallToolResult {
+    let status = resp.status;
+    let m = media(resp.content_type.as_deref());
+    if !status.is_success() {
+        return error_status(&resp, &m);
+    }
+    if resp.body.is_empty() {
+        let reason = status.canonical_reason().unwrap_or("");
+        return CallToolResult::success(vec![ContentBlock::text(format!(
+            "Done: the upstream answered {} {reason} with no content.",
+            status.as_u16()
+        ))]);
+    }
+    let cut_note = || {
+        format!(
+            "[response truncated at {} bytes: the upstream sent more than this gateway's limit (upstream.max_response_bytes); narrow the request, e.g. with filters or a smaller page]",
+            resp.body.len()
+        )
+    };
+    if is_json(&m) || (m.is_empty() && tool.output != OutputShape::None) {
+        if resp.truncated {
+            // A cut JSON document cannot be parsed, and no structuredContent may break the
+            // declared schema: say so instead of returning half a document.
+            if tool.output != OutputShape::None {
+                return CallToolResult::error(vec![ContentBlock::text(format!(
+                    "The upstream's JSON answer is larger than the {} bytes this gateway accepts (upstream.max_response_bytes), so it was not returned. Narrow the request, e.g. with filters or a smaller page.",
+                    resp.body.len()
+                ))]);
+            }
+            return CallToolResult::success(vec![
+                ContentBlock::text(String::from_utf8_lossy(&resp.body).into_owned()),
+                ContentBlock::text(cut_note()),
+            ]);
+        }
+        let value: Value = match serde_json::from_slice(&resp.body) {
+            Ok(v) => v,
+            Err(e) => {
+                return CallToolResult::error(vec![ContentBlock::text(format!(
+                    "The upstream answered {} with invalid JSON ({e}). Body excerpt:\n{}",
+                    status.as_u16(),
+                    excerpt(&resp.body, ERROR_EXCERPT_BYTES)
+                ))]);
+            }
+        };
+        return json_result(tool, value, &resp.body);
+    }
+    if m.starts_with("image/") {
+        let data = base64::engine::general_purpose::STANDARD.encode(&resp.body);
+        return with_cut(
+            CallToolResult::success(vec![ContentBlock::image(data, m)]),
+            resp.truncated,
+            cut_note,
+        );
+    }
+    if m.starts_with("audio/") {
+        let data = base64::engine::general_purpose::STANDARD.encode(&resp.body);
+        return with_cut(
+            CallToolResult::success(vec![ContentBlock::audio(data, m)]),
+            resp.truncated,
+            cut_note,
+        );
+    }
+    let textual = is_text(&m) || (m.is_empty() && std::str::from_utf8(&resp.body).is_ok());
+    if textual {
+        let text = String::from_utf8_lossy(&resp.body).into_owned();
+        return with_cut(
+            CallToolResult::success(vec![ContentBlock::text(text)]),
+            resp.truncated,
+            cut_note,
+        );
+    }
+    let blob = base64::engine::general_purpose::STANDARD.encode(&resp.body);
+    let uri = format!("upstream://{}/response", tool.name);
+    let contents = ResourceContents::blob(blob, uri).with_mime_type(m);
+    with_cut(
+        CallToolResult::success(vec![ContentBlock::resource(contents)]),
+        resp.truncated,
+        cut_note,
+    )
+}
+
+fn with_cut(mut r: CallToolResult, truncated: bool, note: impl Fn() -> String) -> CallToolResult {
+    if truncated {
+        r.content.push(ContentBlock::text(note()));
+    }
+    r
+}
+
+fn json_result(tool: &Tool, value: Value, raw: &Bytes) -> CallToolResult {
+    let structured = match tool.output {
+        OutputShape::None => {
+            return CallToolResult::success(vec![ContentBlock::text(
+                String::from_utf8_lossy(raw).into_owned(),
+            )]);
+        }
+        OutputShape::Object => value,
+        OutputShape::Wrapped => json!({ "result": value }),
+    };
+    if let Some(validator) = &tool.output_validator {
+        let problems: Vec<String> = validator
+            .iter_errors(&structured)
+            .take(5)
+            .map(|e| {
+                let at = e.instance_path().as_str().to_string();
+                if at.is_empty() {
+                    e.to_string()
+                } else {
+                    format!("at {at}: {e}")
+                }
+            })
+            .collect();
+        if !problems.is_empty() {
+            return CallToolResult::error(vec![ContentBlock::text(format!(
+                "The upstream's answer does not match the output schema its API declares ({}), so it is returned as text only. The tool's maintainer can set `output_schema: false` for this tool.\n{}",
+                problems.join("; "),
+                excerpt(raw, ERROR_EXCERPT_BYTES * 4)
+            ))]);
+        }
+    }
+    CallToolResult::structured(structured)
+}
+
+fn error_status(resp: &UpstreamResponse, m: &str) -> CallToolResult {
+    let status = resp.status;
+    let reason = status.canonical_reason().unwrap_or("");
+    let advice = match status.as_u16() {
+        401 => {
+            " The upstream rejected the gateway's credentials (authentication failed); retrying will not help until the gateway's upstream credentials are fixed."
+        }
+        403 => {
+            " The upstream refused access (authorization failed) for this operation or resource."
+        }
+        404 => " The resource does not exist; check the identifiers.",
+        400 | 422 => " The upstream rejected the request; fix the arguments per its message.",
+        408 | 429 | 502 | 503 | 504 => {
+            " This is likely temporary and may be retried after a pause."
+        }
+        s if s >= 500 => " The upstream failed; the call may be retried later.",
+        _ => "",
+    };
+    let body = if resp.body.is_empty() {
+        String::new()
+    } else if is_json(m) || is_text(m) || m.is_empty() {
+        format!("\n{}", excerpt(&resp.body, ERROR_EXCERPT_BYTES))
+    } else {
+        format!("\n[{} bytes of {m}]", resp.body.len())
+    };
+    CallToolResult::error(vec![ContentBlock::text(format!(
+        "Upstream answered {} {reason}.{advice}{body}",
+        status.as_u16()
+    ))])
+}
+
+/// The MCP result for a call that got no answer.
+pub fn error_result(err: &UpstreamError) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(err.to_string())])
+}

@@ -1,0 +1,154 @@
+//! Building the upstream request from a call plan and mapping the answer to an MCP result.
+//!
+//! One [`UpstreamClient`] (one connection pool) serves every tool of every gateway in the
+//! process. The caller's MCP request is never consulted here: only the validated arguments, the
+//! call plan and the gateway's own credentials make up the upstream request.
+
+mod answer;
+mod build;
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+pub use answer::{UpstreamResponse, error_result, to_result};
+pub use build::{Body, BuildError, RequestParts, build};
+
+use crate::gateway::{Gateway, Tool};
+
+/// Why a call got no usable answer. Messages name the upstream host (never the query string,
+/// which may carry an API key) and say what an agent can do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    /// The arguments could not form a request (the caller's fault).
+    #[error("The request could not be built: {0}")]
+    Build(#[from] BuildError),
+    /// No answer within the timeout.
+    #[error(
+        "The upstream {host} did not answer within {timeout:?}; the call may be retried, or narrowed if it is expensive."
+    )]
+    Timeout {
+        /// Upstream host.
+        host: String,
+        /// The timeout.
+        timeout: Duration,
+    },
+    /// Connection refused, DNS failure, reset.
+    #[error(
+        "Could not connect to the upstream {host}: {reason}. The API may be down; retry later."
+    )]
+    Connect {
+        /// Upstream host.
+        host: String,
+        /// The cause.
+        reason: String,
+    },
+    /// TLS handshake or certificate failure.
+    #[error("TLS with the upstream {host} failed: {reason}.")]
+    Tls {
+        /// Upstream host.
+        host: String,
+        /// The cause.
+        reason: String,
+    },
+    /// Anything else on the wire.
+    #[error("The call to the upstream {host} failed: {reason}.")]
+    Other {
+        /// Upstream host.
+        host: String,
+        /// The cause.
+        reason: String,
+    },
+}
+
+fn classify(e: &reqwest::Error, host: &str) -> UpstreamError {
+    // Messages must not carry the URL: its query string may hold an API key.
+    let mut reason = crate::tls::error_chain(e);
+    if let Some(url) = e.url() {
+        reason = reason.replace(url.as_str(), host);
+    }
+    let host = host.to_string();
+    if e.is_timeout() {
+        return UpstreamError::Timeout {
+            host,
+            timeout: Duration::ZERO,
+        };
+    }
+    let lower = reason.to_ascii_lowercase();
+    if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        UpstreamError::Tls { host, reason }
+    } else if e.is_connect() {
+        UpstreamError::Connect { host, reason }
+    } else {
+        UpstreamError::Other { host, reason }
+    }
+}
+
+/// How long an idle upstream connection is kept: long enough to reuse between an agent's calls.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The shared upstream HTTP client.
+#[derive(Debug, Clone)]
+pub struct UpstreamClient {
+    http: reqwest::Client,
+}
+
+impl UpstreamClient {
+    /// A client with one connection pool for all upstreams.
+    pub fn new() -> Result<Self, reqwest::Error> {
+        crate::tls::install_default_provider();
+        let http = reqwest::Client::builder()
+            .tcp_nodelay(true)
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+            // Redirects are not followed: a 3xx from an API is an answer to show, and following
+            // it could send the gateway's credentials to another host.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Self { http })
+    }
+
+    /// Builds, sends and reads one call of `tool`.
+    pub async fn call(
+        &self,
+        gateway: &Gateway,
+        tool: &Tool,
+        args: &Map<String, Value>,
+    ) -> Result<UpstreamResponse, UpstreamError> {
+        let parts = build(&gateway.upstream, &tool.plan, args)?;
+        let host = gateway
+            .upstream
+            .base_url
+            .host_str()
+            .unwrap_or("upstream")
+            .to_string();
+        let timeout = tool.timeout.unwrap_or(gateway.upstream.timeout);
+        let mut req = self.http.request(parts.method, &parts.url).timeout(timeout);
+        for (name, value) in parts.headers {
+            req = req.header(name, value);
+        }
+        req = match parts.body {
+            None => req,
+            Some(Body::Bytes { content_type, data }) => req
+                .header(http::header::CONTENT_TYPE, content_type)
+                .body(data),
+            Some(Body::Multipart(fields)) => {
+                let mut form = reqwest::multipart::Form::new();
+                for (k, v) in fields {
+                    form = form.text(k, v);
+                }
+                req.multipart(form)
+            }
+        };
+        let with_timeout = |e: UpstreamError| match e {
+            UpstreamError::Timeout { host, .. } => UpstreamError::Timeout { host, timeout },
+            other => other,
+        };
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| with_timeout(classify(&e, &host)))?;
+        answer::read(resp, gateway.upstream.max_response_bytes, &host)
+            .await
+            .map_err(with_timeout)
+    }
+}
