@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""The conformance fixture's upstream: a real HTTP server (standard library only) whose
+operations answer what the MCP conformance suite expects of tools. Usage: upstream.py PORT"""
+
+import base64
+import json
+import struct
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# A 1x1 transparent PNG.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+
+
+def wav() -> bytes:
+    """A valid 10 ms mono 8 kHz 8-bit silence WAV."""
+    samples = b"\x80" * 80
+    fmt = struct.pack("<4sIHHIIHH", b"fmt ", 16, 1, 1, 8000, 8000, 1, 8)
+    data = struct.pack("<4sI", b"data", len(samples)) + samples
+    return struct.pack("<4sI4s", b"RIFF", 4 + len(fmt) + len(data), b"WAVE") + fmt + data
+
+
+ROUTES = {
+    "/text": (200, "text/plain; charset=utf-8", b"This is a simple text response for testing."),
+    "/image": (200, "image/png", PNG),
+    "/audio": (200, "audio/wav", wav()),
+    "/document": (200, "application/octet-stream", b"%PDF-1.4 conformance test document\n"),
+    "/status": (200, "application/json", json.dumps({"status": "ok", "steps": 3}).encode()),
+    "/fail": (500, "application/json", json.dumps({"error": "This tool intentionally returns an error for testing"}).encode()),
+}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        status, ctype, body = ROUTES.get(self.path.split("?")[0], (404, "text/plain", b"not found"))
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, fmt, *args):
+        pass
+
+
+if __name__ == "__main__":
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 8765
+    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
