@@ -3,4 +3,5 @@
 mod common;
 mod compile_diagnostics;
 mod examples;
+mod serve_http;
 mod snapshots;

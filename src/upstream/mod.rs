@@ -115,12 +115,8 @@ impl UpstreamClient {
         args: &Map<String, Value>,
     ) -> Result<UpstreamResponse, UpstreamError> {
         let parts = build(&gateway.upstream, &tool.plan, args)?;
-        let host = gateway
-            .upstream
-            .base_url
-            .host_str()
-            .unwrap_or("upstream")
-            .to_string();
+        let base = &gateway.upstream.base_url;
+        let host = base[url::Position::BeforeHost..url::Position::AfterPort].to_string();
         let timeout = tool.timeout.unwrap_or(gateway.upstream.timeout);
         let mut req = self.http.request(parts.method, &parts.url).timeout(timeout);
         for (name, value) in parts.headers {

@@ -72,3 +72,6 @@ pub fn summarize(diags: &[mcp_gateway::diag::Diagnostic]) -> Vec<String> {
         })
         .collect()
 }
+
+pub mod gateway;
+pub mod upstream;

@@ -5,12 +5,12 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use axum::Router;
 use serde_json::json;
 
 /// One request as the upstream saw it.
@@ -41,15 +41,27 @@ impl Upstream {
     }
 
     pub fn last(&self) -> Seen {
-        self.requests().last().cloned().expect("the upstream received a request")
+        self.requests()
+            .last()
+            .cloned()
+            .expect("the upstream received a request")
     }
 }
 
-async fn record(State(seen): State<Arc<Mutex<Vec<Seen>>>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn record(
+    State(seen): State<Arc<Mutex<Vec<Seen>>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let path = uri.path().to_string();
     seen.lock().unwrap().push(Seen {
         method: method.to_string(),
-        uri: uri.path_and_query().map(|p| p.to_string()).unwrap_or_default(),
+        uri: uri
+            .path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
         headers: headers.clone(),
         body: String::from_utf8_lossy(&body).to_string(),
     });
@@ -60,9 +72,19 @@ async fn record(State(seen): State<Arc<Mutex<Vec<Seen>>>>, method: Method, uri: 
             let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or(json!({}));
             (StatusCode::CREATED, axum::Json(json!({"id": 99, "name": v["name"], "tag": v.get("tag"), "status": v.get("status")}))).into_response()
         }
-        ("GET", "/pets/401") => (StatusCode::UNAUTHORIZED, axum::Json(json!({"code": 401, "message": "bad credentials"}))).into_response(),
-        ("GET", "/pets/404") => (StatusCode::NOT_FOUND, axum::Json(json!({"code": 404, "message": "no such pet"}))).into_response(),
-        ("GET", "/pets/500") => (StatusCode::INTERNAL_SERVER_ERROR, "database on fire").into_response(),
+        ("GET", "/pets/401") => (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"code": 401, "message": "bad credentials"})),
+        )
+            .into_response(),
+        ("GET", "/pets/404") => (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"code": 404, "message": "no such pet"})),
+        )
+            .into_response(),
+        ("GET", "/pets/500") => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "database on fire").into_response()
+        }
         ("GET", "/pets/777") => {
             // Answers too slowly for a short tool timeout.
             tokio::time::sleep(Duration::from_secs(5)).await;
@@ -72,13 +94,20 @@ async fn record(State(seen): State<Arc<Mutex<Vec<Seen>>>>, method: Method, uri: 
             // Does not match the declared output schema (`name` must be a string).
             axum::Json(json!({"id": 888, "name": 5})).into_response()
         }
-        ("GET", "/pets/999") => (StatusCode::OK, [("content-type", "application/json")], "{not json").into_response(),
+        ("GET", "/pets/999") => (
+            StatusCode::OK,
+            [("content-type", "application/json")],
+            "{not json",
+        )
+            .into_response(),
         ("GET", p) if p.starts_with("/pets/") => {
             let id = p.trim_start_matches("/pets/").parse().unwrap_or(0);
             axum::Json(pet(id)).into_response()
         }
         ("DELETE", p) if p.starts_with("/pets/") => StatusCode::NO_CONTENT.into_response(),
-        ("GET", "/store/inventory") => axum::Json(json!({"available": 2, "sold": 1})).into_response(),
+        ("GET", "/store/inventory") => {
+            axum::Json(json!({"available": 2, "sold": 1})).into_response()
+        }
         ("POST", "/store/orders") => {
             let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or(json!({}));
             (StatusCode::CREATED, axum::Json(json!({"id": 5, "petId": v["petId"], "quantity": v["quantity"], "delivery": v["delivery"], "status": "placed"}))).into_response()

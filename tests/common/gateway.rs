@@ -1,0 +1,157 @@
+//! Running the real `mcp-gateway` binary and driving it with the official MCP TypeScript SDK
+//! client (tests/node/client.mjs).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::path;
+
+/// Node 22 from tests/node (installed by tests/setup.sh), else `node` on PATH.
+pub fn node() -> PathBuf {
+    let bundled = path("tests/node/node_modules/node22/bin/node");
+    if bundled.is_file() {
+        bundled
+    } else {
+        PathBuf::from("node")
+    }
+}
+
+/// Fails with the setup instruction when the Node packages are missing.
+pub fn require_node_packages() {
+    let sdk = path("tests/node/node_modules/@modelcontextprotocol/sdk");
+    assert!(
+        sdk.is_dir(),
+        "the Node test packages are not installed: run `tests/setup.sh` first"
+    );
+}
+
+/// A gateway process serving HTTP on an ephemeral port.
+pub struct Gateway {
+    child: Child,
+    /// `http://127.0.0.1:PORT/mcp`.
+    pub url: String,
+    /// Everything it logged, as it logs it.
+    pub log: mpsc::Receiver<String>,
+}
+
+impl Gateway {
+    /// `http://127.0.0.1:PORT` (no path).
+    pub fn origin(&self) -> String {
+        self.url.trim_end_matches("/mcp").to_string()
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `mcp-gateway serve MANIFEST --listen 127.0.0.1:0 ARGS…` with `env`, and waits until
+/// it logs its URL.
+pub fn serve(manifest: &Path, args: &[&str], env: &[(&str, &str)]) -> Gateway {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mcp-gateway"));
+    cmd.arg("serve")
+        .arg(manifest)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .env("MCP_GATEWAY_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mcp-gateway starts");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    loop {
+        match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(line) => {
+                if let Some(i) = line.find("url=http://") {
+                    let url = line[i + 4..]
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_string();
+                    return Gateway {
+                        child,
+                        url,
+                        log: rx,
+                    };
+                }
+                seen.push(line);
+            }
+            Err(_) => panic!("the gateway did not start; it logged:\n{}", seen.join("\n")),
+        }
+    }
+}
+
+/// Runs the TypeScript SDK client against `target` (`http URL` or `stdio CMD ARGS…`) with
+/// `steps`, returning its results (the first element is the server's identity).
+pub fn ts_client(target: &[&str], steps: &Value, env: &[(&str, &str)]) -> Vec<Value> {
+    require_node_packages();
+    let mut cmd = Command::new(node());
+    cmd.arg(path("tests/node/client.mjs")).args(target);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(steps.to_string().as_bytes())
+        .expect("steps are written");
+    let out = child.wait_with_output().expect("the client finishes");
+    assert!(
+        out.status.success(),
+        "the TypeScript client failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "client output is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// The concatenated text blocks of a tool result.
+pub fn text(result: &Value) -> String {
+    result["content"]
+        .as_array()
+        .map(|blocks| {
+            blocks
+                .iter()
+                .filter_map(|b| b["text"].as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+/// Whether a tool result is an error result.
+pub fn is_error(result: &Value) -> bool {
+    result["isError"] == Value::Bool(true)
+}

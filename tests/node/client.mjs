@@ -1,0 +1,40 @@
+// Drives a gateway with the official MCP TypeScript SDK client, for the Rust integration tests.
+//
+//   node client.mjs http URL            < steps.json
+//   node client.mjs stdio CMD [ARGS…]    < steps.json
+//
+// steps.json is a list of {"op": "list"} and {"op": "call", "name": …, "arguments": {…}}. The
+// results (the SDK's parsed answers, or {"error": message} when the SDK throws) are printed as
+// one JSON array on stdout.
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+
+const [mode, target, ...rest] = process.argv.slice(2);
+const chunks = [];
+for await (const c of process.stdin) chunks.push(c);
+const steps = JSON.parse(Buffer.concat(chunks).toString("utf8") || "[]");
+
+const transport =
+  mode === "http"
+    ? new StreamableHTTPClientTransport(new URL(target))
+    : new StdioClientTransport({ command: target, args: rest, env: process.env, stderr: "inherit" });
+const client = new Client({ name: "mcp-gateway-tests", version: "1.0.0" });
+await client.connect(transport);
+
+const results = [{ server: client.getServerVersion(), instructions: client.getInstructions() }];
+for (const step of steps) {
+  try {
+    if (step.op === "list") {
+      results.push(await client.listTools());
+    } else if (step.op === "call") {
+      results.push(await client.callTool({ name: step.name, arguments: step.arguments }));
+    } else {
+      results.push({ error: `unknown step ${step.op}` });
+    }
+  } catch (e) {
+    results.push({ error: String(e?.message ?? e), code: e?.code });
+  }
+}
+await client.close();
+process.stdout.write(JSON.stringify(results));
