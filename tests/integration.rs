@@ -3,5 +3,6 @@
 mod common;
 mod compile_diagnostics;
 mod examples;
+mod security;
 mod serve_http;
 mod snapshots;

@@ -52,6 +52,9 @@ pub enum BuildError {
     /// A header name the spec declared that is not a valid HTTP header name.
     #[error("the spec's header name `{0}` is not a valid HTTP header name")]
     BadHeaderName(String),
+    /// A path value that would climb the upstream's path.
+    #[error("argument `{0}` cannot be `.` or `..`: it would change the upstream path")]
+    DotSegment(String),
     /// A required path parameter with no value.
     #[error("missing value for path parameter `{0}`")]
     MissingPath(String),
@@ -130,6 +133,13 @@ pub fn build(
                 let Some(value) = value else {
                     return Err(BuildError::MissingPath(wire.clone()));
                 };
+                if is_dot_segment(value) {
+                    return Err(BuildError::DotSegment(
+                        binding
+                            .and_then(|b| b.arg.clone())
+                            .unwrap_or_else(|| wire.clone()),
+                    ));
+                }
                 let style = binding
                     .map(|b| (b.style, b.explode))
                     .unwrap_or((ParamStyle::Simple, false));
@@ -285,13 +295,15 @@ fn path_value(name: &str, v: &Value, style: ParamStyle, explode: bool) -> String
     }
 }
 
-/// Percent-encodes one path segment. `.` and `..` are dot-segments that a server or proxy would
-/// resolve, so those two are encoded completely.
+/// Percent-encodes one path segment.
 fn encode_segment(s: &str) -> String {
-    if s == "." || s == ".." {
-        return s.replace('.', "%2E");
-    }
     utf8_percent_encode(s, UNRESERVED).to_string()
+}
+
+/// `.` and `..` would be resolved as dot-segments by URL parsers, servers and proxies, even
+/// percent-encoded (WHATWG URL treats `%2e` as `.`), so they are refused rather than sent.
+fn is_dot_segment(v: &Value) -> bool {
+    matches!(v.as_str(), Some(".") | Some(".."))
 }
 
 /// The items of a value for `simple`-like styles: arrays as their elements, objects as
@@ -547,8 +559,6 @@ mod tests {
                 "../etc/passwd",
                 "http://api.test/v1/files/..%2Fetc%2Fpasswd/raw",
             ),
-            ("..", "http://api.test/v1/files/%2E%2E/raw"),
-            (".", "http://api.test/v1/files/%2E/raw"),
             ("a/b", "http://api.test/v1/files/a%2Fb/raw"),
             ("?x=1", "http://api.test/v1/files/%3Fx%3D1/raw"),
             ("#frag", "http://api.test/v1/files/%23frag/raw"),
@@ -569,6 +579,47 @@ mod tests {
             assert_eq!(got, want, "value {value:?}");
             assert_eq!(url::Url::parse(&got).unwrap().host_str(), Some("api.test"));
         }
+    }
+
+    #[test]
+    fn dot_segments_are_refused_because_url_parsers_resolve_them_even_encoded() {
+        for v in [".", ".."] {
+            let Value::Object(args) = json!({"name": v}) else {
+                panic!()
+            };
+            let p = plan(
+                "/files/{name}",
+                vec![param(
+                    "name",
+                    ParamLocation::Path,
+                    ParamStyle::Simple,
+                    false,
+                )],
+            );
+            assert_eq!(
+                build(&upstream("http://h"), &p, &args).unwrap_err(),
+                BuildError::DotSegment("name".into())
+            );
+        }
+        assert_eq!(
+            url::Url::parse("http://h/a/%2E%2E/b").unwrap().path(),
+            "/b",
+            "why: %2E%2E is resolved"
+        );
+        assert_eq!(
+            url_for(
+                "http://h",
+                "/f/{name}",
+                vec![param(
+                    "name",
+                    ParamLocation::Path,
+                    ParamStyle::Simple,
+                    false
+                )],
+                json!({"name": "..."})
+            ),
+            "http://h/f/..."
+        );
     }
 
     #[test]
