@@ -2,6 +2,7 @@
 
 mod common;
 mod compile_diagnostics;
+mod conformance;
 mod examples;
 mod security;
 mod serve_http;
