@@ -4,6 +4,7 @@ mod common;
 mod compile_diagnostics;
 mod conformance;
 mod examples;
+mod prism;
 mod security;
 mod serve_http;
 mod snapshots;
