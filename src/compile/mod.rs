@@ -512,17 +512,17 @@ pub fn compile_all(spec: &Spec) -> (Vec<crate::gateway::Tool>, Vec<Diagnostic>) 
     let mut conv = Converter::new(&spec.docs, spec.version);
     let mut tools = Vec::new();
     let mut diags = Vec::new();
-    let mut used: HashMap<String, usize> = HashMap::new();
+    let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
     for op in &spec.operations {
         let base = names::fit(&names::default_name(op));
-        let n = used.entry(base.clone()).or_insert(0);
-        *n += 1;
-        let name = if *n == 1 {
-            base
-        } else {
-            names::fit(&format!("{base}_{n}"))
-        };
+        let mut name = base.clone();
+        let mut n = 1;
+        while taken.contains(&name) {
+            n += 1;
+            name = names::fit(&format!("{base}_{n}"));
+        }
         let label = op.label();
+        let before = diags.len();
         for p in spec
             .problems
             .iter()
@@ -530,8 +530,13 @@ pub fn compile_all(spec: &Spec) -> (Vec<crate::gateway::Tool>, Vec<Diagnostic>) 
         {
             diags.push(Diagnostic::error("spec", p.message.clone()).at(label.clone(), None));
         }
-        match tool::build(&mut conv, op, None, name, None) {
-            Ok((t, _warnings)) => tools.push(t),
+        match tool::build(&mut conv, op, None, name.clone(), None) {
+            // An operation the spec describes incompletely is reported, not served half-built.
+            Ok(_) if diags.len() > before => {}
+            Ok((t, _warnings)) => {
+                taken.insert(name);
+                tools.push(t);
+            }
             Err(problems) => {
                 for p in problems {
                     diags.push(p.diag.at(label.clone(), None));
