@@ -264,3 +264,66 @@ fn stdio_serves_the_same_tools_with_only_protocol_on_stdout() {
     assert_eq!(r[2]["structuredContent"]["id"], 5);
     assert_eq!(up.last().uri, "/pets/5");
 }
+
+#[test]
+fn oversized_answers_are_cut_with_a_note_and_never_break_the_output_schema() {
+    let rt = runtime();
+    let up = rt.block_on(upstream::start());
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "blob.yaml",
+        r#"openapi: 3.1.0
+info: {title: Blobs, version: "1"}
+paths:
+  /blob/json:
+    get:
+      operationId: jsonBlob
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {type: object, required: [data], properties: {data: {type: string}}}
+  /blob/text:
+    get:
+      operationId: textBlob
+      responses:
+        '200':
+          description: ok
+          content:
+            text/plain:
+              schema: {type: string}
+"#,
+    );
+    let manifest = write(
+        dir.path(),
+        "gateway.yaml",
+        "name: blobs\nopenapi: blob.yaml\nupstream:\n  base_url: ${BASE}\n  max_response_bytes: 1000\ntools:\n  - operation: jsonBlob\n  - operation: textBlob\n",
+    );
+    let gw = serve(&manifest, &[], &[("BASE", &up.url())]);
+    let r = ts_client(
+        &["http", &gw.url],
+        &calls(&[("json_blob", json!({})), ("text_blob", json!({}))]),
+        &[],
+    );
+    // JSON with an output schema: no half document, no structuredContent that breaks the schema.
+    assert!(
+        is_error(&r[1]) && text(&r[1]).contains("larger than the 1000 bytes"),
+        "{}",
+        r[1]
+    );
+    assert!(r[1].get("structuredContent").is_none());
+    // Text: the first 1000 bytes, and a note the agent sees.
+    assert!(!is_error(&r[2]), "{}", r[2]);
+    let blocks = r[2]["content"].as_array().unwrap();
+    assert_eq!(blocks[0]["text"].as_str().unwrap().len(), 1000);
+    assert!(
+        blocks[1]["text"]
+            .as_str()
+            .unwrap()
+            .contains("response truncated at 1000 bytes"),
+        "{}",
+        r[2]
+    );
+}

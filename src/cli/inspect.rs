@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
-use crate::compile::{Options, Secrets, compile_all, compile_file};
+use crate::compile::{Options, Secrets, compile_each, compile_file};
 use crate::diag::render_human;
 use crate::openapi::Spec;
 
@@ -150,17 +150,36 @@ fn inspect_spec(location: &str) -> ExitCode {
             return ExitCode::from(super::EXIT_USAGE);
         }
     };
-    let (tools, mut diags) = compile_all(&spec);
-    diags.extend(
-        spec.problems
-            .iter()
-            .filter(|p| p.operation.is_none())
-            .map(|p| crate::diag::Diagnostic::error("spec-ref", p.message.clone())),
-    );
-    let doc = json!({
-        "tools": tools.iter().map(|t| serde_json::to_value(crate::mcp::definition(t)).unwrap_or(Value::Null)).collect::<Vec<_>>(),
-        "diagnostics": diags,
+    // Streamed: a spec like Microsoft Graph compiles to gigabytes of tools if held at once.
+    use std::io::Write as _;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut diags: Vec<crate::diag::Diagnostic> = spec
+        .problems
+        .iter()
+        .filter(|p| p.operation.is_none())
+        .map(|p| crate::diag::Diagnostic::error("spec-ref", p.message.clone()))
+        .collect();
+    let mut first = true;
+    let mut failed = false;
+    let _ = out.write_all(b"{\"tools\":[");
+    compile_each(&spec, |_, outcome| match outcome {
+        Ok((tool, _warnings)) => {
+            if !first {
+                let _ = out.write_all(b",");
+            }
+            first = false;
+            if serde_json::to_writer(&mut out, &crate::mcp::definition(&tool)).is_err() {
+                failed = true;
+            }
+        }
+        Err(mut d) => diags.append(&mut d),
     });
-    println!("{}", serde_json::to_string(&doc).unwrap_or_default());
+    let _ = out.write_all(b"],\"diagnostics\":");
+    let _ = serde_json::to_writer(&mut out, &diags);
+    let _ = out.write_all(b"}\n");
+    if failed || out.flush().is_err() {
+        return ExitCode::from(super::EXIT_USAGE);
+    }
     ExitCode::SUCCESS
 }

@@ -173,8 +173,12 @@ pub fn compile(
         }) {
             diags.push(
                 loaded.diag_at(
-                    Diagnostic::error("spec", format!("{}: {}", op.label(), p.message))
-                        .with_hint("fix the operation in the spec"),
+                    if p.warning {
+                        Diagnostic::warning("spec", format!("{}: {}", op.label(), p.message))
+                    } else {
+                        Diagnostic::error("spec", format!("{}: {}", op.label(), p.message))
+                    }
+                    .with_hint("fix the operation in the spec"),
                     &format!("{base}/operation"),
                 ),
             );
@@ -507,11 +511,28 @@ fn upstream(
 }
 
 /// Every operation of a spec compiled as a tool with default settings (`inspect --spec`): the
-/// tools that compile, and one diagnostic per operation that does not.
+/// tools that compile, and one diagnostic per problem of an operation that does not.
 pub fn compile_all(spec: &Spec) -> (Vec<crate::gateway::Tool>, Vec<Diagnostic>) {
-    let mut conv = Converter::new(&spec.docs, spec.version);
     let mut tools = Vec::new();
     let mut diags = Vec::new();
+    compile_each(spec, |_, outcome| match outcome {
+        Ok((t, _warnings)) => tools.push(t),
+        Err(mut d) => diags.append(&mut d),
+    });
+    (tools, diags)
+}
+
+/// Like [`compile_all`], one operation at a time, so a caller can stream the tools of a huge
+/// spec instead of holding them all. Each operation gets its tool and warnings, or its errors;
+/// diagnostics are located by the operation's `METHOD /path`.
+pub fn compile_each(
+    spec: &Spec,
+    mut each: impl FnMut(
+        &crate::openapi::Operation,
+        Result<(crate::gateway::Tool, Vec<Diagnostic>), Vec<Diagnostic>>,
+    ),
+) {
+    let mut conv = Converter::new(&spec.docs, spec.version);
     let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
     for op in &spec.operations {
         let base = names::fit(&names::default_name(op));
@@ -522,29 +543,36 @@ pub fn compile_all(spec: &Spec) -> (Vec<crate::gateway::Tool>, Vec<Diagnostic>) 
             name = names::fit(&format!("{base}_{n}"));
         }
         let label = op.label();
-        let before = diags.len();
-        for p in spec
+        // An operation the spec describes incompletely is reported, not served half-built.
+        let (spec_warnings, problems): (Vec<_>, Vec<_>) = spec
             .problems
             .iter()
             .filter(|p| p.operation.as_deref() == Some(&label))
-        {
-            diags.push(Diagnostic::error("spec", p.message.clone()).at(label.clone(), None));
-        }
+            .partition(|p| p.warning);
+        let problems: Vec<Diagnostic> = problems
+            .iter()
+            .map(|p| Diagnostic::error("spec", p.message.clone()).at(label.clone(), None))
+            .collect();
         match tool::build(&mut conv, op, None, name.clone(), None) {
-            // An operation the spec describes incompletely is reported, not served half-built.
-            Ok(_) if diags.len() > before => {}
-            Ok((t, _warnings)) => {
+            Ok(_) if !problems.is_empty() => each(op, Err(problems)),
+            Ok((t, warnings)) => {
                 taken.insert(name);
-                tools.push(t);
+                let mut warnings: Vec<Diagnostic> = warnings
+                    .into_iter()
+                    .map(|w| w.diag.at(label.clone(), None))
+                    .collect();
+                warnings.extend(spec_warnings.iter().map(|p| {
+                    Diagnostic::warning("spec", p.message.clone()).at(label.clone(), None)
+                }));
+                each(op, Ok((t, warnings)));
             }
-            Err(problems) => {
-                for p in problems {
-                    diags.push(p.diag.at(label.clone(), None));
-                }
+            Err(errors) => {
+                let mut all = problems;
+                all.extend(errors.into_iter().map(|p| p.diag.at(label.clone(), None)));
+                each(op, Err(all));
             }
         }
     }
-    (tools, diags)
 }
 
 impl Spec {

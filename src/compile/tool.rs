@@ -112,7 +112,7 @@ pub(crate) fn build(
             ));
             continue;
         }
-        let arg = if hidden {
+        let mut arg = if hidden {
             None
         } else {
             Some(
@@ -120,6 +120,29 @@ pub(crate) fn build(
                     .unwrap_or_else(|| p.name.clone()),
             )
         };
+        // Two parameters with one name in different places (`id` in the path and the query):
+        // the later one is told apart by its location, unless the manifest renamed it.
+        if let Some(a) = arg.clone() {
+            let alt = format!("{a}_{}", location_word(p.location));
+            if properties.contains_key(&a)
+                && ov.and_then(|o| o.rename.as_ref()).is_none()
+                && !properties.contains_key(&alt)
+            {
+                warnings.push(problem(
+                    ptr.clone(),
+                    Diagnostic::warning(
+                        "renamed-argument",
+                        format!(
+                            "{} has two parameters called `{a}`; the {} one is exposed as `{alt}`",
+                            op.label(),
+                            location_word(p.location)
+                        ),
+                    )
+                    .with_hint("give it a clearer name with `rename:`"),
+                ));
+                arg = Some(alt);
+            }
+        }
         if let Some(arg) = &arg {
             annotate(
                 &mut schema,
@@ -407,6 +430,16 @@ pub(crate) fn build(
         input.insert("required".into(), Value::Array(required));
     }
     input.insert("additionalProperties".into(), json!(false));
+    if root.truncated() {
+        warnings.push(problem(
+            "/operation",
+            Diagnostic::warning(
+                "schema-truncated",
+                format!("the input schema of {} is too large to describe in full; deep parts are left open", op.label()),
+            )
+            .with_hint("hide or fix the parameters the agent does not need"),
+        ));
+    }
     if let Some(defs) = root.take_defs() {
         input.insert("$defs".into(), Value::Object(defs));
     }
@@ -432,6 +465,16 @@ pub(crate) fn build(
                         (None, OutputShape::None)
                     }
                     Ok(schema) => {
+                        if out_root.truncated() {
+                            warnings.push(problem(
+                                "/operation",
+                                Diagnostic::warning(
+                                    "schema-truncated",
+                                    format!("the response schema of {} is too large to describe in full; deep parts are left open", op.label()),
+                                )
+                                .with_hint("set `output_schema: false` for this tool, or accept the partial schema"),
+                            ));
+                        }
                         let mut defs = out_root.take_defs();
                         let schema = unwrap_recursive_root(schema, defs.as_mut());
                         let (mut obj, shape) = if is_object_schema(&schema) {
@@ -525,9 +568,14 @@ pub(crate) fn build(
         return Err(errors);
     }
 
-    let input_value = Value::Object(input);
-    let input_validator = match jsonschema::validator_for(&input_value) {
-        Ok(v) => Arc::new(v),
+    let mut input_value = Value::Object(input);
+    let input_validator = match repaired_validator(&mut input_value) {
+        Ok((v, dropped)) => {
+            for d in dropped {
+                warnings.push(problem("/operation", repaired(op, "input", d)));
+            }
+            Arc::new(v)
+        }
         Err(e) => {
             return Err(vec![problem(
                 "/operation",
@@ -541,10 +589,15 @@ pub(crate) fn build(
             )]);
         }
     };
-    let output_value = output_schema.map(Value::Object);
-    let output_validator = match &output_value {
-        Some(s) => match jsonschema::validator_for(s) {
-            Ok(v) => Some(Arc::new(v)),
+    let mut output_value = output_schema.map(Value::Object);
+    let output_validator = match output_value.as_mut() {
+        Some(s) => match repaired_validator(s) {
+            Ok((v, dropped)) => {
+                for d in dropped {
+                    warnings.push(problem("/operation", repaired(op, "output", d)));
+                }
+                Some(Arc::new(v))
+            }
             Err(e) => {
                 return Err(vec![problem(
                     "/operation",
@@ -586,6 +639,71 @@ pub(crate) fn build(
         },
         warnings,
     ))
+}
+
+/// How many broken keywords one schema may lose before it is rejected outright.
+const MAX_REPAIRS: usize = 16;
+
+/// Builds the validator for `schema`, dropping keywords the JSON Schema 2020-12 meta-schema or
+/// the regex engine rejects (real specs carry Java-style `\p{XDigit}` patterns, numbers where
+/// strings belong, …). Dropping a keyword only loosens the schema, so the tool stays honest:
+/// it accepts at least what the upstream documents. Returns what was dropped, for warnings.
+fn repaired_validator(schema: &mut Value) -> Result<(jsonschema::Validator, Vec<String>), String> {
+    let mut dropped = Vec::new();
+    loop {
+        let err = match jsonschema::validator_for(schema) {
+            Ok(v) => return Ok((v, dropped)),
+            Err(e) => e,
+        };
+        let pointer = err.instance_path().as_str().to_string();
+        let message = err.to_string();
+        if pointer.is_empty() || dropped.len() >= MAX_REPAIRS || !remove_at(schema, &pointer) {
+            return Err(message);
+        }
+        dropped.push(format!(
+            "`{}` {message}",
+            pointer.replace("~1", "/").replace("~0", "~")
+        ));
+    }
+}
+
+/// Removes the value at a JSON pointer (an object member or an array element).
+fn remove_at(root: &mut Value, pointer: &str) -> bool {
+    let Some((parent, last)) = pointer.rsplit_once('/') else {
+        return false;
+    };
+    let last = last.replace("~1", "/").replace("~0", "~");
+    match root.pointer_mut(parent) {
+        Some(Value::Object(o)) => o.shift_remove(&last).is_some(),
+        Some(Value::Array(a)) => match last.parse::<usize>() {
+            Ok(i) if i < a.len() => {
+                a.remove(i);
+                true
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+fn repaired(op: &Operation, side: &str, what: String) -> Diagnostic {
+    Diagnostic::warning(
+        "schema-repaired",
+        format!(
+            "the {side} schema of {} is not valid JSON Schema at {what}; that keyword was dropped",
+            op.label()
+        ),
+    )
+    .with_hint("fix the schema in the spec")
+}
+
+fn location_word(l: crate::gateway::ParamLocation) -> &'static str {
+    match l {
+        crate::gateway::ParamLocation::Path => "path",
+        crate::gateway::ParamLocation::Query => "query",
+        crate::gateway::ParamLocation::Header => "header",
+        crate::gateway::ParamLocation::Cookie => "cookie",
+    }
 }
 
 fn set(schema: &mut Value, key: &str, v: Value) {

@@ -64,7 +64,7 @@ impl SpanIndex {
 }
 
 /// `/tools/3/params/petId` → `tools[3].params.petId`; keys that are not identifier-like are
-/// quoted: `upstream.headers["X-Api-Key"]`.
+/// quoted: `params["a.b"]`.
 pub fn display_path(pointer: &str) -> String {
     let mut out = String::new();
     for raw in pointer.split('/').skip(1) {
@@ -247,8 +247,9 @@ mod tests {
         );
         assert_eq!(
             display_path("/upstream/headers/X-Api-Key"),
-            "upstream.headers[\"X-Api-Key\"]"
+            "upstream.headers.X-Api-Key"
         );
+        assert_eq!(display_path("/params/a.b"), "params[\"a.b\"]");
         assert_eq!(display_path(""), "");
     }
 }

@@ -62,6 +62,8 @@ pub struct SpecProblem {
     pub operation: Option<String>,
     /// What is wrong.
     pub message: String,
+    /// The operation still works without the broken part (it is skipped), so this warns only.
+    pub warning: bool,
 }
 
 /// A server URL with its variables.
@@ -221,6 +223,7 @@ impl Spec {
             .extend(load_problems.into_iter().map(|e| SpecProblem {
                 operation: None,
                 message: e.to_string(),
+                warning: false,
             }));
         Ok(spec)
     }

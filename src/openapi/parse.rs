@@ -163,6 +163,7 @@ fn operations(
                 problems.push(SpecProblem {
                     operation: Some(path.clone()),
                     message: format!("path item: {e}"),
+                    warning: false,
                 });
                 continue;
             }
@@ -228,7 +229,12 @@ fn operations(
                     .to_string();
                 let location = p.get("in").and_then(Value::as_str).unwrap_or("");
                 if name.is_empty() {
-                    op_problems.push("a parameter has no `name`".to_string());
+                    // It cannot be sent without a name; the rest of the operation still works.
+                    problems.push(SpecProblem {
+                        operation: Some(label.clone()),
+                        message: "a parameter without a `name` is ignored".to_string(),
+                        warning: true,
+                    });
                     continue;
                 }
                 if swagger && location == "body" {
@@ -369,6 +375,7 @@ fn operations(
             problems.extend(op_problems.into_iter().map(|message| SpecProblem {
                 operation: Some(label.clone()),
                 message,
+                warning: false,
             }));
             let text = |k: &str| op.get(k).and_then(Value::as_str).map(str::to_string);
             out.push(Operation {

@@ -30,6 +30,17 @@ pub enum Mode {
 /// never gets near it; it bounds the work on hostile input).
 const MAX_DEPTH: usize = 96;
 
+/// How many schema objects one root (an input or output schema) may inline before further
+/// references go through `$defs` instead. Inlining a schema graph that shares subschemas heavily
+/// (Stripe's expandable objects, Microsoft Graph, DocuSign) grows exponentially with depth; past
+/// this budget (a few hundred KB of JSON, far more than an agent should read) each shared schema
+/// is emitted once under `$defs`, which keeps the size linear.
+pub const MAX_INLINE_NODES: usize = 1_000;
+
+/// The most schema objects one root may hold in all, `$defs` included; past it, references are
+/// left unexpanded (and compile warns). Only giant specs reach it.
+pub const MAX_ROOT_NODES: usize = 2_500;
+
 /// Keywords copied as they are (their values are not schemas).
 const PLAIN_KEYWORDS: &[&str] = &[
     "title",
@@ -101,7 +112,8 @@ pub enum SchemaError {
 pub struct Converter<'a> {
     docs: &'a DocStore,
     version: SpecVersion,
-    cache: HashMap<(String, Mode), Value>,
+    /// Converted, self-contained schemas by reference target, with their size in schema objects.
+    cache: HashMap<(String, Mode), (Value, usize)>,
 }
 
 /// State of one root schema being built (its `$defs` for recursive parts).
@@ -110,11 +122,24 @@ pub struct Root {
     stack: Vec<String>,
     recursive: HashSet<String>,
     recursion_hits: usize,
+    /// Schema objects emitted so far (the size of the inlined result, roughly).
+    nodes: usize,
+    /// Inlining has exceeded [`MAX_INLINE_NODES`]: further references go through `$defs`.
+    def_mode: bool,
+    /// [`MAX_ROOT_NODES`] was reached and some references were left unexpanded.
+    truncated: bool,
+    /// Names already used in `defs`.
+    used_names: HashSet<String>,
     names: HashMap<String, String>,
     defs: IndexMap<String, Value>,
 }
 
 impl Root {
+    /// Whether some references were left unexpanded because the schema is too large.
+    pub fn truncated(&self) -> bool {
+        self.truncated
+    }
+
     /// The `$defs` needed by the schemas converted into this root, if any.
     pub fn take_defs(&mut self) -> Option<Map<String, Value>> {
         if self.defs.is_empty() {
@@ -147,10 +172,11 @@ impl Root {
         };
         let mut name = base.clone();
         let mut i = 2;
-        while self.names.values().any(|n| n == &name) {
+        while self.used_names.contains(&name) {
             name = format!("{base}{i}");
             i += 1;
         }
+        self.used_names.insert(name.clone());
         self.names.insert(key.to_string(), name.clone());
         name
     }
@@ -249,6 +275,27 @@ impl<'a> Converter<'a> {
         self.keywords(root, doc, obj, mode, depth)
     }
 
+    /// `{"$ref": "#/$defs/Name"}` for a schema shared through this root's `$defs` (converted
+    /// once per root), used once inlining has exhausted the size budget.
+    fn shared_def(
+        &mut self,
+        root: &mut Root,
+        key: &str,
+        target: super::Target<'_>,
+        mode: Mode,
+        depth: usize,
+    ) -> Result<Value, SchemaError> {
+        root.recursion_hits += 1;
+        let name = root.def_name(key);
+        if !root.defs.contains_key(&name) && !root.stack.iter().any(|k| k == key) {
+            root.stack.push(key.to_string());
+            let result = self.node(root, target.doc, target.value, mode, depth + 1);
+            root.stack.pop();
+            root.defs.insert(name.clone(), result?);
+        }
+        Ok(json!({"$ref": format!("#/$defs/{name}")}))
+    }
+
     fn reference(
         &mut self,
         root: &mut Root,
@@ -258,16 +305,34 @@ impl<'a> Converter<'a> {
         depth: usize,
     ) -> Result<Value, SchemaError> {
         let (target, key) = self.docs.resolve(doc, reference)?;
+        if root.nodes > MAX_ROOT_NODES {
+            // A hard stop for schema graphs whose reachable part alone is enormous (Microsoft
+            // Graph): the rest is left open rather than expanded.
+            root.truncated = true;
+            root.recursion_hits += 1;
+            return Ok(
+                json!({"description": "Not expanded: the schema is too large to describe here."}),
+            );
+        }
         if root.stack.contains(&key) {
             root.recursive.insert(key.clone());
             root.recursion_hits += 1;
             let name = root.def_name(&key);
             return Ok(json!({"$ref": format!("#/$defs/{name}")}));
         }
-        if let Some(hit) = self.cache.get(&(key.clone(), mode)) {
-            return Ok(hit.clone());
+        if root.def_mode {
+            return self.shared_def(root, &key, target, mode, depth);
+        }
+        if let Some((hit, size)) = self.cache.get(&(key.clone(), mode)) {
+            if root.nodes + size <= MAX_INLINE_NODES {
+                root.nodes += size;
+                return Ok(hit.clone());
+            }
+            root.def_mode = true;
+            return self.shared_def(root, &key, target, mode, depth);
         }
         let hits_before = root.recursion_hits;
+        let nodes_before = root.nodes;
         root.stack.push(key.clone());
         let result = self.node(root, target.doc, target.value, mode, depth + 1);
         root.stack.pop();
@@ -277,8 +342,11 @@ impl<'a> Converter<'a> {
             root.defs.insert(name.clone(), value);
             return Ok(json!({"$ref": format!("#/$defs/{name}")}));
         }
-        if root.recursion_hits == hits_before {
-            self.cache.insert((key, mode), value.clone());
+        // Only a self-contained result can be reused elsewhere: one that references this
+        // root's `$defs` (recursion, or the size budget running out) cannot.
+        if root.recursion_hits == hits_before && !root.def_mode {
+            self.cache
+                .insert((key, mode), (value.clone(), root.nodes - nodes_before));
         }
         Ok(value)
     }
@@ -292,6 +360,7 @@ impl<'a> Converter<'a> {
         mode: Mode,
         depth: usize,
     ) -> Result<Value, SchemaError> {
+        root.nodes += 1;
         let mut out = Map::new();
         let legacy = self.version != SpecVersion::OpenApi31;
         let mut dropped_props: Vec<String> = Vec::new();
@@ -613,6 +682,41 @@ mod tests {
             Mode::Input,
         );
         assert_eq!(v, json!({"type": ["integer", "null"]}));
+    }
+
+    #[test]
+    fn heavily_shared_schemas_stop_inlining_at_the_budget_and_share_defs() {
+        // L0 has four properties that are all L1, which has four that are all L2, …: inlined,
+        // 4^12 copies of L12. With the budget, each level is emitted once under `$defs`.
+        let mut schemas = Map::new();
+        for level in 0..12 {
+            let next = json!({"$ref": format!("#/components/schemas/L{}", level + 1)});
+            let props: Map<String, Value> =
+                (0..4).map(|i| (format!("p{i}"), next.clone())).collect();
+            schemas.insert(
+                format!("L{level}"),
+                json!({"type": "object", "properties": props}),
+            );
+        }
+        schemas.insert("L12".into(), json!({"type": "string"}));
+        let doc = json!({"components": {"schemas": schemas}});
+        let (v, defs) = convert(
+            SpecVersion::OpenApi30,
+            doc,
+            json!({"$ref": "#/components/schemas/L0"}),
+            Mode::Input,
+        );
+        let size = v.to_string().len()
+            + defs
+                .as_ref()
+                .map(|d| Value::Object(d.clone()).to_string().len())
+                .unwrap_or(0);
+        assert!(size < 1_000_000, "the schema stays small: {size} bytes");
+        assert!(defs.is_some(), "shared schemas moved to $defs");
+        jsonschema::validator_for(
+            &json!({"type": "object", "properties": {"x": v}, "$defs": defs}),
+        )
+        .unwrap();
     }
 
     #[test]

@@ -105,6 +105,10 @@ async fn record(
             axum::Json(pet(id)).into_response()
         }
         ("DELETE", p) if p.starts_with("/pets/") => StatusCode::NO_CONTENT.into_response(),
+        ("GET", "/blob/json") => axum::Json(json!({"data": "x".repeat(10_000)})).into_response(),
+        ("GET", "/blob/text") => {
+            ([("content-type", "text/plain")], "y".repeat(10_000)).into_response()
+        }
         ("GET", "/store/inventory") => {
             axum::Json(json!({"available": 2, "sold": 1})).into_response()
         }
