@@ -233,3 +233,31 @@ fn oversized_requests_are_refused_and_health_endpoints_answer() {
         assert!(ready.text().await.unwrap().contains("petstore (6 tools)"));
     });
 }
+
+#[test]
+fn the_fast_path_answers_exactly_as_rmcp_does() {
+    // The same calls, once in the plain shape the fast path serves and once with an allowed
+    // Origin header, which routes them through rmcp: the JSON-RPC answers must be identical.
+    let rt = runtime();
+    let up = rt.block_on(upstream::start());
+    let gw = serve(
+        &path("gateways/petstore/gateway.yaml"),
+        &[],
+        &[("PETSTORE_BASE_URL", &up.url())],
+    );
+    let origin = gw.origin();
+    rt.block_on(async {
+        for (name, args) in [
+            ("get_pet", json!({"pet_id": 7})),
+            ("get_pet", json!({"pet_id": "seven"})),
+            ("get_pet", json!({"pet_id": 404})),
+            ("find_pets", json!({"status": ["sold"]})),
+            ("delete_pet", json!({"pet_id": 1})),
+            ("no_such_tool", json!({})),
+        ] {
+            let (s1, fast) = rpc(&gw.url, &call(name, args.clone()), &[]).await;
+            let (s2, slow) = rpc(&gw.url, &call(name, args.clone()), &[("origin", &origin)]).await;
+            assert_eq!((s1, &fast), (s2, &slow), "{name} {args}");
+        }
+    });
+}

@@ -76,7 +76,7 @@ fn level_rank(l: LoggingLevel) -> u8 {
 }
 
 /// Sends the call's progress and log notifications, when the client asked for them.
-struct Reporter<'a> {
+pub(crate) struct Reporter<'a> {
     cx: &'a RequestContext<RoleServer>,
     progress: Option<ProgressToken>,
     level: Option<LoggingLevel>,
@@ -244,16 +244,6 @@ impl ServerHandler for Handler {
                 None,
             ));
         };
-        let args = Value::Object(request.arguments.unwrap_or_default());
-        if let Some(message) = argument_errors(tool, &args) {
-            return Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into());
-        }
-        let Value::Object(args) = args else {
-            return Ok(CallToolResult::error(vec![ContentBlock::text(
-                "arguments must be an object",
-            )])
-            .into());
-        };
         let level = cx
             .meta
             .log_level()
@@ -264,46 +254,66 @@ impl ServerHandler for Handler {
             level,
             tool: &tool.name,
         };
-        reporter
-            .stage(
-                0.0,
-                LoggingLevel::Info,
-                format!("calling {} {}", tool.plan.method, path_of(tool)),
-            )
-            .await;
-        let outcome = tokio::select! {
-            r = self.shared.upstream.call(&g, tool, &args) => r,
-            () = cx.ct.cancelled() => {
-                return Err(ErrorData::internal_error("the call was cancelled by the client", None));
-            }
-        };
-        let result = match outcome {
-            Ok(resp) => {
-                let status = resp.status;
-                reporter
-                    .stage(
-                        50.0,
-                        LoggingLevel::Info,
-                        format!("upstream answered {status}"),
-                    )
-                    .await;
-                let result = crate::upstream::to_result(tool, resp);
-                tracing::info!(tool = %tool.name, status = status.as_u16(), is_error = result.is_error.unwrap_or(false), "upstream call");
-                result
-            }
-            Err(e) => {
-                reporter
-                    .stage(50.0, LoggingLevel::Warning, format!("upstream failed: {e}"))
-                    .await;
-                tracing::warn!(tool = %tool.name, error = %e, "upstream call failed");
-                crate::upstream::error_result(&e)
-            }
-        };
-        reporter
-            .stage(100.0, LoggingLevel::Info, "done".to_string())
-            .await;
-        Ok(result.into())
+        let args = request.arguments.unwrap_or_default();
+        tokio::select! {
+            r = run_tool(&self.shared, &g, tool, args, Some(&reporter)) => Ok(r.into()),
+            () = cx.ct.cancelled() => Err(ErrorData::internal_error("the call was cancelled by the client", None)),
+        }
     }
+}
+
+/// Runs one call of `tool`: validate the arguments, call the upstream, map the answer. The one
+/// implementation of tool semantics, used by the rmcp handler and by the HTTP fast path.
+pub(crate) async fn run_tool(
+    shared: &Shared,
+    g: &Gateway,
+    tool: &Tool,
+    args: serde_json::Map<String, Value>,
+    reporter: Option<&Reporter<'_>>,
+) -> CallToolResult {
+    let args = Value::Object(args);
+    if let Some(message) = argument_errors(tool, &args) {
+        return CallToolResult::error(vec![ContentBlock::text(message)]);
+    }
+    let Value::Object(args) = args else {
+        return CallToolResult::error(vec![ContentBlock::text("arguments must be an object")]);
+    };
+    if let Some(r) = reporter {
+        r.stage(
+            0.0,
+            LoggingLevel::Info,
+            format!("calling {} {}", tool.plan.method, path_of(tool)),
+        )
+        .await;
+    }
+    let result = match shared.upstream.call(g, tool, &args).await {
+        Ok(resp) => {
+            let status = resp.status;
+            if let Some(r) = reporter {
+                r.stage(
+                    50.0,
+                    LoggingLevel::Info,
+                    format!("upstream answered {status}"),
+                )
+                .await;
+            }
+            let result = crate::upstream::to_result(tool, resp);
+            tracing::debug!(tool = %tool.name, status = status.as_u16(), is_error = result.is_error.unwrap_or(false), "upstream call");
+            result
+        }
+        Err(e) => {
+            if let Some(r) = reporter {
+                r.stage(50.0, LoggingLevel::Warning, format!("upstream failed: {e}"))
+                    .await;
+            }
+            tracing::warn!(tool = %tool.name, error = %e, "upstream call failed");
+            crate::upstream::error_result(&e)
+        }
+    };
+    if let Some(r) = reporter {
+        r.stage(100.0, LoggingLevel::Info, "done".to_string()).await;
+    }
+    result
 }
 
 fn path_of(tool: &Tool) -> String {

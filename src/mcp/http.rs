@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::serve::ListenerExt;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
@@ -20,6 +20,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use super::fast::{self, FastPath};
 use super::handler::{Handler, Shared};
 
 /// Largest accepted request body. A tools/call is a few KB; 4 MiB leaves room for uploads
@@ -83,7 +84,10 @@ pub fn mcp_service(
     shutdown: &CancellationToken,
 ) -> Router {
     let cfg = config(opts, shutdown);
-    let factory = move || Ok(Handler::new(shared.clone()));
+    let factory = {
+        let shared = shared.clone();
+        move || Ok(Handler::new(shared.clone()))
+    };
     if opts.sessions {
         let mut manager = LocalSessionManager::default();
         // Idle sessions end after 30 minutes rather than rmcp's 5: clients such as IDE agents
@@ -94,10 +98,22 @@ pub fn mcp_service(
             StreamableHttpService::new(factory, Arc::new(manager), cfg),
         )
     } else {
-        Router::new().nest_service(
-            "/mcp",
-            StreamableHttpService::new(factory, Arc::new(NeverSessionManager::default()), cfg),
-        )
+        let hosts = cfg
+            .allowed_hosts
+            .iter()
+            .map(|h| h.to_ascii_lowercase())
+            .collect();
+        let rmcp =
+            StreamableHttpService::new(factory, Arc::new(NeverSessionManager::default()), cfg);
+        let fast = Arc::new(FastPath {
+            shared,
+            rmcp,
+            hosts,
+            max_body_bytes: opts.max_body_bytes,
+        });
+        Router::new()
+            .route("/mcp", any(fast::entry))
+            .with_state(fast)
     }
 }
 

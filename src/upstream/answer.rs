@@ -221,7 +221,13 @@ fn json_result(tool: &Tool, value: Value, raw: &Bytes) -> CallToolResult {
             ))]);
         }
     }
-    CallToolResult::structured(structured)
+    // The text block repeats the data for clients that ignore structuredContent (MCP's
+    // back-compat rule). The upstream's own JSON text is used rather than re-serialising the
+    // parsed value: it is the same data, and one serialisation less on every call.
+    let text = String::from_utf8_lossy(raw).into_owned();
+    let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+    result.structured_content = Some(structured);
+    result
 }
 
 fn error_status(resp: &UpstreamResponse, m: &str) -> CallToolResult {
