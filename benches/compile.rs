@@ -78,8 +78,16 @@ fn measure(kind: &str, dir: &Path) {
                     false,
                 ))
                 .unwrap();
-            let (tools, _diags) = mcp_gateway::compile::compile_all(&spec);
-            assert!(tools.len() > 1000);
+            // As `inspect --spec` does: one tool at a time, serialised and dropped.
+            let mut count = 0;
+            mcp_gateway::compile::compile_each(&spec, |_, outcome| {
+                if let Ok((tool, _)) = outcome {
+                    count += serde_json::to_vec(&mcp_gateway::mcp::definition(&tool))
+                        .map(|v| v.len().min(1))
+                        .unwrap_or(0);
+                }
+            });
+            assert!(count > 1000);
         }
         other => panic!("unknown measurement {other}"),
     }
