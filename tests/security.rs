@@ -5,16 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::common::gateway::serve;
-use crate::common::{bin, path, upstream, write};
-
-fn runtime() -> tokio::runtime::Runtime {
-    mcp_gateway::tls::install_default_provider();
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use crate::common::{bin, path, runtime, upstream, write};
 
 /// POSTs one JSON-RPC message to the gateway the way a 2025-era client does, statelessly.
 async fn rpc(url: &str, body: &Value, extra: &[(&str, &str)]) -> (u16, Value) {

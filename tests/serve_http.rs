@@ -4,15 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::common::gateway::{is_error, serve, text, ts_client};
-use crate::common::{path, upstream, write};
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use crate::common::{path, runtime, upstream, write};
 
 fn calls(steps: &[(&str, Value)]) -> Value {
     Value::Array(

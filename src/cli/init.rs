@@ -3,7 +3,6 @@
 //! curating is deleting and uncommenting lines.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::compile::MAX_CURATED_TOOLS;
@@ -24,17 +23,9 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> ExitCode {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let spec = match super::block_on(Spec::load(&args.spec, &cwd, false)) {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(super::EXIT_INVALID);
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(super::EXIT_USAGE);
-        }
+    let spec = match super::load_spec(&args.spec) {
+        Ok(s) => s,
+        Err(code) => return code,
     };
     print!("{}", render(&spec, &args));
     ExitCode::SUCCESS

@@ -8,8 +8,6 @@ use std::process::ExitCode;
 use serde_json::{Value, json};
 
 use crate::compile::{Options, Secrets, compile_each, compile_file};
-use crate::diag::render_human;
-use crate::openapi::Spec;
 
 /// Arguments of `inspect`.
 #[derive(Debug, clap::Args)]
@@ -55,17 +53,11 @@ fn inspect_manifest(path: &std::path::Path, as_json: bool) -> ExitCode {
     let compiled = match outcome.result {
         Ok(c) => c,
         Err(diags) => {
-            for d in &diags {
-                eprint!("{}", render_human(d, &outcome.sources));
-                eprintln!();
-            }
+            super::print_diagnostics(&diags, &outcome.sources);
             return ExitCode::from(super::EXIT_INVALID);
         }
     };
-    for d in &compiled.warnings {
-        eprint!("{}", render_human(d, &outcome.sources));
-        eprintln!();
-    }
+    super::print_diagnostics(&compiled.warnings, &outcome.sources);
     let defs: Vec<Value> = compiled
         .gateway
         .tools
@@ -137,18 +129,9 @@ fn path_text(parts: &[crate::gateway::PathPart]) -> String {
 }
 
 fn inspect_spec(location: &str) -> ExitCode {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let loaded = super::block_on(Spec::load(location, &cwd, false));
-    let spec = match loaded {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(super::EXIT_INVALID);
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(super::EXIT_USAGE);
-        }
+    let spec = match super::load_spec(location) {
+        Ok(s) => s,
+        Err(code) => return code,
     };
     // Streamed: a spec like Microsoft Graph compiles to gigabytes of tools if held at once.
     use std::io::Write as _;

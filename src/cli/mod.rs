@@ -58,3 +58,28 @@ fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, std::io::Error> {
         .build()?
         .block_on(f))
 }
+
+/// Loads the spec at `location` (relative to the working directory) for the commands that take
+/// one directly; failures are printed and become the exit code.
+fn load_spec(location: &str) -> Result<crate::openapi::Spec, ExitCode> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| std::path::PathBuf::from("."));
+    match block_on(crate::openapi::Spec::load(location, &cwd, false)) {
+        Ok(Ok(s)) => Ok(s),
+        Ok(Err(e)) => {
+            eprintln!("error: {e}");
+            Err(ExitCode::from(EXIT_INVALID))
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(ExitCode::from(EXIT_USAGE))
+        }
+    }
+}
+
+/// Prints diagnostics to stderr the way `validate` does.
+fn print_diagnostics(diags: &[crate::diag::Diagnostic], sources: &crate::diag::Sources) {
+    for d in diags {
+        eprint!("{}", crate::diag::render_human(d, sources));
+        eprintln!();
+    }
+}

@@ -11,7 +11,6 @@ use arc_swap::ArcSwap;
 use tokio_util::sync::CancellationToken;
 
 use crate::compile::{Options, Secrets, compile_file};
-use crate::diag::render_human;
 use crate::mcp::Shared;
 use crate::mcp::http::{self, HttpOptions};
 use crate::upstream::UpstreamClient;
@@ -110,10 +109,7 @@ async fn serve(args: Args) -> ExitCode {
     let compiled = match outcome.result {
         Ok(c) => c,
         Err(diags) => {
-            for d in &diags {
-                eprint!("{}", render_human(d, &outcome.sources));
-                eprintln!();
-            }
+            super::print_diagnostics(&diags, &outcome.sources);
             eprintln!(
                 "error: {} cannot be served; fix the problems above (`mcp-gateway validate` shows the same)",
                 args.path.display()
@@ -121,9 +117,7 @@ async fn serve(args: Args) -> ExitCode {
             return ExitCode::from(super::EXIT_INVALID);
         }
     };
-    for d in &compiled.warnings {
-        eprint!("{}", render_human(d, &outcome.sources));
-    }
+    super::print_diagnostics(&compiled.warnings, &outcome.sources);
     let upstream = match UpstreamClient::new() {
         Ok(u) => u,
         Err(e) => {

@@ -332,18 +332,8 @@ fn one_of_hint(pointer: &str) -> String {
 
 /// The property names the schema allows at `pointer` (for "did you mean" on unknown fields).
 fn allowed_keys(schema: &Value, instance: &Value, pointer: &str) -> Vec<String> {
-    let defs = schema.get("$defs");
     let mut inst = instance;
-    let resolve = |n: &Value| -> Value {
-        match n.get("$ref").and_then(Value::as_str) {
-            Some(r) => r
-                .strip_prefix("#/$defs/")
-                .and_then(|name| defs.and_then(|d| d.get(name)))
-                .cloned()
-                .unwrap_or(Value::Null),
-            None => n.clone(),
-        }
-    };
+    let resolve = |n: &Value| resolve_ref(schema, n);
     let mut current = resolve(schema);
     for seg in pointer.split('/').skip(1) {
         inst = match inst {

@@ -29,6 +29,16 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
         .expect("the mcp-gateway binary runs")
 }
 
+/// A two-thread runtime for tests that run an upstream beside the gateway process.
+pub fn runtime() -> tokio::runtime::Runtime {
+    mcp_gateway::tls::install_default_provider();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 /// Writes `text` to `dir/name` and returns the path.
 pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
