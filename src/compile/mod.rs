@@ -113,16 +113,16 @@ pub fn compile(
     let mut diags: Vec<Diagnostic> = Vec::new();
     let lookup = |name: &str| std::env::var(name).ok();
 
-    if let Some(f) = m.format {
-        if f != 1 {
-            diags.push(
-                loaded.diag_at(
-                    Diagnostic::error("format", format!("unknown manifest format {f}"))
-                        .with_hint("this gateway reads `format: 1`"),
-                    "/format",
-                ),
-            );
-        }
+    if let Some(f) = m.format
+        && f != 1
+    {
+        diags.push(
+            loaded.diag_at(
+                Diagnostic::error("format", format!("unknown manifest format {f}"))
+                    .with_hint("this gateway reads `format: 1`"),
+                "/format",
+            ),
+        );
     }
 
     // Spec-wide problems that are not tied to an operation (e.g. an external $ref that could not
@@ -581,10 +581,10 @@ impl Spec {
         let mut out = Vec::new();
         let mut id = 0;
         while let Some(doc) = self.docs.get(id) {
-            if doc.url.scheme() == "file" {
-                if let Ok(p) = doc.url.to_file_path() {
-                    out.push(p);
-                }
+            if doc.url.scheme() == "file"
+                && let Ok(p) = doc.url.to_file_path()
+            {
+                out.push(p);
             }
             id += 1;
         }

@@ -203,13 +203,13 @@ pub(crate) fn build(
     // Path template.
     let path = parse_path(&op.path);
     for part in &path {
-        if let PathPart::Param(wire) = part {
-            if !bindings
+        if let PathPart::Param(wire) = part
+            && !bindings
                 .iter()
                 .any(|b| &b.wire == wire && b.location == crate::gateway::ParamLocation::Path)
-            {
-                // The spec forgot to declare it: expose it as a required string so calls work.
-                warnings.push(problem(
+        {
+            // The spec forgot to declare it: expose it as a required string so calls work.
+            warnings.push(problem(
                     "/operation",
                     Diagnostic::warning(
                         "undeclared-path-parameter",
@@ -217,22 +217,21 @@ pub(crate) fn build(
                     )
                     .with_hint("declare the path parameter in the spec"),
                 ));
-                if !properties.contains_key(wire) {
-                    properties.insert(wire.clone(), json!({"type": "string"}));
-                    required.push(Value::String(wire.clone()));
-                }
-                bindings.push(ParamBinding {
-                    arg: Some(wire.clone()),
-                    wire: wire.clone(),
-                    location: crate::gateway::ParamLocation::Path,
-                    style: crate::gateway::ParamStyle::Simple,
-                    explode: false,
-                    allow_reserved: false,
-                    fixed: None,
-                    default: None,
-                    json_encoded: false,
-                });
+            if !properties.contains_key(wire) {
+                properties.insert(wire.clone(), json!({"type": "string"}));
+                required.push(Value::String(wire.clone()));
             }
+            bindings.push(ParamBinding {
+                arg: Some(wire.clone()),
+                wire: wire.clone(),
+                location: crate::gateway::ParamLocation::Path,
+                style: crate::gateway::ParamStyle::Simple,
+                explode: false,
+                allow_reserved: false,
+                fixed: None,
+                default: None,
+                json_encoded: false,
+            });
         }
     }
 

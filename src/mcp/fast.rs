@@ -76,10 +76,10 @@ fn headers_eligible(h: &HeaderMap, hosts: &[String]) -> bool {
     {
         return false;
     }
-    if let Some(v) = header(h, "mcp-protocol-version") {
-        if !LEGACY_VERSIONS.contains(&v) {
-            return false;
-        }
+    if let Some(v) = header(h, "mcp-protocol-version")
+        && !LEGACY_VERSIONS.contains(&v)
+    {
+        return false;
     }
     let accept = header(h, "accept").unwrap_or("");
     if !(accept.contains("application/json") && accept.contains("text/event-stream")) {

@@ -92,18 +92,17 @@ impl Reporter<'_> {
             // A client that went away cannot be notified; the call itself decides the outcome.
             let _ = self.cx.peer.notify_progress(p).await;
         }
-        if let Some(min) = self.level {
-            if level_rank(level) >= level_rank(min) {
-                let data = serde_json::json!({"tool": self.tool, "message": message});
-                let _ = self
-                    .cx
-                    .peer
-                    .notify_logging_message(
-                        LoggingMessageNotificationParam::new(level, data)
-                            .with_logger("mcp-gateway"),
-                    )
-                    .await;
-            }
+        if let Some(min) = self.level
+            && level_rank(level) >= level_rank(min)
+        {
+            let data = serde_json::json!({"tool": self.tool, "message": message});
+            let _ = self
+                .cx
+                .peer
+                .notify_logging_message(
+                    LoggingMessageNotificationParam::new(level, data).with_logger("mcp-gateway"),
+                )
+                .await;
         }
     }
 }

@@ -256,10 +256,10 @@ fn find_anchor<'a>(v: &'a Value, anchor: &str) -> Option<&'a Value> {
 fn collect_refs(v: &Value, out: &mut Vec<String>) {
     match v {
         Value::Object(m) => {
-            if let Some(Value::String(r)) = m.get("$ref") {
-                if !r.starts_with('#') {
-                    out.push(r.clone());
-                }
+            if let Some(Value::String(r)) = m.get("$ref")
+                && !r.starts_with('#')
+            {
+                out.push(r.clone());
             }
             for c in m.values() {
                 collect_refs(c, out);
@@ -340,10 +340,10 @@ async fn fetch(url: &Url) -> Result<Value, LoadError> {
 /// common format of large generated specs and much faster to parse).
 pub fn parse_text(text: &str) -> Result<Value, String> {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
-    if trimmed.starts_with('{') {
-        if let Ok(v) = serde_json::from_str(trimmed) {
-            return Ok(v);
-        }
+    if trimmed.starts_with('{')
+        && let Ok(v) = serde_json::from_str(trimmed)
+    {
+        return Ok(v);
     }
     yaml_serde::from_str::<Value>(trimmed).map_err(|e| e.to_string())
 }

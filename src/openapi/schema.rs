@@ -389,18 +389,14 @@ impl<'a> Converter<'a> {
                     }
                     _ => {}
                 },
-                "example" => {
-                    if !obj.contains_key("examples") {
-                        out.insert("examples".into(), Value::Array(vec![v.clone()]));
-                    }
+                "example" if !obj.contains_key("examples") => {
+                    out.insert("examples".into(), Value::Array(vec![v.clone()]));
                 }
                 // Swagger-style `required: true` on a property means nothing in JSON Schema.
                 "required" if !v.is_array() => {}
                 // Boolean modifiers of minimum/maximum in 2.0/3.0, numbers in 3.1.
-                "exclusiveMinimum" | "exclusiveMaximum" => {
-                    if v.is_number() {
-                        out.insert(k.into(), v.clone());
-                    }
+                "exclusiveMinimum" | "exclusiveMaximum" if v.is_number() => {
+                    out.insert(k.into(), v.clone());
                 }
                 "properties" => {
                     let Some(props) = v.as_object() else { continue };
@@ -477,10 +473,10 @@ impl<'a> Converter<'a> {
             ("exclusiveMinimum", "minimum"),
             ("exclusiveMaximum", "maximum"),
         ] {
-            if obj.get(ex) == Some(&Value::Bool(true)) {
-                if let Some(bound) = out.remove(plain) {
-                    out.insert(ex.into(), bound);
-                }
+            if obj.get(ex) == Some(&Value::Bool(true))
+                && let Some(bound) = out.remove(plain)
+            {
+                out.insert(ex.into(), bound);
             }
         }
         if let Some(Value::Array(req)) = out.get_mut("required") {
@@ -522,10 +518,10 @@ fn make_nullable(schema: Value) -> Value {
             return json!({"anyOf": [Value::Object(o), {"type": "null"}]});
         }
     }
-    if let Some(Value::Array(values)) = o.get_mut("enum") {
-        if !values.iter().any(Value::is_null) {
-            values.push(Value::Null);
-        }
+    if let Some(Value::Array(values)) = o.get_mut("enum")
+        && !values.iter().any(Value::is_null)
+    {
+        values.push(Value::Null);
     }
     Value::Object(o)
 }
