@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::gateway::serve;
+use crate::common::gateway::{petstore, serve};
 use crate::common::{bin, path, runtime, upstream, write};
 
 /// POSTs one JSON-RPC message to the gateway the way a 2025-era client does, statelessly.
@@ -52,12 +52,7 @@ paths:
 #[test]
 fn dns_rebinding_is_refused_by_host_and_origin_checks() {
     let rt = runtime();
-    let up = rt.block_on(upstream::start());
-    let gw = serve(
-        &path("gateways/petstore/gateway.yaml"),
-        &[],
-        &[("PETSTORE_BASE_URL", &up.url())],
-    );
+    let (_up, gw) = petstore(&rt, &[]);
     let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
     rt.block_on(async {
@@ -203,12 +198,7 @@ fn the_callers_token_never_reaches_the_upstream_and_secrets_never_reach_the_logs
 #[test]
 fn oversized_requests_are_refused_and_health_endpoints_answer() {
     let rt = runtime();
-    let up = rt.block_on(upstream::start());
-    let gw = serve(
-        &path("gateways/petstore/gateway.yaml"),
-        &["--max-body-bytes", "1024"],
-        &[("PETSTORE_BASE_URL", &up.url())],
-    );
+    let (_up, gw) = petstore(&rt, &["--max-body-bytes", "1024"]);
     rt.block_on(async {
         let big = call("add_pet", json!({"name": "x".repeat(4096)}));
         let (status, _) = rpc(&gw.url, &big, &[]).await;
@@ -230,12 +220,7 @@ fn the_fast_path_answers_exactly_as_rmcp_does() {
     // The same calls, once in the plain shape the fast path serves and once with an allowed
     // Origin header, which routes them through rmcp: the JSON-RPC answers must be identical.
     let rt = runtime();
-    let up = rt.block_on(upstream::start());
-    let gw = serve(
-        &path("gateways/petstore/gateway.yaml"),
-        &[],
-        &[("PETSTORE_BASE_URL", &up.url())],
-    );
+    let (_up, gw) = petstore(&rt, &[]);
     let origin = gw.origin();
     rt.block_on(async {
         for (name, args) in [

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::gateway::{is_error, serve, text, ts_client};
+use crate::common::gateway::{is_error, petstore, serve, text, ts_client};
 use crate::common::{path, runtime, upstream, write};
 
 fn calls(steps: &[(&str, Value)]) -> Value {
@@ -18,12 +18,7 @@ fn calls(steps: &[(&str, Value)]) -> Value {
 #[test]
 fn petstore_tools_are_listed_and_called_over_http() {
     let rt = runtime();
-    let up = rt.block_on(upstream::start());
-    let gw = serve(
-        &path("gateways/petstore/gateway.yaml"),
-        &[],
-        &[("PETSTORE_BASE_URL", &up.url())],
-    );
+    let (up, gw) = petstore(&rt, &[]);
     let mut steps = vec![json!({"op": "list"})];
     steps.extend(
         calls(&[
@@ -116,12 +111,7 @@ fn petstore_tools_are_listed_and_called_over_http() {
 #[test]
 fn bad_arguments_and_upstream_failures_come_back_as_tool_errors() {
     let rt = runtime();
-    let up = rt.block_on(upstream::start());
-    let gw = serve(
-        &path("gateways/petstore/gateway.yaml"),
-        &[],
-        &[("PETSTORE_BASE_URL", &up.url())],
-    );
+    let (up, gw) = petstore(&rt, &[]);
     let steps = calls(&[
         ("get_pet", json!({"pet_id": "abc"})),
         ("get_pet", json!({})),

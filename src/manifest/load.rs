@@ -332,42 +332,9 @@ fn one_of_hint(pointer: &str) -> String {
 
 /// The property names the schema allows at `pointer` (for "did you mean" on unknown fields).
 fn allowed_keys(schema: &Value, instance: &Value, pointer: &str) -> Vec<String> {
-    let mut inst = instance;
     let resolve = |n: &Value| resolve_ref(schema, n);
-    let mut current = resolve(schema);
-    for seg in pointer.split('/').skip(1) {
-        inst = match inst {
-            Value::Object(m) => m.get(seg).unwrap_or(&Value::Null),
-            Value::Array(a) => seg
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| a.get(i))
-                .unwrap_or(&Value::Null),
-            _ => &Value::Null,
-        };
-        let next = if let Some(p) = current.get("properties").and_then(|p| p.get(seg)) {
-            resolve(p)
-        } else if let Some(items) = current.get("items") {
-            resolve(items)
-        } else if let Some(ap) = current
-            .get("additionalProperties")
-            .filter(|a| a.is_object())
-        {
-            resolve(ap)
-        } else {
-            // Strip `null` alternatives of Option<T> (`anyOf: [{$ref}, {type: null}]`).
-            match current.get("anyOf").and_then(Value::as_array) {
-                Some(alts) => alts
-                    .iter()
-                    .find(|a| a.get("$ref").is_some())
-                    .map(&resolve)
-                    .and_then(|r| r.get("properties").and_then(|p| p.get(seg)).map(&resolve))
-                    .unwrap_or(Value::Null),
-                None => Value::Null,
-            }
-        };
-        current = next;
-    }
+    let inst = instance.pointer(pointer).unwrap_or(&Value::Null);
+    let current = schema_at(schema, instance, pointer);
     let node = &current;
     let mut keys: Vec<String> = Vec::new();
     let mut collect = |n: &Value| {

@@ -155,3 +155,17 @@ pub fn text(result: &Value) -> String {
 pub fn is_error(result: &Value) -> bool {
     result["isError"] == Value::Bool(true)
 }
+
+/// The petstore example served against a fresh test upstream.
+pub fn petstore(
+    rt: &tokio::runtime::Runtime,
+    args: &[&str],
+) -> (super::upstream::Upstream, Gateway) {
+    let up = rt.block_on(super::upstream::start());
+    let gw = serve(
+        &path("gateways/petstore/gateway.yaml"),
+        args,
+        &[("PETSTORE_BASE_URL", &up.url())],
+    );
+    (up, gw)
+}
