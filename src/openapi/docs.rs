@@ -77,6 +77,8 @@ pub struct Doc {
     pub url: Url,
     /// Its content.
     pub value: Value,
+    /// Digest of the text it was parsed from, so a reload can tell whether it changed.
+    pub digest: u64,
 }
 
 /// The main document and everything its references reach.
@@ -106,8 +108,8 @@ impl DocStore {
     ) -> Result<(Self, Vec<LoadError>), LoadError> {
         let url = location_url(location, base_dir)?;
         let mut store = Self::default();
-        let value = fetch(&url).await?;
-        store.insert(url, value);
+        let (value, digest) = fetch(&url).await?;
+        store.insert(url, value, digest);
         let mut problems = Vec::new();
         let mut next = 0;
         while next < store.docs.len() {
@@ -136,8 +138,8 @@ impl DocStore {
                     continue;
                 }
                 match fetch(&target).await {
-                    Ok(v) => {
-                        store.insert(target, v);
+                    Ok((v, digest)) => {
+                        store.insert(target, v, digest);
                     }
                     Err(e) => {
                         // Remember the miss so each missing document is reported once.
@@ -154,14 +156,14 @@ impl DocStore {
     /// A store holding one in-memory document (tests, `inspect --spec` of piped input).
     pub fn from_value(url: Url, value: Value) -> Self {
         let mut s = Self::default();
-        s.insert(url, value);
+        s.insert(url, value, 0);
         s
     }
 
-    fn insert(&mut self, url: Url, value: Value) -> DocId {
+    fn insert(&mut self, url: Url, value: Value, digest: u64) -> DocId {
         let id = self.docs.len();
         self.by_url.insert(url.to_string(), id);
-        self.docs.push(Doc { url, value });
+        self.docs.push(Doc { url, value, digest });
         id
     }
 
@@ -298,7 +300,7 @@ pub fn display_url(url: &Url) -> String {
 /// must not hang on an unreachable host.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
 
-async fn fetch(url: &Url) -> Result<Value, LoadError> {
+async fn fetch(url: &Url) -> Result<(Value, u64), LoadError> {
     let text = if url.scheme() == "file" {
         let path = url.to_file_path().map_err(|()| LoadError::Io {
             path: url.to_string(),
@@ -330,10 +332,12 @@ async fn fetch(url: &Url) -> Result<Value, LoadError> {
         }
         resp.text().await.map_err(|e| fetch_err(e.to_string()))?
     };
-    parse_text(&text).map_err(|reason| LoadError::Parse {
+    let digest = crate::digest::of(text.as_bytes());
+    let value = parse_text(&text).map_err(|reason| LoadError::Parse {
         location: display_url(url),
         reason,
-    })
+    })?;
+    Ok((value, digest))
 }
 
 /// Parses JSON or YAML text (JSON is tried first when the text looks like JSON: it is the
