@@ -11,6 +11,7 @@
 //! gateway.yaml ──manifest::load──▶ Manifest (what the user wrote: serde + JSON Schema)
 //! openapi doc  ──openapi::load──▶ Spec (3.0 / 3.1 / 2.0 → one internal model)
 //! Manifest + Spec ──compile──▶ Gateway (immutable: tools + call plans)  or  all Diagnostics
+//! file change ──reload──▶ compile again ──▶ swap the Gateway (or keep the old one, stale)
 //! Gateway ──ArcSwap──▶ mcp (serves tools/list and tools/call on one snapshot per request)
 //! tools/call ──upstream──▶ HTTP request built from the call plan ──▶ CallToolResult
 //! ```
@@ -23,6 +24,8 @@
 //! - [`diag`]: diagnostics and their renderings (human, JSON, GitHub annotations).
 //! - [`mcp`]: the MCP server (rmcp handler, Streamable HTTP and stdio).
 //! - [`upstream`]: building the upstream request and mapping the response to an MCP result.
+//! - [`reload`]: watching a gateway's files, recompiling off the request path and swapping the
+//!   served snapshot; serving a folder of gateways.
 //! - [`cli`]: one file per subcommand.
 //! - [`secret`]: credentials that never print.
 
@@ -37,10 +40,12 @@
 pub mod cli;
 pub mod compile;
 pub mod diag;
+pub mod digest;
 pub mod gateway;
 pub mod manifest;
 pub mod mcp;
 pub mod openapi;
+pub mod reload;
 pub mod secret;
 pub mod tls;
 pub mod upstream;

@@ -6,6 +6,7 @@ mod compile_diagnostics;
 mod conformance;
 mod examples;
 mod prism;
+mod reload;
 mod security;
 mod serve_http;
 mod snapshots;

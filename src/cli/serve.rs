@@ -7,18 +7,20 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
 use tokio_util::sync::CancellationToken;
 
-use crate::compile::{Options, Secrets, compile_file};
+use crate::compile::compile_to_serve;
 use crate::mcp::Shared;
 use crate::mcp::http::{self, HttpOptions};
+use crate::reload::fleet::{self, Fleet};
+use crate::reload::{Reloader, watch};
 use crate::upstream::UpstreamClient;
 
 /// Arguments of `serve`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// The manifest.
+    /// The manifest, a folder holding `gateway.yaml`, or a folder of such folders (each served
+    /// at `/{name}/mcp`). Edits to any file a gateway is built from are reloaded live.
     #[arg(default_value = "gateway.yaml")]
     path: PathBuf,
     /// Address to listen on. Loopback by default; any other address requires `--allowed-host`.
@@ -99,20 +101,38 @@ async fn serve(args: Args) -> ExitCode {
         );
         return ExitCode::from(super::EXIT_USAGE);
     }
-    let outcome = compile_file(
-        &args.path,
-        Options {
-            secrets: Secrets::Require,
-        },
-    )
-    .await;
+    let opts = HttpOptions {
+        allowed_hosts: args.allowed_hosts.clone(),
+        allowed_origins: args.allowed_origins.clone(),
+        sessions: args.sessions,
+        max_body_bytes: args.max_body_bytes,
+    };
+    let shutdown = CancellationToken::new();
+    // A folder with no gateway.yaml of its own is a folder of gateways.
+    let fleet_root = args.path.is_dir() && !args.path.join(fleet::MANIFEST).is_file();
+    if fleet_root {
+        if args.stdio {
+            eprintln!(
+                "error: --stdio serves one gateway; name its manifest (e.g. {}/NAME/gateway.yaml)",
+                args.path.display()
+            );
+            return ExitCode::from(super::EXIT_USAGE);
+        }
+        return serve_fleet(args, opts, shutdown).await;
+    }
+    let manifest = if args.path.is_dir() {
+        args.path.join(fleet::MANIFEST)
+    } else {
+        args.path.clone()
+    };
+    let outcome = compile_to_serve(&manifest).await;
     let compiled = match outcome.result {
         Ok(c) => c,
         Err(diags) => {
             super::print_diagnostics(&diags, &outcome.sources);
             eprintln!(
                 "error: {} cannot be served; fix the problems above (`mcp-gateway validate` shows the same)",
-                args.path.display()
+                manifest.display()
             );
             return ExitCode::from(super::EXIT_INVALID);
         }
@@ -127,10 +147,20 @@ async fn serve(args: Args) -> ExitCode {
     };
     let name = compiled.gateway.name.clone();
     let tools = compiled.gateway.tools.len();
-    let shared = Arc::new(Shared {
-        gateway: ArcSwap::from_pointee(compiled.gateway),
-        upstream,
-    });
+    let shared = Arc::new(Shared::new(compiled.gateway, upstream));
+    let reloader = Arc::new(Reloader::new(manifest, shared.clone(), compiled.inputs));
+    if let Err(e) = watch::spawn(reloader.clone(), shutdown.clone()) {
+        tracing::warn!(gateway = %name, "cannot watch the manifest's files ({e}); reload with SIGHUP");
+    }
+    {
+        let reloader = reloader.clone();
+        spawn_hangup(move || {
+            let reloader = reloader.clone();
+            async move {
+                reloader.reload(true).await;
+            }
+        });
+    }
     if args.stdio {
         tracing::info!(gateway = %name, tools, "serving over stdio");
         return match crate::mcp::serve_stdio(shared).await {
@@ -141,32 +171,70 @@ async fn serve(args: Args) -> ExitCode {
             }
         };
     }
-    let listener = match tokio::net::TcpListener::bind(args.listen).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("error: cannot listen on {}: {e}", args.listen);
-            return ExitCode::from(super::EXIT_USAGE);
-        }
+    let Some(listener) = bind(args.listen).await else {
+        return ExitCode::from(super::EXIT_USAGE);
     };
-    let addr = listener
+    let url = format!("http://{}/mcp", local_addr(&listener));
+    let app = http::router(reloader, &opts, &shutdown);
+    tracing::info!(gateway = %name, tools, url = %url, sessions = opts.sessions, "serving");
+    run_http(listener, app, shutdown).await
+}
+
+async fn serve_fleet(args: Args, opts: HttpOptions, shutdown: CancellationToken) -> ExitCode {
+    let fleet = Arc::new(Fleet::new(args.path.clone(), opts, shutdown.clone()));
+    fleet.rescan().await;
+    if let Err(e) = fleet::spawn_watch(fleet.clone(), shutdown.clone()) {
+        tracing::warn!(folder = %args.path.display(), "cannot watch the folder ({e}); added or removed gateways need SIGHUP");
+    }
+    {
+        let fleet = fleet.clone();
+        spawn_hangup(move || {
+            let fleet = fleet.clone();
+            async move { fleet.reload_all().await }
+        });
+    }
+    let Some(listener) = bind(args.listen).await else {
+        return ExitCode::from(super::EXIT_USAGE);
+    };
+    let addr = local_addr(&listener);
+    let mut names: Vec<String> = fleet.endpoints.load().keys().cloned().collect();
+    names.sort();
+    for n in &names {
+        tracing::info!(gateway = %n, url = %format!("http://{addr}/{n}/mcp"), "serving");
+    }
+    tracing::info!(folder = %args.path.display(), gateways = names.len(), "serving a folder of gateways; add, change or remove folders to change what is served");
+    let app = http::fleet_router(fleet);
+    run_http(listener, app, shutdown).await
+}
+
+async fn bind(addr: SocketAddr) -> Option<tokio::net::TcpListener> {
+    match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => Some(l),
+        Err(e) => {
+            eprintln!("error: cannot listen on {addr}: {e}");
+            None
+        }
+    }
+}
+
+fn local_addr(listener: &tokio::net::TcpListener) -> String {
+    listener
         .local_addr()
         .map(|a| a.to_string())
-        .unwrap_or_default();
-    let shutdown = CancellationToken::new();
-    let opts = HttpOptions {
-        allowed_hosts: args.allowed_hosts,
-        allowed_origins: args.allowed_origins,
-        sessions: args.sessions,
-        max_body_bytes: args.max_body_bytes,
-    };
-    let app = http::router(shared, &opts, &shutdown);
+        .unwrap_or_default()
+}
+
+async fn run_http(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    shutdown: CancellationToken,
+) -> ExitCode {
     let signal = shutdown.clone();
     tokio::spawn(async move {
         wait_for_signal().await;
         tracing::info!("shutting down: finishing calls in flight");
         signal.cancel();
     });
-    tracing::info!(gateway = %name, tools, url = %format!("http://{addr}/mcp"), sessions = opts.sessions, "serving");
     match http::serve(listener, app, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -174,6 +242,29 @@ async fn serve(args: Args) -> ExitCode {
             ExitCode::from(super::EXIT_USAGE)
         }
     }
+}
+
+/// Runs `reload` on every SIGHUP: the operator's "reload now" (after rotating a secret, or for
+/// a spec fetched from a URL, which cannot be watched).
+fn spawn_hangup<F, Fut>(reload: F)
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP; reloads follow file changes only");
+            return;
+        };
+        while hup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading");
+            reload().await;
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = reload;
 }
 
 async fn wait_for_signal() {

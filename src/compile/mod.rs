@@ -49,8 +49,39 @@ pub struct Compiled {
     pub gateway: Gateway,
     /// Warnings (never errors).
     pub warnings: Vec<Diagnostic>,
-    /// Every file the gateway was built from (manifest, spec documents), for reload watching.
-    pub inputs: Vec<PathBuf>,
+    /// Everything the gateway was built from (manifest, spec documents, secret files), with the
+    /// digest of the content this compile read: a reload compares against exactly what is
+    /// served, so an edit made while compiling is never mistaken for "unchanged".
+    pub inputs: Vec<Input>,
+}
+
+/// One input of a compile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    /// Where it is: a local path, or the URL of a remote spec document.
+    pub location: InputLocation,
+    /// Digest of the content read ([`crate::digest::of`]); `None` when it could not be read.
+    pub digest: Option<u64>,
+}
+
+/// Where an [`Input`] lives.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum InputLocation {
+    /// A local file, watched for changes.
+    File(PathBuf),
+    /// A network document: not watchable, re-fetched on SIGHUP.
+    Remote(String),
+}
+
+impl Input {
+    /// A local file with the digest of its current content (`None` if it cannot be read).
+    pub fn read_file(path: PathBuf) -> Self {
+        let digest = std::fs::read(&path).ok().map(|b| crate::digest::of(&b));
+        Self {
+            location: InputLocation::File(path),
+            digest,
+        }
+    }
 }
 
 /// The result of compiling one manifest file: the gateway or all diagnostics, plus the sources
@@ -101,6 +132,17 @@ pub async fn compile_file(path: &Path, opts: Options) -> Outcome {
     };
     let result = compile(&loaded, &spec, opts);
     Outcome { result, sources }
+}
+
+/// [`compile_file`] as `serve` and every reload run it: credentials are read now.
+pub async fn compile_to_serve(path: &Path) -> Outcome {
+    compile_file(
+        path,
+        Options {
+            secrets: Secrets::Require,
+        },
+    )
+    .await
 }
 
 /// Compiles a loaded manifest against its spec.
@@ -270,8 +312,16 @@ pub fn compile(
     crate::diag::sort(&mut diags);
     match upstream {
         Some(upstream) if !errors => {
-            let mut inputs = vec![loaded.path.clone()];
-            inputs.extend(spec.docs_files());
+            let mut inputs = vec![Input {
+                location: InputLocation::File(loaded.path.clone()),
+                digest: Some(crate::digest::of(loaded.text.as_bytes())),
+            }];
+            inputs.extend(spec.inputs());
+            inputs.extend(
+                secret_files(m, &loaded.dir)
+                    .into_iter()
+                    .map(Input::read_file),
+            );
             Ok(Compiled {
                 gateway: Gateway {
                     name: m.name.clone(),
@@ -292,6 +342,22 @@ pub fn compile(
         }
         _ => Err(diags),
     }
+}
+
+/// Secret files the manifest references: rotating one (a Kubernetes Secret update) must reload.
+fn secret_files(m: &manifest::Manifest, dir: &Path) -> Vec<PathBuf> {
+    let refs: Vec<&SecretRef> = match &m.upstream.auth {
+        None => Vec::new(),
+        Some(UpstreamAuthConfig::ApiKey { value, .. }) => vec![value],
+        Some(UpstreamAuthConfig::Bearer { token }) => vec![token],
+        Some(UpstreamAuthConfig::Basic { password, .. }) => vec![password],
+    };
+    refs.into_iter()
+        .filter_map(|r| match r {
+            SecretRef::File(p) => Some(dir.join(p)),
+            SecretRef::Env(_) => None,
+        })
+        .collect()
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -576,16 +642,19 @@ pub fn compile_each(
 }
 
 impl Spec {
-    /// Local files among the spec's documents (what a reload must watch).
-    pub fn docs_files(&self) -> Vec<PathBuf> {
+    /// The spec's documents with the digests of what was read (what a reload compares).
+    pub fn inputs(&self) -> Vec<Input> {
         let mut out = Vec::new();
         let mut id = 0;
         while let Some(doc) = self.docs.get(id) {
-            if doc.url.scheme() == "file"
-                && let Ok(p) = doc.url.to_file_path()
-            {
-                out.push(p);
-            }
+            let location = match doc.url.to_file_path() {
+                Ok(p) if doc.url.scheme() == "file" => InputLocation::File(p),
+                _ => InputLocation::Remote(doc.url.to_string()),
+            };
+            out.push(Input {
+                location,
+                digest: Some(doc.digest),
+            });
             id += 1;
         }
         out

@@ -11,13 +11,16 @@
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
+use rmcp::model::SubscriptionFilter;
 use rmcp::model::{
     CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorData,
     Implementation, ListToolsResult, LoggingLevel, LoggingMessageNotificationParam,
     PaginatedRequestParams, ProgressNotificationParam, ProgressToken, ServerCapabilities,
     ServerConfig, SetLevelRequestParams, Tool as McpTool,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{
+    NotificationContext, Peer, RequestContext, SubscriptionContext, SubscriptionSink,
+};
 use rmcp::{RoleServer, ServerHandler};
 use serde_json::Value;
 
@@ -40,6 +43,87 @@ pub struct Shared {
     pub gateway: ArcSwap<Gateway>,
     /// The upstream connection pool.
     pub upstream: UpstreamClient,
+    /// Clients to tell when a reload changes what is listed.
+    pub listeners: Listeners,
+}
+
+impl Shared {
+    /// State serving `gateway` through `upstream`, with nobody listening yet.
+    pub fn new(gateway: Gateway, upstream: UpstreamClient) -> Self {
+        Self {
+            gateway: ArcSwap::from_pointee(gateway),
+            upstream,
+            listeners: Listeners::default(),
+        }
+    }
+}
+
+/// The clients that can be pushed a `list_changed`: 2025-era peers with a stream of their own
+/// (sessions over HTTP, stdio) and 2026-07-28 `subscriptions/listen` streams. Stateless
+/// 2025-era HTTP clients have no stream to push on; they see changes when they list again
+/// (2026 list results also carry a short `ttlMs`).
+#[derive(Debug, Default)]
+pub struct Listeners {
+    peers: Mutex<Vec<Peer<RoleServer>>>,
+    sinks: Mutex<Vec<SubscriptionSink>>,
+}
+
+impl Listeners {
+    fn add_peer(&self, peer: Peer<RoleServer>) {
+        if let Ok(mut peers) = self.peers.lock() {
+            peers.retain(|p| !p.is_transport_closed());
+            peers.push(peer);
+        }
+    }
+
+    fn add_sink(&self, sink: SubscriptionSink) {
+        if let Ok(mut sinks) = self.sinks.lock() {
+            sinks.push(sink);
+        }
+    }
+
+    fn remove_sink(&self, sink: &SubscriptionSink) {
+        if let Ok(mut sinks) = self.sinks.lock() {
+            sinks.retain(|s| s.id() != sink.id());
+        }
+    }
+
+    /// How many clients would be told of a change now.
+    pub fn len(&self) -> usize {
+        self.peers.lock().map(|p| p.len()).unwrap_or(0)
+            + self.sinks.lock().map(|s| s.len()).unwrap_or(0)
+    }
+
+    /// Whether nobody is listening.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Sends `notifications/tools/list_changed` to every listener; forgets closed ones.
+    pub async fn tools_changed(&self) {
+        let peers: Vec<Peer<RoleServer>> = self
+            .peers
+            .lock()
+            .map(|mut p| {
+                p.retain(|p| !p.is_transport_closed());
+                p.clone()
+            })
+            .unwrap_or_default();
+        let sinks: Vec<SubscriptionSink> = self.sinks.lock().map(|s| s.clone()).unwrap_or_default();
+        // A slow or gone client must not hold up the others (or the reload): each send is
+        // bounded, and a failure only means that client re-lists on its own.
+        let bound = std::time::Duration::from_secs(2);
+        for p in peers {
+            let _ = tokio::time::timeout(bound, p.notify_tool_list_changed()).await;
+        }
+        for s in sinks {
+            if let Ok(Err(rmcp::service::SubscriptionSendError::SubscriptionClosed)) =
+                tokio::time::timeout(bound, s.notify_tool_list_changed()).await
+            {
+                self.remove_sink(&s);
+            }
+        }
+    }
 }
 
 /// One handler instance: rmcp creates one per session (session mode) or per request
@@ -173,6 +257,7 @@ impl ServerHandler for Handler {
         let g = self.shared.gateway.load();
         let caps = ServerCapabilities::builder()
             .enable_tools()
+            .enable_tool_list_changed()
             .enable_logging()
             .build();
         let mut info = Implementation::new(g.name.clone(), g.version.clone());
@@ -182,6 +267,30 @@ impl ServerHandler for Handler {
             config = config.with_instructions(i.clone());
         }
         config
+    }
+
+    async fn on_initialized(&self, cx: NotificationContext<RoleServer>) {
+        // Only peers with a stream of their own reach here (sessions, stdio): a stateless
+        // HTTP `notifications/initialized` is acknowledged without a handler.
+        self.shared.listeners.add_peer(cx.peer);
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        // rmcp intersects this with what was requested and what `get_info` advertises.
+        let mut accepted = requested.clone();
+        accepted.resource_subscriptions = None;
+        Some(accepted)
+    }
+
+    async fn listen(&self, cx: SubscriptionContext) -> Result<(), ErrorData> {
+        let sink = cx.sink().clone();
+        self.shared.listeners.add_sink(sink.clone());
+        cx.cancelled().await;
+        self.shared.listeners.remove_sink(&sink);
+        Ok(())
     }
 
     async fn set_level(

@@ -22,6 +22,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::fast::{self, FastPath};
 use super::handler::{Handler, Shared};
+use crate::reload::Reloader;
+use crate::reload::fleet::Fleet;
 
 /// Largest accepted request body. A tools/call is a few KB; 4 MiB leaves room for uploads
 /// passed as base64 while bounding memory per request.
@@ -117,21 +119,68 @@ pub fn mcp_service(
     }
 }
 
-/// The whole HTTP app for one gateway: `/mcp`, `/healthz`, `/readyz`.
-pub fn router(shared: Arc<Shared>, opts: &HttpOptions, shutdown: &CancellationToken) -> Router {
-    let ready = shared.clone();
-    mcp_service(shared, opts, shutdown)
+/// The whole HTTP app for one gateway: `/mcp`, `/healthz`, `/readyz`, `/metrics`.
+pub fn router(reloader: Arc<Reloader>, opts: &HttpOptions, shutdown: &CancellationToken) -> Router {
+    let ready = reloader.clone();
+    let metrics = reloader.clone();
+    mcp_service(reloader.shared().clone(), opts, shutdown)
         .route("/healthz", get(|| async { "ok\n" }))
         .route(
             "/readyz",
             get(move || {
-                let ready = ready.clone();
-                async move {
-                    let g = ready.gateway.load();
-                    format!("ready: {} ({} tools)\n", g.name, g.tools.len())
-                }
+                let r = ready.clone();
+                async move { readiness(&r) }
             }),
         )
+        .route(
+            "/metrics",
+            get(move || {
+                let r = metrics.clone();
+                async move { prometheus(std::iter::once(&r)) }
+            }),
+        )
+}
+
+/// The `/readyz` line of one gateway. Still ready when stale: the old version serves fine, and
+/// taking the replica out of the load balancer for a bad edit would turn a typo into an outage.
+pub fn readiness(r: &Reloader) -> String {
+    use std::sync::atomic::Ordering;
+    let g = r.shared().gateway.load();
+    let generation = r.status.generation.load(Ordering::Relaxed);
+    let mut out = format!(
+        "ready: {} ({} tools, generation {generation})\n",
+        g.name,
+        g.tools.len()
+    );
+    if r.status.stale.load(Ordering::Relaxed) {
+        let why = r
+            .status
+            .last_error
+            .lock()
+            .ok()
+            .and_then(|e| e.clone())
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "stale: {} holds a version that does not compile ({why}); generation {generation} is still served\n",
+            r.manifest().display()
+        ));
+    }
+    out
+}
+
+/// `/metrics` in the Prometheus text format for `reloaders`.
+pub fn prometheus<'a>(
+    reloaders: impl Iterator<Item = &'a Arc<Reloader>>,
+) -> ([(http::HeaderName, &'static str); 1], String) {
+    let mut out = String::from(crate::reload::METRICS_HEADER);
+    for r in reloaders {
+        let g = r.shared().gateway.load();
+        r.status.write_metrics(&g.name, g.tools.len(), &mut out);
+    }
+    (
+        [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        out,
+    )
 }
 
 /// Serves `app` on `listener` until `shutdown` is cancelled, then drains in-flight requests.
@@ -153,4 +202,94 @@ pub async fn serve(
 /// and DNS rebinding protection then needs to know the public names.
 pub fn is_public(addr: &SocketAddr) -> bool {
     !addr.ip().is_loopback()
+}
+
+/// The HTTP app for a folder of gateways: each at `/{name}/…` (its `/mcp`, `/readyz`, …), plus
+/// `/healthz`, `/readyz` and `/metrics` for the whole process.
+///
+/// Requests are routed through the fleet's current endpoint map on every request (one atomic
+/// load), so gateways can come and go without rebuilding the router.
+pub fn fleet_router(fleet: Arc<Fleet>) -> Router {
+    let ready = fleet.clone();
+    let metrics = fleet.clone();
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route(
+            "/readyz",
+            get(move || {
+                let f = ready.clone();
+                async move {
+                    let eps = f.endpoints.load();
+                    let mut names: Vec<&String> = eps.keys().collect();
+                    names.sort();
+                    let mut out = String::new();
+                    for n in names {
+                        if let Some(ep) = eps.get(n) {
+                            out.push_str(&readiness(&ep.reloader));
+                        }
+                    }
+                    if out.is_empty() {
+                        out = format!("ready: no gateways under {} yet\n", f.root().display());
+                    }
+                    out
+                }
+            }),
+        )
+        .route(
+            "/metrics",
+            get(move || {
+                let f = metrics.clone();
+                async move {
+                    let eps = f.endpoints.load();
+                    prometheus(eps.values().map(|e| &e.reloader))
+                }
+            }),
+        )
+        .fallback(dispatch)
+        .with_state(fleet)
+}
+
+async fn dispatch(
+    axum::extract::State(fleet): axum::extract::State<Arc<Fleet>>,
+    mut req: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    use tower::ServiceExt as _;
+    let path = req.uri().path().to_string();
+    let trimmed = path.trim_start_matches('/');
+    let (name, rest) = trimmed.split_once('/').unwrap_or((trimmed, ""));
+    let eps = fleet.endpoints.load();
+    let Some(ep) = eps.get(name) else {
+        let mut names: Vec<&str> = eps.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        let served = if names.is_empty() {
+            "none yet".to_string()
+        } else {
+            names
+                .iter()
+                .map(|n| format!("/{n}/mcp"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        return (
+            http::StatusCode::NOT_FOUND,
+            format!("no gateway is served at `{path}`; endpoints: {served}\n"),
+        )
+            .into_response();
+    };
+    let router = ep.router.clone();
+    drop(eps);
+    let mut uri = format!("/{rest}");
+    if let Some(q) = req.uri().query() {
+        uri.push('?');
+        uri.push_str(q);
+    }
+    match uri.parse() {
+        Ok(u) => *req.uri_mut() = u,
+        Err(_) => return http::StatusCode::BAD_REQUEST.into_response(),
+    }
+    match router.oneshot(req).await {
+        Ok(resp) => resp,
+        Err(never) => match never {},
+    }
 }

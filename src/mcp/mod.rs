@@ -6,7 +6,7 @@ mod handler;
 pub mod http;
 mod tools;
 
-pub use handler::{Handler, Shared};
+pub use handler::{Handler, Listeners, Shared};
 pub use tools::definition;
 
 /// Serves `shared` over stdio until the client closes stdin. stdout carries only protocol

@@ -44,6 +44,11 @@ impl Gateway {
     pub fn origin(&self) -> String {
         self.url.trim_end_matches("/mcp").to_string()
     }
+
+    /// The process id (to send it signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for Gateway {

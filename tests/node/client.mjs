@@ -3,12 +3,17 @@
 //   node client.mjs http URL            < steps.json
 //   node client.mjs stdio CMD [ARGS…]    < steps.json
 //
-// steps.json is a list of {"op": "list"} and {"op": "call", "name": …, "arguments": {…}}. The
+// steps.json is a list of {"op": "list"}, {"op": "call", "name": …, "arguments": {…}},
+// {"op": "write", "path": …, "text": …} (edit a file the gateway watches, from inside the
+// session) and {"op": "wait_tools_changed", "timeout_ms": …} (wait for
+// notifications/tools/list_changed; answers {"received": true|false}). The
 // results (the SDK's parsed answers, or {"error": message} when the SDK throws) are printed as
 // one JSON array on stdout.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { writeFileSync } from "node:fs";
 
 const [mode, target, ...rest] = process.argv.slice(2);
 const chunks = [];
@@ -20,6 +25,12 @@ const transport =
     ? new StreamableHTTPClientTransport(new URL(target))
     : new StdioClientTransport({ command: target, args: rest, env: process.env, stderr: "inherit" });
 const client = new Client({ name: "mcp-gateway-tests", version: "1.0.0" });
+let toolsChanged = 0;
+let onToolsChanged = () => {};
+client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+  toolsChanged += 1;
+  onToolsChanged();
+});
 await client.connect(transport);
 
 const results = [{ server: client.getServerVersion(), instructions: client.getInstructions() }];
@@ -29,6 +40,20 @@ for (const step of steps) {
       results.push(await client.listTools());
     } else if (step.op === "call") {
       results.push(await client.callTool({ name: step.name, arguments: step.arguments }));
+    } else if (step.op === "write") {
+      writeFileSync(step.path, step.text);
+      results.push({ written: step.path });
+    } else if (step.op === "wait_tools_changed") {
+      const received = await new Promise((resolve) => {
+        if (toolsChanged > 0) return resolve(true);
+        const timer = setTimeout(() => resolve(false), step.timeout_ms ?? 5000);
+        onToolsChanged = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+      });
+      toolsChanged = 0;
+      results.push({ received });
     } else {
       results.push({ error: `unknown step ${step.op}` });
     }

@@ -1,0 +1,256 @@
+//! Hot reload: recompile a gateway when its files change and swap what is served, atomically,
+//! or keep serving the old version when the new one does not compile.
+//!
+//! - [`Reloader`] owns one served gateway: it recompiles off the request path (the compile runs
+//!   on the reload task, never inside a call), compares, and swaps the whole [`Gateway`] in the
+//!   handler's `ArcSwap`. A call loads one snapshot when it starts and keeps it to the end, so
+//!   calls in flight finish on the version they began with and new calls see the new one.
+//! - [`watch`] turns file-system events into debounced reloads; SIGHUP forces one.
+//! - [`fleet`] serves every gateway folder under one directory at `/{name}/mcp`.
+//!
+//! "Changed" means the bytes a compile read differ from the bytes the served version was
+//! compiled from ([`crate::compile::Input`] digests): an editor touching a directory, or a
+//! reload of identical content, swaps nothing and tells no client anything.
+
+pub mod fleet;
+pub mod watch;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::compile::{Input, InputLocation, compile_to_serve};
+use crate::diag::{Diagnostic, Sources};
+use crate::gateway::Gateway;
+use crate::mcp::{Shared, definition};
+
+/// What one reload did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reloaded {
+    /// The inputs are byte-for-byte what is served: nothing swapped, nobody told.
+    Unchanged,
+    /// A new version is served.
+    Swapped {
+        /// Whether `tools/list` changed (clients were sent `list_changed`).
+        tools_changed: bool,
+    },
+    /// The new version was refused (compile errors, or a startup-only setting changed); the
+    /// old one keeps serving and the gateway is marked stale.
+    Rejected {
+        /// How many errors.
+        errors: usize,
+    },
+}
+
+/// The served configuration's health, for `/readyz`, `/metrics` and logs.
+#[derive(Debug, Default)]
+pub struct Status {
+    /// Bumped on every swap; 1 is the version served at startup.
+    pub generation: AtomicU64,
+    /// The files on disk hold a version that was refused: what is served is older.
+    pub stale: AtomicBool,
+    /// Reloads that swapped.
+    pub swapped: AtomicU64,
+    /// Reloads that found nothing changed.
+    pub unchanged: AtomicU64,
+    /// Reloads that were refused.
+    pub rejected: AtomicU64,
+    /// The first error of the last refused reload, while stale.
+    pub last_error: Mutex<Option<String>>,
+}
+
+impl Status {
+    /// Appends this gateway's metrics in the Prometheus text format.
+    pub fn write_metrics(&self, gateway: &str, tools: usize, out: &mut String) {
+        let g = gateway.replace('\\', "\\\\").replace('"', "\\\"");
+        let _ = writeln!(
+            out,
+            "mcp_gateway_config_stale{{gateway=\"{g}\"}} {}",
+            u8::from(self.stale.load(Ordering::Relaxed))
+        );
+        let _ = writeln!(
+            out,
+            "mcp_gateway_config_generation{{gateway=\"{g}\"}} {}",
+            self.generation.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(out, "mcp_gateway_tools{{gateway=\"{g}\"}} {tools}");
+        for (result, n) in [
+            ("swapped", &self.swapped),
+            ("unchanged", &self.unchanged),
+            ("rejected", &self.rejected),
+        ] {
+            let _ = writeln!(
+                out,
+                "mcp_gateway_reloads_total{{gateway=\"{g}\",result=\"{result}\"}} {}",
+                n.load(Ordering::Relaxed)
+            );
+        }
+    }
+}
+
+/// The `# HELP`/`# TYPE` header of [`Status::write_metrics`].
+pub const METRICS_HEADER: &str = "\
+# HELP mcp_gateway_config_stale 1 when the files on disk hold a version that failed to compile and an older one is served.
+# TYPE mcp_gateway_config_stale gauge
+# HELP mcp_gateway_config_generation Version of the served configuration, bumped on every swap.
+# TYPE mcp_gateway_config_generation gauge
+# HELP mcp_gateway_tools Tools served.
+# TYPE mcp_gateway_tools gauge
+# HELP mcp_gateway_reloads_total Reloads by result.
+# TYPE mcp_gateway_reloads_total counter
+";
+
+/// One served gateway and how to rebuild it from its manifest.
+#[derive(Debug)]
+pub struct Reloader {
+    manifest: PathBuf,
+    shared: Arc<Shared>,
+    /// What the served version was compiled from. The async mutex also makes reloads of one
+    /// gateway run one at a time, so two quick saves cannot swap out of order.
+    inputs: tokio::sync::Mutex<Vec<Input>>,
+    /// Health of the served configuration.
+    pub status: Status,
+}
+
+impl Reloader {
+    /// A reloader for `shared`, which serves what `manifest` compiled to from `inputs`.
+    pub fn new(manifest: PathBuf, shared: Arc<Shared>, inputs: Vec<Input>) -> Self {
+        let status = Status::default();
+        status.generation.store(1, Ordering::Relaxed);
+        Self {
+            manifest,
+            shared,
+            inputs: tokio::sync::Mutex::new(inputs),
+            status,
+        }
+    }
+
+    /// The state being served.
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// The manifest this gateway is built from.
+    pub fn manifest(&self) -> &Path {
+        &self.manifest
+    }
+
+    /// Local files the served version was built from.
+    pub async fn files(&self) -> Vec<PathBuf> {
+        std::iter::once(self.manifest.clone())
+            .chain(
+                self.inputs
+                    .lock()
+                    .await
+                    .iter()
+                    .filter_map(|i| match &i.location {
+                        InputLocation::File(p) => Some(p.clone()),
+                        InputLocation::Remote(_) => None,
+                    }),
+            )
+            .collect()
+    }
+
+    /// Recompiles and swaps if anything changed. Without `force`, a reload whose local files
+    /// all still hold the served bytes ends before compiling (file events are noisy); `force`
+    /// (SIGHUP) always recompiles, which also re-fetches remote specs and re-reads secrets.
+    pub async fn reload(&self, force: bool) -> Reloaded {
+        let mut inputs = self.inputs.lock().await;
+        if !force && on_disk_unchanged(&inputs) {
+            self.settle_unchanged();
+            return Reloaded::Unchanged;
+        }
+        let outcome = compile_to_serve(&self.manifest).await;
+        let name = self.shared.gateway.load().name.clone();
+        let compiled = match outcome.result {
+            Ok(c) => c,
+            Err(diags) => return self.reject(&name, &diags, &outcome.sources),
+        };
+        if compiled.inputs == *inputs {
+            self.settle_unchanged();
+            return Reloaded::Unchanged;
+        }
+        if compiled.gateway.name != name {
+            let d = Diagnostic::error(
+                "startup-only",
+                format!(
+                    "`name` changed from `{name}` to `{}` while serving; the name is fixed at startup (it is `serverInfo.name` and, when serving a folder, the endpoint path)",
+                    compiled.gateway.name
+                ),
+            )
+            .with_hint("change it back, or restart the gateway to rename it")
+            .in_file(&self.manifest)
+            .at("name", None);
+            return self.reject(&name, &[d], &outcome.sources);
+        }
+        for w in &compiled.warnings {
+            tracing::warn!(gateway = %name, "{}", crate::diag::render_human(w, &outcome.sources).trim_end());
+        }
+        let tools_changed = tool_list(&compiled.gateway) != tool_list(&self.shared.gateway.load());
+        let tools = compiled.gateway.tools.len();
+        // The swap: calls that loaded the old snapshot keep it until they finish.
+        self.shared.gateway.store(Arc::new(compiled.gateway));
+        *inputs = compiled.inputs;
+        drop(inputs);
+        let generation = self.status.generation.fetch_add(1, Ordering::Relaxed) + 1;
+        self.status.swapped.fetch_add(1, Ordering::Relaxed);
+        self.status.stale.store(false, Ordering::Relaxed);
+        if let Ok(mut e) = self.status.last_error.lock() {
+            *e = None;
+        }
+        tracing::info!(gateway = %name, generation, tools, tools_changed, stale = false, "reloaded");
+        if tools_changed {
+            self.shared.listeners.tools_changed().await;
+        }
+        Reloaded::Swapped { tools_changed }
+    }
+
+    /// The files hold what is served (perhaps after a refused edit was reverted).
+    fn settle_unchanged(&self) {
+        self.status.unchanged.fetch_add(1, Ordering::Relaxed);
+        if self.status.stale.swap(false, Ordering::Relaxed) {
+            tracing::info!(manifest = %self.manifest.display(), stale = false, "the files are back to the served version");
+        }
+    }
+
+    fn reject(&self, name: &str, diags: &[Diagnostic], sources: &Sources) -> Reloaded {
+        let errors = diags.iter().filter(|d| d.is_error()).count();
+        self.status.rejected.fetch_add(1, Ordering::Relaxed);
+        self.status.stale.store(true, Ordering::Relaxed);
+        let first = diags
+            .iter()
+            .find(|d| d.is_error())
+            .map(|d| d.message.clone());
+        if let Ok(mut e) = self.status.last_error.lock() {
+            *e = first;
+        }
+        // The same rendering `validate` prints, so the fix is the same in CI and in logs.
+        for d in diags {
+            tracing::error!(gateway = %name, stale = true, "{}", crate::diag::render_human(d, sources).trim_end());
+        }
+        tracing::error!(
+            gateway = %name,
+            manifest = %self.manifest.display(),
+            errors,
+            stale = true,
+            generation = self.status.generation.load(Ordering::Relaxed),
+            "reload refused: still serving the previous version"
+        );
+        Reloaded::Rejected { errors }
+    }
+}
+
+/// Whether every input is a local file that still holds exactly the bytes compiled from.
+/// Remote documents cannot be checked without fetching, so they never count as unchanged here.
+fn on_disk_unchanged(inputs: &[Input]) -> bool {
+    inputs.iter().all(|i| match &i.location {
+        InputLocation::File(p) => Input::read_file(p.clone()).digest == i.digest,
+        InputLocation::Remote(_) => true,
+    })
+}
+
+/// What `tools/list` shows for `g`, to tell whether a swap changed it.
+fn tool_list(g: &Gateway) -> Vec<rmcp::model::Tool> {
+    g.tools.iter().map(definition).collect()
+}
