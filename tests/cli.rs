@@ -212,3 +212,32 @@ fn inspect_spec_turns_a_broken_operation_into_a_diagnostic() {
         "parameter: `$ref: #/components/parameters/Missing` points at nothing"
     );
 }
+
+#[test]
+fn validate_of_a_folder_rejects_two_gateways_with_one_name() {
+    // `serve DIR` routes by name, so `validate DIR` must catch what would collide there.
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["one", "two"] {
+        let d = dir.path().join(sub);
+        std::fs::create_dir(&d).unwrap();
+        std::fs::copy(
+            path("gateways/petstore/openapi.yaml"),
+            d.join("openapi.yaml"),
+        )
+        .unwrap();
+        write(
+            &d,
+            "gateway.yaml",
+            "name: shop\nopenapi: openapi.yaml\ntools:\n  - operation: getPetById\n",
+        );
+    }
+    let out = run_in(dir.path(), &["validate", "."]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("duplicate-name"), "{err}");
+    assert!(
+        err.contains("one/gateway.yaml` is also named `shop`"),
+        "{err}"
+    );
+    assert!(err.contains("two/gateway.yaml:1:7"), "{err}");
+}

@@ -70,7 +70,7 @@ pub(crate) fn run(args: Args) -> ExitCode {
             return ExitCode::from(super::EXIT_USAGE);
         }
     };
-    let outcomes = match super::block_on(async {
+    let mut outcomes = match super::block_on(async {
         let mut v = Vec::new();
         for f in &files {
             v.push(
@@ -91,6 +91,7 @@ pub(crate) fn run(args: Args) -> ExitCode {
             return ExitCode::from(super::EXIT_USAGE);
         }
     };
+    reject_duplicate_names(&files, &mut outcomes);
     let mut errors = 0;
     let mut warnings = 0;
     let mut reports = Vec::new();
@@ -138,6 +139,38 @@ pub(crate) fn run(args: Args) -> ExitCode {
         ExitCode::from(super::EXIT_INVALID)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Gateways served from one folder are routed by name (`/{name}/mcp`), so two manifests
+/// checked together must not share one: the later one is made invalid, pointing at the first.
+fn reject_duplicate_names(files: &[PathBuf], outcomes: &mut [crate::compile::Outcome]) {
+    let mut seen: std::collections::HashMap<String, &Path> = std::collections::HashMap::new();
+    for (file, outcome) in files.iter().zip(outcomes.iter_mut()) {
+        let Ok(c) = &outcome.result else { continue };
+        let name = c.gateway.name.clone();
+        match seen.get(&name) {
+            None => {
+                seen.insert(name, file);
+            }
+            Some(first) => {
+                let mut diags = c.warnings.clone();
+                let mut d = Diagnostic::error(
+                    "duplicate-name",
+                    format!(
+                        "`{}` is also named `{name}`; gateways served from one folder are routed by name (/{name}/mcp)",
+                        first.display()
+                    ),
+                )
+                .with_hint("give each gateway its own `name`")
+                .in_file(file);
+                if let Ok(loaded) = crate::manifest::load(file) {
+                    d = loaded.diag_at(d, "/name");
+                }
+                diags.push(d);
+                outcome.result = Err(diags);
+            }
+        }
     }
 }
 

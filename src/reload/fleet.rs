@@ -17,7 +17,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::Reloader;
 use super::watch::{self, DirWatcher};
-use crate::compile::compile_to_serve;
 use crate::mcp::Shared;
 use crate::mcp::http::{self, HttpOptions};
 use crate::upstream::UpstreamClient;
@@ -107,7 +106,7 @@ impl Fleet {
     /// Compiles the gateway in `folder` and starts serving it, or logs why not.
     async fn start(&self, folder: &Path, members: &BTreeMap<PathBuf, Member>) -> Option<Member> {
         let manifest = folder.join(MANIFEST);
-        let outcome = compile_to_serve(&manifest).await;
+        let outcome = super::compile_in_background(&manifest).await;
         let compiled = match outcome.result {
             Ok(c) => c,
             Err(diags) => {

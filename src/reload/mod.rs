@@ -161,7 +161,7 @@ impl Reloader {
             self.settle_unchanged();
             return Reloaded::Unchanged;
         }
-        let outcome = compile_to_serve(&self.manifest).await;
+        let outcome = compile_in_background(&self.manifest).await;
         let name = self.shared.gateway.load().name.clone();
         let compiled = match outcome.result {
             Ok(c) => c,
@@ -238,6 +238,24 @@ impl Reloader {
             "reload refused: still serving the previous version"
         );
         Reloaded::Rejected { errors }
+    }
+}
+
+/// Compiles on a blocking-pool thread: compiling a large spec is ~100 ms of CPU, which on a
+/// runtime worker would hold up every request scheduled on that worker meanwhile.
+pub async fn compile_in_background(manifest: &Path) -> crate::compile::Outcome {
+    let path = manifest.to_path_buf();
+    let handle = tokio::runtime::Handle::current();
+    match tokio::task::spawn_blocking(move || handle.block_on(compile_to_serve(&path))).await {
+        Ok(outcome) => outcome,
+        // The compile panicked (a bug): report it like any other refused version.
+        Err(e) => crate::compile::Outcome {
+            result: Err(vec![
+                Diagnostic::error("internal", format!("the compiler failed: {e}"))
+                    .in_file(manifest),
+            ]),
+            sources: Sources::default(),
+        },
     }
 }
 
