@@ -23,6 +23,7 @@
 //! - [`diag`]: diagnostics and their renderings (human, JSON, GitHub annotations).
 //! - [`mcp`]: the MCP server (rmcp handler, Streamable HTTP and stdio).
 //! - [`upstream`]: building the upstream request and mapping the response to an MCP result.
+//! - [`auth`]: inbound authorization (OAuth resource server, API keys, metadata, 401/403).
 //! - [`cli`]: one file per subcommand.
 //! - [`secret`]: credentials that never print.
 
@@ -34,6 +35,7 @@
     rust_2018_idioms
 )]
 
+pub mod auth;
 pub mod cli;
 pub mod compile;
 pub mod diag;

@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::fast::{self, FastPath};
 use super::handler::{Handler, Shared};
+use crate::auth::http as auth;
 
 /// Largest accepted request body. A tools/call is a few KB; 4 MiB leaves room for uploads
 /// passed as base64 while bounding memory per request.
@@ -120,7 +121,11 @@ pub fn mcp_service(
 /// The whole HTTP app for one gateway: `/mcp`, `/healthz`, `/readyz`.
 pub fn router(shared: Arc<Shared>, opts: &HttpOptions, shutdown: &CancellationToken) -> Router {
     let ready = shared.clone();
-    mcp_service(shared, opts, shutdown)
+    // Inbound auth sits in front of both the fast path and rmcp (see `crate::auth::http`).
+    let guard = auth::Guard::new(shared.clone(), opts.max_body_bytes);
+    mcp_service(shared.clone(), opts, shutdown)
+        .route_layer(axum::middleware::from_fn_with_state(guard, auth::require))
+        .merge(auth::metadata_routes(shared))
         .route("/healthz", get(|| async { "ok\n" }))
         .route(
             "/readyz",
