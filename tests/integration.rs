@@ -1,5 +1,6 @@
 //! Integration tests: one binary, a module per area (see each module's docs).
 
+mod auth;
 mod cli;
 mod common;
 mod compile_diagnostics;
