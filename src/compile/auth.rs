@@ -11,9 +11,7 @@ use super::{Options, Secrets, parse_duration};
 use crate::auth::http::METADATA_PATH;
 use crate::auth::{ApiKey, Auth, Introspection, Jwks, KeySource, OAuth, valid_scope};
 use crate::diag::{Diagnostic, did_you_mean};
-use crate::manifest::{
-    ClientCertificateConfig, ListTools, LoadedManifest, SecretRef, interpolate, pointer_segment,
-};
+use crate::manifest::{ListTools, LoadedManifest, SecretRef, interpolate, pointer_segment};
 use crate::secret::Secret;
 use crate::upstream::ClientCredentials;
 
@@ -397,40 +395,86 @@ pub(super) fn client_credentials(
     )))
 }
 
-/// `upstream.client_certificate`: a client of its own that presents the certificate.
-pub(super) fn client_certificate(
-    cx: &Cx<'_>,
-    c: &ClientCertificateConfig,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<reqwest::Client> {
-    let base = "/upstream/client_certificate";
-    let cert = cx.secret(
-        &c.cert,
-        "client certificate",
-        &format!("{base}/cert"),
-        diags,
-    );
-    let key = cx.secret(
-        &c.key,
-        "client certificate key",
-        &format!("{base}/key"),
-        diags,
-    );
-    let (cert, key) = (cert?, key?);
-    if cx.opts.secrets == Secrets::Skip {
+/// `upstream.client_certificate` and `upstream.ca_certificate`: a client of its own that
+/// presents the certificate and/or trusts only the named CA. `None` (the shared pool) when
+/// neither is set, or when secrets are not read.
+pub(super) fn tls_client(cx: &Cx<'_>, diags: &mut Vec<Diagnostic>) -> Option<reqwest::Client> {
+    let u = &cx.loaded.manifest.upstream;
+    let before = diags.iter().filter(|d| d.is_error()).count();
+    let mut builder = crate::upstream::client_builder();
+    if let Some(rel) = &u.ca_certificate {
+        let path = cx.loaded.dir.join(rel);
+        let parsed = std::fs::read(&path)
+            .map_err(|e| format!("`{rel}` cannot be read: {e}"))
+            .and_then(|pem| {
+                reqwest::Certificate::from_pem_bundle(&pem)
+                    .map_err(|e| format!("`{rel}` is not a PEM certificate bundle: {e}"))
+            })
+            .and_then(|certs| {
+                if certs.is_empty() {
+                    Err(format!("`{rel}` holds no certificate"))
+                } else {
+                    Ok(certs)
+                }
+            });
+        match parsed {
+            Ok(certs) => builder = builder.tls_certs_only(certs),
+            Err(e) => {
+                diags.push(cx.loaded.diag_at(
+                    Diagnostic::error("ca-certificate", e).with_hint(
+                        "a path relative to the manifest, to a PEM file of CA certificates",
+                    ),
+                    "/upstream/ca_certificate",
+                ))
+            }
+        }
+    }
+    if let Some(c) = &u.client_certificate {
+        let base = "/upstream/client_certificate";
+        let cert = cx.secret(
+            &c.cert,
+            "client certificate",
+            &format!("{base}/cert"),
+            diags,
+        );
+        let key = cx.secret(
+            &c.key,
+            "client certificate key",
+            &format!("{base}/key"),
+            diags,
+        );
+        if let (Some(cert), Some(key)) = (cert, key)
+            && cx.opts.secrets == Secrets::Require
+        {
+            let pem = format!("{}\n{}\n", cert.expose(), key.expose());
+            match reqwest::Identity::from_pem(pem.as_bytes()) {
+                Ok(id) => builder = builder.identity(id),
+                // The error names what is wrong with the PEM, never its content.
+                Err(e) => diags.push(cx.loaded.diag_at_key(
+                    Diagnostic::error("client-certificate", format!("the client certificate cannot be used: {}", crate::tls::error_chain(&e)))
+                        .with_hint("`cert` is a PEM certificate (chain) and `key` its PEM private key (PKCS#8, RSA or SEC1)"),
+                    base,
+                )),
+            }
+        }
+    }
+    let wanted = u.ca_certificate.is_some() || u.client_certificate.is_some();
+    let failed = diags.iter().filter(|d| d.is_error()).count() > before;
+    if !wanted || failed || cx.opts.secrets == Secrets::Skip {
         return None;
     }
-    let pem = format!("{}\n{}\n", cert.expose(), key.expose());
-    let built = reqwest::Identity::from_pem(pem.as_bytes())
-        .and_then(|id| crate::upstream::client_builder().identity(id).build());
-    match built {
+    match builder.build() {
         Ok(client) => Some(client),
         Err(e) => {
-            // The error names what is wrong with the PEM, never its content.
             diags.push(cx.loaded.diag_at_key(
-                Diagnostic::error("client-certificate", format!("the client certificate cannot be used: {}", crate::tls::error_chain(&e)))
-                    .with_hint("`cert` is a PEM certificate (chain) and `key` its PEM private key (PKCS#8, RSA or SEC1)"),
-                base,
+                Diagnostic::error(
+                    "tls",
+                    format!(
+                        "the upstream TLS settings cannot be used: {}",
+                        crate::tls::error_chain(&e)
+                    ),
+                ),
+                "/upstream",
             ));
             None
         }

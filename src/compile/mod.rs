@@ -478,10 +478,7 @@ fn upstream(cx: &auth::Cx<'_>, spec: &Spec, out: &mut Vec<Diagnostic>) -> Option
         )
         .map(UpstreamAuth::OAuth2),
     };
-    let client = u
-        .client_certificate
-        .as_ref()
-        .and_then(|c| auth::client_certificate(cx, c, &mut diags));
+    let client = auth::tls_client(cx, &mut diags);
     let identity_headers = auth::identity_headers(cx, &mut diags);
 
     let ok = diags.iter().all(|d| !d.is_error());

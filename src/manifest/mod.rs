@@ -92,6 +92,11 @@ pub struct UpstreamConfig {
     /// private key.
     #[serde(default)]
     pub client_certificate: Option<ClientCertificateConfig>,
+    /// A PEM file (relative to this manifest) with the CA certificate(s) that sign the
+    /// upstream's certificate, trusted instead of the system roots: for an API behind a private
+    /// CA.
+    #[serde(default)]
+    pub ca_certificate: Option<String>,
     /// Upstream headers carrying the verified caller's identity: header name → claim of the
     /// caller's access token (e.g. `X-User-Id: sub`, `X-User-Email: email`). Requires `auth:`.
     /// The caller's token itself is never forwarded.
