@@ -1,248 +1,17 @@
-//! Inbound OAuth and outbound credentials, proven against a real authorization server
-//! (oauth2-mock-server on loopback, driven by tests/node/oauth.mjs): the attack table, scopes
-//! (403 step-up, filtered `tools/list`), key rotation and the refetch rate limit, API keys,
-//! introspection, the upstream's client-credentials token, and the official TypeScript SDK's
+//! Inbound authorization, proven against a real authorization server (oauth2-mock-server on
+//! loopback, driven by tests/node/oauth.mjs): the attack table, Protected Resource Metadata,
+//! scopes (403 step-up, filtered `tools/list`), key rotation and the refetch rate limit, API
+//! keys, introspection, session mode and stdio, diagnostics, and the official TypeScript SDK's
 //! OAuth flow end to end.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-
-use base64::Engine as _;
 use serde_json::{Value, json};
 
-use crate::common::gateway::{Gateway, node, require_node_packages, serve_at, text, ts_client};
+use crate::common::gateway::{serve_at, text, ts_client};
+use crate::common::oauth::{
+    API_KEY, GATEWAY_SECRET, Issuer, MANIFEST, SDK_SECRET, Setup, call, free_port, jwt_payload,
+    list, post, sha256_hex, tool_names,
+};
 use crate::common::{bin, path, runtime, upstream, write};
-
-const GATEWAY_SECRET: &str = "gw-client-secret-5d1e";
-const SDK_SECRET: &str = "sdk-client-secret-a47b";
-const API_KEY: &str = "ci-api-key-0b9c2f";
-
-/// The authorization server: a Node process answering one JSON command per line.
-struct Issuer {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-    url: String,
-}
-
-impl Issuer {
-    fn start(audience: &str) -> Issuer {
-        require_node_packages();
-        let mut child = Command::new(node())
-            .arg(path("tests/node/oauth.mjs"))
-            .arg(audience)
-            .env("GATEWAY_CLIENT_SECRET", GATEWAY_SECRET)
-            .env("SDK_CLIENT_SECRET", SDK_SECRET)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node runs");
-        let stdin = child.stdin.take().unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let hello: Value = serde_json::from_str(&line).expect("the issuer announces itself");
-        Issuer {
-            child,
-            stdin,
-            stdout,
-            url: hello["issuer"].as_str().unwrap().to_string(),
-        }
-    }
-
-    fn ask(&mut self, cmd: Value) -> Value {
-        writeln!(self.stdin, "{cmd}").unwrap();
-        let mut line = String::new();
-        self.stdout.read_line(&mut line).unwrap();
-        let v: Value = serde_json::from_str(&line).unwrap();
-        assert!(v.get("error").is_none(), "issuer: {v}");
-        v
-    }
-
-    fn token(&mut self, claims: Value) -> String {
-        self.ask(json!({"op": "token", "claims": claims}))["token"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    }
-
-    fn stats(&mut self) -> Value {
-        self.ask(json!({"op": "stats"}))
-    }
-}
-
-impl Drop for Issuer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A loopback port that was free a moment ago (the resource URI names it before the gateway
-/// starts).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn sha256_hex(s: &str) -> String {
-    use sha2::Digest as _;
-    sha2::Sha256::digest(s.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-const MANIFEST: &str = r#"name: secured
-openapi: SPEC
-upstream:
-  base_url: ${UP}
-  auth:
-    type: oauth2_client_credentials
-    token_url: ${ISSUER}/token
-    client_id: gateway
-    client_secret: {env: GATEWAY_CLIENT_SECRET}
-    scopes: [upstream:pets]
-    audience: http://upstream.test
-  identity_headers:
-    X-User-Id: sub
-    X-User-Email: email
-auth:
-  resource: ${RESOURCE}
-  oauth:
-    issuer: ${ISSUER}
-    introspection:
-      endpoint: ${ISSUER}/introspect
-      client_id: gateway
-      client_secret: {env: GATEWAY_CLIENT_SECRET}
-  api_keys:
-    - name: ci
-      sha256: {env: CI_KEY_SHA256}
-      scopes: [pets:read]
-  default_scopes: [pets:read]
-tools:
-  - operation: listPets
-    name: find_pets
-    params:
-      X-Request-Id: {hide: true}
-  - operation: getPetById
-    name: get_pet
-  - operation: createPet
-    name: add_pet
-    scopes: [pets:write]
-  - operation: DELETE /pets/{petId}
-    name: delete_pet
-    scopes: [pets:write, pets:admin]
-"#;
-
-/// Issuer, upstream and gateway, wired together.
-struct Setup {
-    issuer: Issuer,
-    up: upstream::Upstream,
-    gw: Gateway,
-    resource: String,
-    dir: tempfile::TempDir,
-}
-
-impl Setup {
-    fn start(rt: &tokio::runtime::Runtime) -> Setup {
-        let port = free_port();
-        let resource = format!("http://127.0.0.1:{port}/mcp");
-        let issuer = Issuer::start(&resource);
-        let up = rt.block_on(upstream::start());
-        let dir = tempfile::tempdir().unwrap();
-        let spec = path("gateways/petstore/openapi.yaml");
-        let manifest = write(
-            dir.path(),
-            "gateway.yaml",
-            &MANIFEST.replace("SPEC", &spec.display().to_string()),
-        );
-        let digest = sha256_hex(API_KEY);
-        let gw = serve_at(
-            &manifest,
-            &format!("127.0.0.1:{port}"),
-            &[],
-            &[
-                ("UP", &up.url()),
-                ("ISSUER", &issuer.url),
-                ("RESOURCE", &resource),
-                ("GATEWAY_CLIENT_SECRET", GATEWAY_SECRET),
-                ("CI_KEY_SHA256", &digest),
-            ],
-        );
-        Setup {
-            issuer,
-            up,
-            gw,
-            resource,
-            dir,
-        }
-    }
-
-    fn metadata_url(&self) -> String {
-        format!(
-            "{}/.well-known/oauth-protected-resource/mcp",
-            self.gw.origin()
-        )
-    }
-}
-
-/// One JSON-RPC POST the way a 2025-era client sends it: status, `WWW-Authenticate`, body.
-async fn post(url: &str, token: Option<&str>, body: &Value) -> (u16, String, Value) {
-    let mut req = reqwest::Client::new()
-        .post(url)
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2025-11-25");
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    let resp = req.body(body.to_string()).send().await.unwrap();
-    let status = resp.status().as_u16();
-    let challenge = resp
-        .headers()
-        .get("www-authenticate")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    let text = resp.text().await.unwrap();
-    (
-        status,
-        challenge,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
-fn call(name: &str, args: Value) -> Value {
-    json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": args}})
-}
-
-fn list() -> Value {
-    json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}})
-}
-
-fn tool_names(body: &Value) -> Vec<String> {
-    body["result"]["tools"]
-        .as_array()
-        .unwrap_or_else(|| panic!("not a tools/list result: {body}"))
-        .iter()
-        .map(|t| t["name"].as_str().unwrap().to_string())
-        .collect()
-}
-
-/// The payload of a JWT, unverified (the test only reads what the upstream was sent).
-fn jwt_payload(token: &str) -> Value {
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
-}
 
 #[test]
 fn attack_table_each_token_is_refused_with_the_exact_status_and_challenge() {
@@ -461,120 +230,6 @@ fn tools_list_shows_only_the_tools_the_token_may_call_and_calls_step_up() {
 }
 
 #[test]
-fn the_upstream_gets_the_gateways_own_token_and_identity_never_the_callers_token() {
-    let rt = runtime();
-    let mut s = Setup::start(&rt);
-    let caller = s
-        .issuer
-        .token(json!({"scope": "pets:read", "sub": "alice", "email": "alice@example.com"}));
-    let gw_url = s.gw.url.clone();
-    // Eight concurrent calls on a cold cache: one token request between them.
-    rt.block_on(async {
-        let calls = (0..8).map(|i| {
-            let (url, t) = (gw_url.clone(), caller.clone());
-            async move { post(&url, Some(&t), &call("get_pet", json!({"petId": i + 1}))).await }
-        });
-        for (status, _, body) in futures_util::future::join_all(calls).await {
-            assert_eq!(
-                (status, &body["result"]["isError"]),
-                (200, &json!(false)),
-                "{body}"
-            );
-        }
-        for i in 0..4 {
-            post(
-                &gw_url,
-                Some(&caller),
-                &call("get_pet", json!({"petId": 20 + i})),
-            )
-            .await;
-        }
-    });
-    let stats = s.issuer.stats();
-    let gateway_requests: Vec<&Value> = stats["token_requests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["client_id"] == "gateway")
-        .collect();
-    assert_eq!(
-        gateway_requests.len(),
-        1,
-        "12 calls, 8 of them concurrent, share one cached token: {stats}"
-    );
-    assert_eq!(gateway_requests[0]["grant_type"], "client_credentials");
-    assert_eq!(gateway_requests[0]["scope"], "upstream:pets");
-    let seen = s.up.requests();
-    assert_eq!(seen.len(), 12);
-    for r in &seen {
-        let auth = r.headers["authorization"].to_str().unwrap();
-        let token = auth
-            .strip_prefix("Bearer ")
-            .expect("a bearer token upstream");
-        assert_ne!(token, caller, "the caller's token must never be forwarded");
-        let claims = jwt_payload(token);
-        assert_eq!(claims["client_id"], "gateway", "{claims}");
-        assert_eq!(claims["aud"], "http://upstream.test", "{claims}");
-        assert_eq!(claims["iss"], s.issuer.url.as_str());
-        assert_eq!(r.headers["x-user-id"], "alice");
-        assert_eq!(r.headers["x-user-email"], "alice@example.com");
-        assert!(
-            !r.headers
-                .iter()
-                .any(|(_, v)| v.as_bytes() == caller.as_bytes()
-                    || v.to_str().unwrap_or("").contains(&caller)),
-            "the caller's token appears in an upstream header"
-        );
-    }
-    let upstream_token = seen[0].headers["authorization"].to_str().unwrap()[7..].to_string();
-
-    // Secrets never reach the logs, nor `inspect` or `validate` output.
-    let log: String = s.gw.log.try_iter().collect::<Vec<_>>().join("\n");
-    assert!(log.contains("fetched an upstream access token"), "{log}");
-    let dir = s.dir.path().join("gateway.yaml");
-    let mut outputs = vec![("gateway log", log)];
-    for cmd in [vec!["inspect"], vec!["validate"], vec!["inspect", "--json"]] {
-        let out = bin()
-            .args(&cmd)
-            .arg(&dir)
-            .env("UP", s.up.url())
-            .env("ISSUER", &s.issuer.url)
-            .env("RESOURCE", &s.resource)
-            .env("GATEWAY_CLIENT_SECRET", GATEWAY_SECRET)
-            .env("CI_KEY_SHA256", sha256_hex(API_KEY))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{cmd:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        outputs.push((
-            "command output",
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        ));
-    }
-    for (what, text) in outputs {
-        for secret in [
-            GATEWAY_SECRET,
-            API_KEY,
-            &caller,
-            &upstream_token,
-            SDK_SECRET,
-        ] {
-            assert!(
-                !text.contains(secret),
-                "a secret appears in the {what}:\n{text}"
-            );
-        }
-    }
-}
-
-#[test]
 fn rotated_keys_are_found_and_unknown_kids_cannot_hammer_the_issuer() {
     let rt = runtime();
     let mut s = Setup::start(&rt);
@@ -772,4 +427,135 @@ fn the_secured_example_takes_issuer_and_audience_from_the_environment() {
         ),
         "{stdout}"
     );
+}
+
+/// Runs `openssl` with `args` in `dir` (certificates for the mTLS test are made per run).
+#[test]
+fn auth_mistakes_are_reported_together_with_where_and_how_to_fix_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = path("gateways/petstore/openapi.yaml").display().to_string();
+    let manifest = write(
+        dir.path(),
+        "gateway.yaml",
+        &format!(
+            r#"name: bad
+openapi: {spec}
+upstream:
+  base_url: http://127.0.0.1:1
+  identity_headers:
+    Authorization: sub
+  auth:
+    type: oauth2_client_credentials
+    token_url: http://login.example.com/token
+    client_id: gw
+    client_secret: {{env: SECRET}}
+auth:
+  oauth:
+    issuer: http://login.example.com
+  api_keys:
+    - {{name: ci, sha256: {{env: A}}}}
+    - {{name: ci, sha256: {{env: B}}}}
+  scopes_supported: [pets:read, pets:write]
+  default_scopes: ["pets read"]
+tools:
+  - operation: getPetById
+    scopes: [pets:wirte]
+"#
+        ),
+    );
+    let diags = match crate::common::compile(&manifest).result {
+        Ok(_) => panic!("the manifest must not compile"),
+        Err(d) => d,
+    };
+    let got = crate::common::summarize(&diags);
+    let want = [
+        "Error identity-header @ upstream.identity_headers.Authorization 6:5: `Authorization` cannot carry the caller's identity | help: use a header of its own, such as `X-User-Id`; credentials belong in `upstream.auth`",
+        "Error auth-url @ upstream.auth.token_url 9:16: the token URL `http://login.example.com/token` uses http:// to a host that is not loopback | help: use https:// (http:// is accepted only for localhost and 127.0.0.1)",
+        "Error auth-url @ auth.oauth.issuer 14:13: the issuer `http://login.example.com` uses http:// to a host that is not loopback | help: use https:// (http:// is accepted only for localhost and 127.0.0.1)",
+        "Error api-key @ auth.api_keys[1].name 17:14: two API keys are named `ci` | help: names identify the caller; give each key its own",
+        "Error invalid-scope @ auth.default_scopes[0] 19:20: `pets read` is not a valid OAuth scope | help: a scope is printable ASCII without spaces, `\"` or `\\` (RFC 6749 §3.3)",
+        "Error unknown-scope @ tools[0].scopes[0] 22:14: scope `pets:wirte` is not in `auth.scopes_supported` | help: did you mean `pets:write`, `pets:read`?",
+    ];
+    assert_eq!(got, want, "{got:#?}");
+}
+
+#[test]
+fn session_mode_is_guarded_too_and_stdio_is_not_an_http_transport() {
+    let rt = runtime();
+    let port = free_port();
+    let resource = format!("http://127.0.0.1:{port}/mcp");
+    let mut issuer = Issuer::start(&resource);
+    let up = rt.block_on(upstream::start());
+    let dir = tempfile::tempdir().unwrap();
+    let spec = path("gateways/petstore/openapi.yaml");
+    let manifest = write(
+        dir.path(),
+        "gateway.yaml",
+        &MANIFEST.replace("SPEC", &spec.display().to_string()),
+    );
+    let digest = sha256_hex(API_KEY);
+    let env = [
+        ("UP", up.url()),
+        ("ISSUER", issuer.url.clone()),
+        ("RESOURCE", resource.clone()),
+        ("GATEWAY_CLIENT_SECRET", GATEWAY_SECRET.to_string()),
+        ("CI_KEY_SHA256", digest),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let gw = serve_at(
+        &manifest,
+        &format!("127.0.0.1:{port}"),
+        &["--sessions"],
+        &env,
+    );
+    let token = issuer.token(json!({"scope": "pets:read"}));
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    rt.block_on(async {
+        let (status, header, _) = post(&gw.url, None, &init).await;
+        assert_eq!(status, 401);
+        assert!(header.starts_with("Bearer resource_metadata="), "{header}");
+        let resp = reqwest::Client::new()
+            .post(&gw.url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("authorization", format!("Bearer {token}"))
+            .body(init.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let session = resp.headers()["mcp-session-id"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        // The session's GET stream without a token is refused like everything else.
+        let stream = reqwest::Client::new()
+            .get(&gw.url)
+            .header("accept", "text/event-stream")
+            .header("mcp-session-id", &session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stream.status(), 401);
+    });
+    // Over stdio the local user runs the gateway: no token, every tool.
+    let r = ts_client(
+        &[
+            "stdio",
+            env!("CARGO_BIN_EXE_mcp-gateway"),
+            "serve",
+            manifest.to_str().unwrap(),
+            "--stdio",
+        ],
+        &json!([{"op": "list"}]),
+        &env,
+    );
+    let names: Vec<&str> = r[1]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["find_pets", "get_pet", "add_pet", "delete_pet"]);
 }

@@ -10,3 +10,4 @@ mod prism;
 mod security;
 mod serve_http;
 mod snapshots;
+mod upstream_auth;
