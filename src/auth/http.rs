@@ -297,3 +297,50 @@ fn metadata(shared: &Shared, path: Option<String>) -> Response {
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auth(metadata: Option<&str>) -> Auth {
+        Auth {
+            resource: None,
+            metadata_url: metadata.map(str::to_string),
+            oauth: None,
+            api_keys: Vec::new(),
+            default_scopes: Vec::new(),
+            scopes_supported: Vec::new(),
+            filter_list: true,
+        }
+    }
+
+    #[test]
+    fn challenges_follow_rfc_6750_with_the_metadata_url() {
+        let a = auth(Some(
+            "https://mcp.example.com/.well-known/oauth-protected-resource/mcp",
+        ));
+        let scopes = vec!["a:read".to_string(), "a:write".to_string()];
+        assert_eq!(
+            challenge(&a, None, "ignored without an error", &scopes),
+            "Bearer resource_metadata=\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\", scope=\"a:read a:write\""
+        );
+        assert_eq!(
+            challenge(&a, Some("invalid_token"), "bad \"quote\" \\ and\nline", &[]),
+            "Bearer error=\"invalid_token\", resource_metadata=\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\", error_description=\"bad 'quote' ' and'line\""
+        );
+        assert_eq!(challenge(&auth(None), None, "", &[]), "Bearer");
+    }
+
+    #[test]
+    fn the_body_peek_finds_every_called_tool_and_nothing_else() {
+        let one = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","arguments":{"x":[1,{"name":"z"}]}}}"#;
+        assert_eq!(called_tools(one), ["a"]);
+        let batch = br#"[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a"}},
+                        {"jsonrpc":"2.0","id":2,"method":"tools/list"},
+                        {"jsonrpc":"2.0","method":"notifications/initialized"},
+                        {"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"b"}}]"#;
+        assert_eq!(called_tools(batch), ["a", "b"]);
+        assert!(called_tools(br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#).is_empty());
+        assert!(called_tools(b"not json").is_empty());
+    }
+}

@@ -65,11 +65,14 @@ mod tests {
 
     #[test]
     fn digests_parse_from_sha256sum_output_and_keys_match_only_exactly() {
-        // printf %s 'k-123' | sha256sum
-        let d = ApiKey::parse_digest(
-            "6ec2bf1d3c7a8b1f3b2d2d0f1cbae0c2e87ae2a8a2e1d1fd5aea8c1d6cf6f7a9  -",
-        );
-        assert!(d.is_some());
+        // `sha256sum` output: the digest, two spaces, the file name (`-` for stdin).
+        let hex: String = Sha256::digest(b"k-123")
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let digest: [u8; 32] = Sha256::digest(b"k-123").into();
+        assert_eq!(ApiKey::parse_digest(&format!("{hex}  -")), Some(digest));
+        assert_eq!(ApiKey::parse_digest(&hex.to_uppercase()), Some(digest));
         assert_eq!(ApiKey::parse_digest("abc"), None);
         assert_eq!(ApiKey::parse_digest(&"zz".repeat(32)), None);
         let key = ApiKey {

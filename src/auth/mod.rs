@@ -223,3 +223,39 @@ pub fn valid_scope(s: &str) -> bool {
         && s.bytes()
             .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn scopes_come_from_scope_or_scp_and_identity_claims_are_scalars() {
+        let p = Principal::from_claims(
+            json!({"sub": "u", "scope": "a b", "scp": ["c"], "email": "u@x", "n": 5, "o": {}})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        );
+        assert_eq!(p.subject.as_deref(), Some("u"));
+        assert!(p.has_all(&["a".into(), "b".into(), "c".into()]));
+        assert!(!p.has_all(&["d".into()]));
+        assert_eq!(p.claim_text("email").as_deref(), Some("u@x"));
+        assert_eq!(p.claim_text("n").as_deref(), Some("5"));
+        assert_eq!(p.claim_text("o"), None);
+        assert!(
+            !format!("{p:?}").contains("u@x"),
+            "Debug leaves personal claims out"
+        );
+    }
+
+    #[test]
+    fn scope_tokens_are_rfc_6749_nqchar() {
+        for ok in ["pets:read", "https://api.example.com/x", "a!#[]~"] {
+            assert!(valid_scope(ok), "{ok}");
+        }
+        for bad in ["", "a b", "a\"b", "a\\b", "é", "a\tb"] {
+            assert!(!valid_scope(bad), "{bad:?}");
+        }
+    }
+}
