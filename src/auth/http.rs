@@ -26,7 +26,11 @@ use axum::routing::get;
 use serde::Deserialize;
 use serde_json::json;
 
+use rmcp::RoleServer;
+use rmcp::service::RequestContext;
+
 use super::{Auth, Principal};
+use crate::gateway::{Gateway, Tool};
 use crate::mcp::Shared;
 
 /// What the middleware established about an HTTP request, put in its extensions. Absent on
@@ -38,6 +42,46 @@ pub enum Caller {
     Anonymous,
     /// A verified token.
     Verified(Principal),
+}
+
+/// What the middleware established about the request an rmcp handler is serving (`None` on
+/// stdio, which has no HTTP request).
+pub fn caller_of(cx: &RequestContext<RoleServer>) -> Option<Caller> {
+    cx.extensions
+        .get::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<Caller>())
+        .cloned()
+}
+
+/// Whether `tools/list` shows `tool` to `caller`.
+pub fn may_list(g: &Gateway, caller: Option<&Caller>, tool: &Tool) -> bool {
+    match (&g.auth, caller) {
+        (None, _) | (Some(_), None) => true,
+        (Some(auth), Some(Caller::Verified(p))) => auth.may_list(Some(p), tool),
+        // Checked against a snapshot without `auth:` that a reload has since replaced.
+        (Some(_), Some(Caller::Anonymous)) => false,
+    }
+}
+
+/// Why `caller` may not call `tool`, if it may not: the message of the error result. The
+/// middleware answers such calls with 403 before they reach a tool; this second check keeps the
+/// rule in force should one get there without that (a body the peek misread, a reload between
+/// the middleware and the handler).
+pub fn refusal(g: &Gateway, tool: &Tool, caller: Option<&Caller>) -> Option<String> {
+    let auth = g.auth.as_ref()?;
+    match caller {
+        // stdio: authorization does not apply; the local user runs the gateway.
+        None => None,
+        Some(Caller::Anonymous) => {
+            Some("This gateway requires authorization; reconnect with an access token.".to_string())
+        }
+        Some(Caller::Verified(p)) if !auth.may_call(p, tool) => Some(format!(
+            "Not authorized: `{}` needs the scopes {}; ask for them and call again.",
+            tool.name,
+            tool.scopes.join(" ")
+        )),
+        Some(Caller::Verified(_)) => None,
+    }
 }
 
 /// The middleware's state: the gateway and the body limit it reads up to.

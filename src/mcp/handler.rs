@@ -22,7 +22,7 @@ use rmcp::{RoleServer, ServerHandler};
 use serde_json::Value;
 
 use super::definition;
-use crate::auth::http::Caller;
+use crate::auth::http::{Caller, caller_of, may_list, refusal};
 use crate::gateway::{Gateway, Tool};
 use crate::upstream::UpstreamClient;
 
@@ -272,43 +272,6 @@ impl ServerHandler for Handler {
             r = run_tool(&self.shared, &g, tool, args, Some(&reporter), caller.as_ref()) => Ok(r.into()),
             () = cx.ct.cancelled() => Err(ErrorData::internal_error("the call was cancelled by the client", None)),
         }
-    }
-}
-
-/// What the HTTP auth middleware established about the request (`None` on stdio).
-fn caller_of(cx: &RequestContext<RoleServer>) -> Option<Caller> {
-    cx.extensions
-        .get::<http::request::Parts>()
-        .and_then(|p| p.extensions.get::<Caller>())
-        .cloned()
-}
-
-fn may_list(g: &Gateway, caller: Option<&Caller>, tool: &Tool) -> bool {
-    match (&g.auth, caller) {
-        (None, _) | (Some(_), None) => true,
-        (Some(auth), Some(Caller::Verified(p))) => auth.may_list(Some(p), tool),
-        // Checked against a snapshot without `auth:` that a reload has since replaced.
-        (Some(_), Some(Caller::Anonymous)) => false,
-    }
-}
-
-/// Why `caller` may not call `tool`, if it may not. The HTTP middleware answers such calls with
-/// 403 before they get here; this second check keeps the rule in force should a request reach
-/// the tool without that (a body the middleware could not read, a reload in between).
-fn refusal(g: &Gateway, tool: &Tool, caller: Option<&Caller>) -> Option<String> {
-    let auth = g.auth.as_ref()?;
-    match caller {
-        // stdio: authorization does not apply; the local user runs the gateway.
-        None => None,
-        Some(Caller::Anonymous) => {
-            Some("This gateway requires authorization; reconnect with an access token.".to_string())
-        }
-        Some(Caller::Verified(p)) if !auth.may_call(p, tool) => Some(format!(
-            "Not authorized: `{}` needs the scopes {}; ask for them and call again.",
-            tool.name,
-            tool.scopes.join(" ")
-        )),
-        Some(Caller::Verified(_)) => None,
     }
 }
 
