@@ -79,6 +79,34 @@ fn the_upstream_gets_the_gateways_own_token_and_identity_never_the_callers_token
     }
     let upstream_token = seen[0].headers["authorization"].to_str().unwrap()[7..].to_string();
 
+    // An upstream 401 drops the cached token: the next call fetches a fresh one.
+    rt.block_on(async {
+        let (_, _, body) = post(
+            &gw_url,
+            Some(&caller),
+            &call("get_pet", json!({"petId": 401})),
+        )
+        .await;
+        assert_eq!(body["result"]["isError"], true, "{body}");
+        let (_, _, body) = post(
+            &gw_url,
+            Some(&caller),
+            &call("get_pet", json!({"petId": 5})),
+        )
+        .await;
+        assert_eq!(body["result"]["isError"], false, "{body}");
+    });
+    let requests = s.issuer.stats()["token_requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["client_id"] == "gateway")
+        .count();
+    assert_eq!(
+        requests, 2,
+        "one more token after the upstream refused the first"
+    );
+
     // Secrets never reach the logs, nor `inspect` or `validate` output.
     let log: String = s.gw.log.try_iter().collect::<Vec<_>>().join("\n");
     assert!(log.contains("fetched an upstream access token"), "{log}");
