@@ -73,6 +73,12 @@ struct Cached {
     renew_at: Instant,
 }
 
+/// How long a token with `lifetime` is used before a new one is fetched: [`RENEW_BEFORE`] short
+/// of its expiry, or half its lifetime when that is shorter, measured from when it was asked for.
+fn renew_after(lifetime: Duration) -> Duration {
+    lifetime.saturating_sub(RENEW_BEFORE.min(lifetime / 2))
+}
+
 impl fmt::Debug for ClientCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientCredentials")
@@ -208,11 +214,40 @@ impl ClientCredentials {
             .and_then(Value::as_u64)
             .map(Duration::from_secs)
             .unwrap_or(DEFAULT_LIFETIME);
-        let renew_at = started + lifetime.saturating_sub(RENEW_BEFORE.min(lifetime / 2));
+        let renew_at = started + renew_after(lifetime);
         tracing::info!(endpoint = %endpoint, expires_in = lifetime.as_secs(), "fetched an upstream access token");
         Ok(Cached {
             token: Secret::new(token, format!("oauth2:{endpoint}")),
             renew_at,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_renewed_shortly_before_they_expire() {
+        let s = Duration::from_secs;
+        assert_eq!(renew_after(s(3600)), s(3570));
+        assert_eq!(renew_after(s(40)), s(20), "short-lived: half the lifetime");
+        assert_eq!(renew_after(s(0)), s(0));
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_secret() {
+        let cc = ClientCredentials::new(
+            url::Url::parse("https://as.example.com/token").unwrap_or_else(|_| unreachable!()),
+            "gw".into(),
+            Secret::new("s3cret-value", "env:CC"),
+            vec![],
+            None,
+        );
+        let text = format!("{cc:?}");
+        assert!(
+            !text.contains("s3cret-value") && text.contains("env:CC"),
+            "{text}"
+        );
     }
 }
