@@ -34,6 +34,8 @@ pub struct Gateway {
     pub by_name: HashMap<String, usize>,
     /// How to reach the upstream API.
     pub upstream: Upstream,
+    /// Who may call over HTTP (`None`: anyone who can reach the endpoint).
+    pub auth: Option<crate::auth::Auth>,
 }
 
 impl Gateway {
@@ -56,6 +58,11 @@ pub struct Upstream {
     pub max_response_bytes: usize,
     /// Credentials the gateway itself presents to the upstream. Never the MCP caller's token.
     pub auth: Option<UpstreamAuth>,
+    /// A client of its own when the upstream wants a client certificate (the shared pool
+    /// presents none); `None` uses the shared pool.
+    pub client: Option<reqwest::Client>,
+    /// Upstream header ← claim of the verified caller (`upstream.identity_headers`).
+    pub identity_headers: Vec<(http::HeaderName, String)>,
 }
 
 /// The gateway's own credentials for the upstream API.
@@ -79,6 +86,9 @@ pub enum UpstreamAuth {
         /// Password.
         password: Secret,
     },
+    /// A bearer token from the OAuth 2.0 client credentials grant, cached and shared by every
+    /// call (added when the call is sent: getting it may need a request of its own).
+    OAuth2(Arc<crate::upstream::ClientCredentials>),
 }
 
 /// Where an API key is placed.
@@ -116,6 +126,8 @@ pub struct Tool {
     pub plan: CallPlan,
     /// Per-tool timeout, overriding the upstream default.
     pub timeout: Option<Duration>,
+    /// OAuth scopes a caller needs (all of them); empty: any authorized caller.
+    pub scopes: Vec<String>,
 }
 
 impl fmt::Debug for Tool {

@@ -26,6 +26,7 @@
 //! - [`upstream`]: building the upstream request and mapping the response to an MCP result.
 //! - [`reload`]: watching a gateway's files, recompiling off the request path and swapping the
 //!   served snapshot; serving a folder of gateways.
+//! - [`auth`]: inbound authorization (OAuth resource server, API keys, metadata, 401/403).
 //! - [`cli`]: one file per subcommand.
 //! - [`secret`]: credentials that never print.
 
@@ -37,6 +38,7 @@
     rust_2018_idioms
 )]
 
+pub mod auth;
 pub mod cli;
 pub mod compile;
 pub mod diag;

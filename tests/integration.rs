@@ -1,5 +1,6 @@
 //! Integration tests: one binary, a module per area (see each module's docs).
 
+mod auth;
 mod cli;
 mod common;
 mod compile_diagnostics;
@@ -10,3 +11,4 @@ mod reload;
 mod security;
 mod serve_http;
 mod snapshots;
+mod upstream_auth;

@@ -91,6 +91,20 @@ fn inspect_manifest(path: &std::path::Path, as_json: bool) -> ExitCode {
         approx_tokens(total)
     );
     println!("upstream: {}", g.upstream.base_url);
+    if let Some(a) = &g.auth {
+        // Where credentials come from, never what they are.
+        let mut how = Vec::new();
+        if let Some(o) = &a.oauth {
+            how.push(format!(
+                "oauth issuer {}, audience {}",
+                o.issuer, o.audience
+            ));
+        }
+        if !a.api_keys.is_empty() {
+            how.push(format!("{} API key(s)", a.api_keys.len()));
+        }
+        println!("auth: {}", how.join("; "));
+    }
     for ((t, def), (_, bytes)) in g.tools.iter().zip(&defs).zip(&sizes) {
         let a = &t.annotations;
         let mut hints = Vec::new();
@@ -104,14 +118,20 @@ fn inspect_manifest(path: &std::path::Path, as_json: bool) -> ExitCode {
             hints.push("idempotent");
         }
         println!();
+        let scopes = if t.scopes.is_empty() {
+            String::new()
+        } else {
+            format!(" (scopes: {})", t.scopes.join(" "))
+        };
         println!(
-            "── {} ({} bytes, ~{} tokens) [{}] → {} {}",
+            "── {} ({} bytes, ~{} tokens) [{}] → {} {}{}",
             t.name,
             bytes,
             approx_tokens(*bytes),
             hints.join(", "),
             t.plan.method,
-            path_text(&t.plan.path)
+            path_text(&t.plan.path),
+            scopes
         );
         println!("{}", serde_json::to_string_pretty(def).unwrap_or_default());
     }

@@ -3,6 +3,7 @@
 //! `validate`, `serve` and every reload run exactly this code, so there is no second checker that
 //! can disagree with the server. Problems are [`Diagnostic`]s located in the manifest.
 
+mod auth;
 mod names;
 mod tool;
 
@@ -15,7 +16,6 @@ use crate::gateway::{ApiKeyLocation, Gateway, Upstream, UpstreamAuth};
 use crate::manifest::{self, LoadedManifest, SecretRef, UpstreamAuthConfig, interpolate};
 use crate::openapi::schema::Converter;
 use crate::openapi::{Spec, display_url, location_url};
-use crate::secret::Secret;
 
 /// Default upstream timeout: long enough for slow APIs, short enough that an agent is not left
 /// waiting on a dead upstream.
@@ -182,7 +182,13 @@ pub fn compile(
         ));
     }
 
-    let upstream = upstream(loaded, spec, opts, &lookup, &mut diags);
+    let cx = auth::Cx {
+        loaded,
+        opts,
+        lookup: &lookup,
+    };
+    let upstream = upstream(&cx, spec, &mut diags);
+    let (inbound, needs) = auth::inbound(&cx, &mut diags);
 
     let mut conv = Converter::new(&spec.docs, spec.version);
     let mut tools = Vec::new();
@@ -269,7 +275,8 @@ pub fn compile(
             None => None,
         };
         match tool::build(&mut conv, op, Some(cfg), name.clone(), timeout) {
-            Ok((t, warnings)) => {
+            Ok((mut t, warnings)) => {
+                t.scopes = needs.get(i).cloned().unwrap_or_default();
                 for w in warnings {
                     diags.push(loaded.diag_at(w.diag, &format!("{base}{}", w.pointer)));
                 }
@@ -335,6 +342,7 @@ pub fn compile(
                     tools,
                     by_name,
                     upstream,
+                    auth: inbound,
                 },
                 warnings: diags,
                 inputs,
@@ -344,23 +352,41 @@ pub fn compile(
     }
 }
 
-/// Secret files the manifest references: rotating one (a Kubernetes Secret update) must reload.
+/// Files the manifest reads credentials from: rotating one (a Kubernetes Secret update) must
+/// reload, like editing the manifest.
 fn secret_files(m: &manifest::Manifest, dir: &Path) -> Vec<PathBuf> {
-    let refs: Vec<&SecretRef> = match &m.upstream.auth {
+    let mut refs: Vec<&SecretRef> = match &m.upstream.auth {
         None => Vec::new(),
         Some(UpstreamAuthConfig::ApiKey { value, .. }) => vec![value],
         Some(UpstreamAuthConfig::Bearer { token }) => vec![token],
         Some(UpstreamAuthConfig::Basic { password, .. }) => vec![password],
+        Some(UpstreamAuthConfig::OAuth2ClientCredentials { client_secret, .. }) => {
+            vec![client_secret]
+        }
     };
-    refs.into_iter()
+    if let Some(c) = &m.upstream.client_certificate {
+        refs.extend([&c.cert, &c.key]);
+    }
+    if let Some(a) = &m.auth {
+        refs.extend(a.api_keys.iter().map(|k| &k.sha256));
+        if let Some(i) = a.oauth.as_ref().and_then(|o| o.introspection.as_ref()) {
+            refs.push(&i.client_secret);
+        }
+    }
+    let mut files: Vec<PathBuf> = refs
+        .into_iter()
         .filter_map(|r| match r {
             SecretRef::File(p) => Some(dir.join(p)),
             SecretRef::Env(_) => None,
         })
-        .collect()
+        .collect();
+    if let Some(ca) = &m.upstream.ca_certificate {
+        files.push(dir.join(ca));
+    }
+    files
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s.trim())
         .map_err(|e| format!("`{s}` is not a duration ({e}); write e.g. `10s` or `500ms`"))?;
     if d.is_zero() {
@@ -369,13 +395,8 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-fn upstream(
-    loaded: &LoadedManifest,
-    spec: &Spec,
-    opts: Options,
-    lookup: &dyn Fn(&str) -> Option<String>,
-    out: &mut Vec<Diagnostic>,
-) -> Option<Upstream> {
+fn upstream(cx: &auth::Cx<'_>, spec: &Spec, out: &mut Vec<Diagnostic>) -> Option<Upstream> {
+    let (loaded, lookup) = (cx.loaded, cx.lookup);
     let m = &loaded.manifest;
     let u = &m.upstream;
     let mut diags = Vec::new();
@@ -488,47 +509,8 @@ fn upstream(
         .map(|b| usize::try_from(b).unwrap_or(usize::MAX))
         .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
 
-    let secret = |r: &SecretRef, ptr: &str, diags: &mut Vec<Diagnostic>| -> Option<Secret> {
-        let (origin, value) = match r {
-            SecretRef::Env(name) => (
-                format!("env:{name}"),
-                (opts.secrets == Secrets::Require).then(|| lookup(name)),
-            ),
-            SecretRef::File(p) => {
-                let path = loaded.dir.join(p);
-                (
-                    format!("file:{}", path.display()),
-                    (opts.secrets == Secrets::Require).then(|| {
-                        std::fs::read_to_string(&path)
-                            .ok()
-                            .map(|s| s.trim().to_string())
-                    }),
-                )
-            }
-        };
-        match value {
-            None => Some(Secret::new("", origin)),
-            Some(Some(v)) if !v.is_empty() => Some(Secret::new(v, origin)),
-            Some(_) => {
-                let what = match r {
-                    SecretRef::Env(n) => format!("environment variable `{n}` is not set"),
-                    SecretRef::File(p) => format!("secret file `{p}` cannot be read or is empty"),
-                };
-                diags.push(
-                    loaded.diag_at(
-                        Diagnostic::error(
-                            "secret",
-                            format!("upstream credential unavailable: {what}"),
-                        )
-                        .with_hint(
-                            "provide it where the gateway runs (`validate` does not need it)",
-                        ),
-                        ptr,
-                    ),
-                );
-                None
-            }
-        }
+    let secret = |r: &SecretRef, ptr: &str, diags: &mut Vec<Diagnostic>| {
+        cx.secret(r, "upstream credential", ptr, diags)
     };
     let auth = match &u.auth {
         None => None,
@@ -563,7 +545,25 @@ fn upstream(
             user.zip(pw)
                 .map(|(username, password)| UpstreamAuth::Basic { username, password })
         }
+        Some(UpstreamAuthConfig::OAuth2ClientCredentials {
+            token_url,
+            client_id,
+            client_secret,
+            scopes,
+            audience,
+        }) => auth::client_credentials(
+            cx,
+            token_url,
+            client_id,
+            client_secret,
+            scopes,
+            audience.as_deref(),
+            &mut diags,
+        )
+        .map(UpstreamAuth::OAuth2),
     };
+    let client = auth::tls_client(cx, &mut diags);
+    let identity_headers = auth::identity_headers(cx, &mut diags);
 
     let ok = diags.iter().all(|d| !d.is_error());
     out.append(&mut diags);
@@ -573,6 +573,8 @@ fn upstream(
         timeout,
         max_response_bytes,
         auth,
+        client,
+        identity_headers,
     })
 }
 

@@ -635,6 +635,8 @@ pub(crate) fn build(
                 body: body_plan,
             },
             timeout,
+            // Set by compile once `auth:` is known.
+            scopes: Vec::new(),
         },
         warnings,
     ))

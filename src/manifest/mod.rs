@@ -5,10 +5,12 @@
 //! doc comments below are what editors show). Nothing here is served directly: `compile` turns a
 //! [`Manifest`] into a [`crate::gateway::Gateway`].
 
+mod auth;
 mod env;
 mod load;
 mod spans;
 
+pub use auth::{ApiKeyConfig, AuthConfig, IntrospectionConfig, ListTools, OAuthConfig};
 pub use env::{EnvError, interpolate};
 pub use load::{LoadedManifest, load, load_str};
 pub use spans::{SpanIndex, display_path, pointer_segment};
@@ -52,6 +54,10 @@ pub struct Manifest {
     /// How to reach the upstream API.
     #[serde(default)]
     pub upstream: UpstreamConfig,
+    /// Who may call the gateway over HTTP: OAuth access tokens and/or static API keys. Without
+    /// it, anyone who can reach the endpoint may call every tool.
+    #[serde(default)]
+    pub auth: Option<AuthConfig>,
     /// The tools to expose, in the order clients will list them.
     #[serde(default)]
     pub tools: Vec<ToolConfig>,
@@ -82,6 +88,30 @@ pub struct UpstreamConfig {
     /// variables or files, never literal secrets.
     #[serde(default)]
     pub auth: Option<UpstreamAuthConfig>,
+    /// A client certificate for mutual TLS with the upstream: PEM certificate (chain) and
+    /// private key.
+    #[serde(default)]
+    pub client_certificate: Option<ClientCertificateConfig>,
+    /// A PEM file (relative to this manifest) with the CA certificate(s) that sign the
+    /// upstream's certificate, trusted instead of the system roots: for an API behind a private
+    /// CA.
+    #[serde(default)]
+    pub ca_certificate: Option<String>,
+    /// Upstream headers carrying the verified caller's identity: header name → claim of the
+    /// caller's access token (e.g. `X-User-Id: sub`, `X-User-Email: email`). Requires `auth:`.
+    /// The caller's token itself is never forwarded.
+    #[serde(default)]
+    pub identity_headers: IndexMap<String, String>,
+}
+
+/// A client certificate and its key, both PEM.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientCertificateConfig {
+    /// The certificate, followed by any intermediates.
+    pub cert: SecretRef,
+    /// The private key (PKCS#8, RSA or SEC1).
+    pub key: SecretRef,
 }
 
 /// Upstream credentials.
@@ -109,6 +139,23 @@ pub enum UpstreamAuthConfig {
         username: String,
         /// Password.
         password: SecretRef,
+    },
+    /// An OAuth 2.0 access token from the client credentials grant, sent as
+    /// `Authorization: Bearer`. Cached until shortly before it expires.
+    #[serde(rename = "oauth2_client_credentials")]
+    OAuth2ClientCredentials {
+        /// The authorization server's token endpoint. May use `${VAR}`.
+        token_url: String,
+        /// The gateway's client id. May use `${VAR}`.
+        client_id: String,
+        /// The gateway's client secret.
+        client_secret: SecretRef,
+        /// Scopes to request.
+        #[serde(default)]
+        scopes: Vec<String>,
+        /// An `audience` to request (for authorization servers that need one). May use `${VAR}`.
+        #[serde(default)]
+        audience: Option<String>,
     },
 }
 
@@ -165,6 +212,10 @@ pub struct ToolConfig {
     #[serde(default)]
     #[schemars(regex(pattern = r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|sec|secs|min|mins)\s*$"))]
     pub timeout: Option<String>,
+    /// OAuth scopes a caller needs for this tool (all of them), replacing
+    /// `auth.default_scopes`. Requires `auth:`.
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
 }
 
 /// How one parameter is presented to the agent.

@@ -25,6 +25,7 @@ use rmcp::{RoleServer, ServerHandler};
 use serde_json::Value;
 
 use super::definition;
+use crate::auth::http::{Caller, caller_of, may_list, refusal};
 use crate::gateway::{Gateway, Tool};
 use crate::upstream::UpstreamClient;
 
@@ -307,23 +308,35 @@ impl ServerHandler for Handler {
     async fn list_tools(
         &self,
         request: Option<PaginatedRequestParams>,
-        _cx: RequestContext<RoleServer>,
+        cx: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         let g = self.shared.gateway.load_full();
+        let caller = caller_of(&cx);
+        let visible: Vec<&Tool> = g
+            .tools
+            .iter()
+            .filter(|t| may_list(&g, caller.as_ref(), t))
+            .collect();
         let start = match request.and_then(|r| r.cursor) {
             None => 0,
             Some(c) => c
                 .parse::<usize>()
                 .ok()
-                .filter(|&i| i < g.tools.len())
+                .filter(|&i| i < visible.len())
                 .ok_or_else(|| ErrorData::invalid_params(format!("invalid cursor `{c}`"), None))?,
         };
-        let end = (start + PAGE_SIZE).min(g.tools.len());
-        let tools: Vec<McpTool> = g.tools[start..end].iter().map(definition).collect();
+        let end = (start + PAGE_SIZE).min(visible.len());
+        let tools: Vec<McpTool> = visible[start..end].iter().map(|t| definition(t)).collect();
+        // With `auth:` the list depends on the caller's scopes: no shared caches.
+        let scope = if g.auth.is_some() {
+            CacheScope::Private
+        } else {
+            CacheScope::Public
+        };
         let mut result = ListToolsResult::with_all_items(tools)
             .with_ttl_ms(LIST_TTL_MS)
-            .with_cache_scope(CacheScope::Public);
-        if end < g.tools.len() {
+            .with_cache_scope(scope);
+        if end < visible.len() {
             result.next_cursor = Some(end.to_string());
         }
         Ok(result)
@@ -363,22 +376,32 @@ impl ServerHandler for Handler {
             tool: &tool.name,
         };
         let args = request.arguments.unwrap_or_default();
+        let caller = caller_of(&cx);
         tokio::select! {
-            r = run_tool(&self.shared, &g, tool, args, Some(&reporter)) => Ok(r.into()),
+            r = run_tool(&self.shared, &g, tool, args, Some(&reporter), caller.as_ref()) => Ok(r.into()),
             () = cx.ct.cancelled() => Err(ErrorData::internal_error("the call was cancelled by the client", None)),
         }
     }
 }
 
-/// Runs one call of `tool`: validate the arguments, call the upstream, map the answer. The one
-/// implementation of tool semantics, used by the rmcp handler and by the HTTP fast path.
+/// Runs one call of `tool`: check the caller's scopes, validate the arguments, call the
+/// upstream, map the answer. The one implementation of tool semantics, used by the rmcp handler
+/// and by the HTTP fast path.
 pub(crate) async fn run_tool(
     shared: &Shared,
     g: &Gateway,
     tool: &Tool,
     args: serde_json::Map<String, Value>,
     reporter: Option<&Reporter<'_>>,
+    caller: Option<&Caller>,
 ) -> CallToolResult {
+    if let Some(message) = refusal(g, tool, caller) {
+        return CallToolResult::error(vec![ContentBlock::text(message)]);
+    }
+    let principal = match caller {
+        Some(Caller::Verified(p)) => Some(p),
+        _ => None,
+    };
     let args = Value::Object(args);
     if let Some(message) = argument_errors(tool, &args) {
         return CallToolResult::error(vec![ContentBlock::text(message)]);
@@ -394,7 +417,7 @@ pub(crate) async fn run_tool(
         )
         .await;
     }
-    let result = match shared.upstream.call(g, tool, &args).await {
+    let result = match shared.upstream.call(g, tool, &args, principal).await {
         Ok(resp) => {
             let status = resp.status;
             if let Some(r) = reporter {

@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::fast::{self, FastPath};
 use super::handler::{Handler, Shared};
+use crate::auth::http as auth;
 use crate::reload::Reloader;
 use crate::reload::fleet::Fleet;
 
@@ -123,7 +124,13 @@ pub fn mcp_service(
 pub fn router(reloader: Arc<Reloader>, opts: &HttpOptions, shutdown: &CancellationToken) -> Router {
     let ready = reloader.clone();
     let metrics = reloader.clone();
-    mcp_service(reloader.shared().clone(), opts, shutdown)
+    let shared = reloader.shared().clone();
+    // Inbound auth sits in front of both the fast path and rmcp (see `crate::auth::http`); the
+    // health and metrics routes added after the layer are not behind it, for probes.
+    let guard = auth::Guard::new(shared.clone(), opts.max_body_bytes);
+    mcp_service(shared.clone(), opts, shutdown)
+        .route_layer(axum::middleware::from_fn_with_state(guard, auth::require))
+        .merge(auth::metadata_routes(shared))
         .route("/healthz", get(|| async { "ok\n" }))
         .route(
             "/readyz",
@@ -256,8 +263,18 @@ async fn dispatch(
     use axum::response::IntoResponse as _;
     use tower::ServiceExt as _;
     let path = req.uri().path().to_string();
+    // Protected Resource Metadata lives at the root with the resource's path inserted
+    // (RFC 9728 §3.1: `/.well-known/oauth-protected-resource/{name}/mcp`); the gateway's own
+    // router answers it under the same path, so it is forwarded unchanged.
+    let metadata = path
+        .strip_prefix(auth::METADATA_PATH)
+        .and_then(|p| p.strip_prefix('/'))
+        .map(|p| p.split('/').next().unwrap_or(""));
     let trimmed = path.trim_start_matches('/');
-    let (name, rest) = trimmed.split_once('/').unwrap_or((trimmed, ""));
+    let (name, rest) = match metadata {
+        Some(name) => (name, ""),
+        None => trimmed.split_once('/').unwrap_or((trimmed, "")),
+    };
     let eps = fleet.endpoints.load();
     let Some(ep) = eps.get(name) else {
         let mut names: Vec<&str> = eps.keys().map(String::as_str).collect();
@@ -279,14 +296,16 @@ async fn dispatch(
     };
     let router = ep.router.clone();
     drop(eps);
-    let mut uri = format!("/{rest}");
-    if let Some(q) = req.uri().query() {
-        uri.push('?');
-        uri.push_str(q);
-    }
-    match uri.parse() {
-        Ok(u) => *req.uri_mut() = u,
-        Err(_) => return http::StatusCode::BAD_REQUEST.into_response(),
+    if metadata.is_none() {
+        let mut uri = format!("/{rest}");
+        if let Some(q) = req.uri().query() {
+            uri.push('?');
+            uri.push_str(q);
+        }
+        match uri.parse() {
+            Ok(u) => *req.uri_mut() = u,
+            Err(_) => return http::StatusCode::BAD_REQUEST.into_response(),
+        }
     }
     match router.oneshot(req).await {
         Ok(resp) => resp,

@@ -199,7 +199,8 @@ pub fn build(
         headers.push((name, value));
     }
     match &upstream.auth {
-        None => {}
+        // Added when the call is sent (the token may need fetching first).
+        None | Some(UpstreamAuth::OAuth2(_)) => {}
         Some(UpstreamAuth::Bearer(token)) => {
             headers.push((
                 http::header::AUTHORIZATION,
@@ -494,6 +495,8 @@ mod tests {
             timeout: Duration::from_secs(1),
             max_response_bytes: 1024,
             auth: None,
+            client: None,
+            identity_headers: Vec::new(),
         }
     }
 

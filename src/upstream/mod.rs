@@ -6,6 +6,7 @@
 
 mod answer;
 mod build;
+mod oauth;
 
 use std::time::Duration;
 
@@ -13,8 +14,10 @@ use serde_json::{Map, Value};
 
 pub use answer::{UpstreamResponse, error_result, to_result};
 pub use build::{Body, BuildError, RequestParts, build};
+pub use oauth::{ClientCredentials, TokenError};
 
-use crate::gateway::{Gateway, Tool};
+use crate::auth::Principal;
+use crate::gateway::{Gateway, Tool, UpstreamAuth};
 
 /// Why a call got no usable answer. Messages name the upstream host (never the query string,
 /// which may carry an API key) and say what an agent can do about it.
@@ -50,6 +53,16 @@ pub enum UpstreamError {
         host: String,
         /// The cause.
         reason: String,
+    },
+    /// The gateway's own credentials for the upstream could not be obtained.
+    #[error(
+        "The gateway could not obtain its credentials for the upstream {host}: {source}. Retry later."
+    )]
+    Credentials {
+        /// Upstream host.
+        host: String,
+        /// The cause.
+        source: TokenError,
     },
     /// Anything else on the wire.
     #[error("The call to the upstream {host} failed: {reason}.")]
@@ -93,34 +106,71 @@ pub struct UpstreamClient {
     http: reqwest::Client,
 }
 
+/// The settings of every upstream client (the shared pool and per-upstream mTLS clients).
+pub fn client_builder() -> reqwest::ClientBuilder {
+    crate::tls::install_default_provider();
+    reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        // Redirects are not followed: a 3xx from an API is an answer to show, and following
+        // it could send the gateway's credentials to another host.
+        .redirect(reqwest::redirect::Policy::none())
+}
+
 impl UpstreamClient {
     /// A client with one connection pool for all upstreams.
     pub fn new() -> Result<Self, reqwest::Error> {
-        crate::tls::install_default_provider();
-        let http = reqwest::Client::builder()
-            .tcp_nodelay(true)
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            // Redirects are not followed: a 3xx from an API is an answer to show, and following
-            // it could send the gateway's credentials to another host.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        let http = client_builder().build()?;
         Ok(Self { http })
     }
 
-    /// Builds, sends and reads one call of `tool`.
+    /// The shared HTTP client (also used to fetch the issuer's keys and introspect tokens).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Builds, sends and reads one call of `tool`. `caller` is the verified MCP caller, whose
+    /// claims fill `upstream.identity_headers`; its token is not available here at all.
     pub async fn call(
         &self,
         gateway: &Gateway,
         tool: &Tool,
         args: &Map<String, Value>,
+        caller: Option<&Principal>,
     ) -> Result<UpstreamResponse, UpstreamError> {
         let parts = build(&gateway.upstream, &tool.plan, args)?;
         let base = &gateway.upstream.base_url;
         let host = base[url::Position::BeforeHost..url::Position::AfterPort].to_string();
         let timeout = tool.timeout.unwrap_or(gateway.upstream.timeout);
-        let mut req = self.http.request(parts.method, &parts.url).timeout(timeout);
+        let http = gateway.upstream.client.as_ref().unwrap_or(&self.http);
+        let mut req = http.request(parts.method, &parts.url).timeout(timeout);
         for (name, value) in parts.headers {
             req = req.header(name, value);
+        }
+        if let Some(UpstreamAuth::OAuth2(cc)) = &gateway.upstream.auth {
+            let token = cc
+                .token(http)
+                .await
+                .map_err(|source| UpstreamError::Credentials {
+                    host: host.clone(),
+                    source,
+                })?;
+            let mut v = http::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                .map_err(|_| BuildError::BadHeader("credential".into()))?;
+            v.set_sensitive(true);
+            req = req.header(http::header::AUTHORIZATION, v);
+        }
+        if let Some(p) = caller {
+            for (name, claim) in &gateway.upstream.identity_headers {
+                // A claim that is absent or not a scalar is left out; one with a line break
+                // cannot become a header and is left out too.
+                if let Some(v) = p
+                    .claim_text(claim)
+                    .and_then(|t| http::HeaderValue::from_str(&t).ok())
+                {
+                    req = req.header(name.clone(), v);
+                }
+            }
         }
         req = match parts.body {
             None => req,
@@ -143,6 +193,13 @@ impl UpstreamClient {
             .send()
             .await
             .map_err(|e| with_timeout(classify(&e, &host)))?;
+        if resp.status() == http::StatusCode::UNAUTHORIZED
+            && let Some(UpstreamAuth::OAuth2(cc)) = &gateway.upstream.auth
+        {
+            // Revoked or rotated early: the next call fetches a new token rather than failing
+            // until this one would have expired.
+            cc.invalidate().await;
+        }
         answer::read(resp, gateway.upstream.max_response_bytes, &host)
             .await
             .map_err(with_timeout)

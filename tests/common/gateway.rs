@@ -61,10 +61,16 @@ impl Drop for Gateway {
 /// Starts `mcp-gateway serve MANIFEST --listen 127.0.0.1:0 ARGS…` with `env`, and waits until
 /// it logs its URL.
 pub fn serve(manifest: &Path, args: &[&str], env: &[(&str, &str)]) -> Gateway {
+    serve_at(manifest, "127.0.0.1:0", args, env)
+}
+
+/// Like [`serve`] on a given address (for a gateway that must know its own URL in advance, such
+/// as an OAuth resource whose canonical URI is in the manifest).
+pub fn serve_at(manifest: &Path, listen: &str, args: &[&str], env: &[(&str, &str)]) -> Gateway {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mcp-gateway"));
     cmd.arg("serve")
         .arg(manifest)
-        .args(["--listen", "127.0.0.1:0"])
+        .args(["--listen", listen])
         .args(args);
     for (k, v) in env {
         cmd.env(k, v);
@@ -102,7 +108,11 @@ pub fn serve(manifest: &Path, args: &[&str], env: &[(&str, &str)]) -> Gateway {
                 }
                 seen.push(line);
             }
-            Err(_) => panic!("the gateway did not start; it logged:\n{}", seen.join("\n")),
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the gateway did not start; it logged:\n{}", seen.join("\n"))
+            }
         }
     }
 }
