@@ -128,6 +128,68 @@ pub struct Tool {
     pub timeout: Option<Duration>,
     /// OAuth scopes a caller needs (all of them); empty: any authorized caller.
     pub scopes: Vec<String>,
+    /// How a JSON answer is cut down and presented (`response:`), if configured.
+    pub shape: Option<Arc<Shape>>,
+}
+
+/// A tool's response shaping, compiled: see `ResponseConfig` in the manifest.
+#[derive(Debug)]
+pub struct Shape {
+    /// Paths (split JSON pointers) to keep of each record.
+    pub select: Option<Vec<Vec<String>>>,
+    /// Where the list of records is (empty: the answer itself).
+    pub list: Option<Vec<String>>,
+    /// Cap on the list's length.
+    pub max_items: Option<usize>,
+    /// Whether the template `text` renders the text block.
+    pub text: bool,
+    /// Further content blocks.
+    pub blocks: Vec<Block>,
+    /// The compiled templates (`text`, `block{i}`, `uri{i}`).
+    pub templates: minijinja::Environment<'static>,
+}
+
+/// One content block built from an answer.
+#[derive(Debug)]
+pub struct Block {
+    /// What it is.
+    pub kind: BlockKind,
+    /// Literal MIME type, or a JSON pointer (starting with `/`) into the answer.
+    pub mime_type: Option<String>,
+}
+
+/// The kind of a [`Block`].
+#[derive(Debug)]
+pub enum BlockKind {
+    /// Text from template `block{i}`.
+    Text,
+    /// An image from base64 data at this path.
+    Image {
+        /// Path of the base64 data.
+        data: Vec<String>,
+    },
+    /// Audio from base64 data at this path.
+    Audio {
+        /// Path of the base64 data.
+        data: Vec<String>,
+    },
+    /// An embedded resource with URI template `uri{i}`: JSON at a path, or template `block{i}`.
+    Resource {
+        /// Path of the JSON to embed; `None`: the text template.
+        json_at: Option<Vec<String>>,
+    },
+}
+
+impl BlockKind {
+    /// Its name in messages.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Image { .. } => "image",
+            Self::Audio { .. } => "audio",
+            Self::Resource { .. } => "resource",
+        }
+    }
 }
 
 impl fmt::Debug for Tool {

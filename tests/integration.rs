@@ -10,5 +10,6 @@ mod prism;
 mod reload;
 mod security;
 mod serve_http;
+mod shaping;
 mod snapshots;
 mod upstream_auth;

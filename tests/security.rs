@@ -211,7 +211,13 @@ fn oversized_requests_are_refused_and_health_endpoints_answer() {
             .await
             .unwrap();
         assert_eq!(ready.status(), 200);
-        assert!(ready.text().await.unwrap().contains("petstore (6 tools)"));
+        assert!(
+            ready
+                .text()
+                .await
+                .unwrap()
+                .contains("ready: petstore (6 tools, generation 1)")
+        );
     });
 }
 

@@ -5,6 +5,7 @@
 
 mod auth;
 mod names;
+mod shape;
 mod tool;
 
 use std::collections::HashMap;

@@ -28,7 +28,7 @@ pub(crate) struct Problem {
     pub(crate) diag: Diagnostic,
 }
 
-fn problem(pointer: impl Into<String>, diag: Diagnostic) -> Problem {
+pub(crate) fn problem(pointer: impl Into<String>, diag: Diagnostic) -> Problem {
     Problem {
         pointer: pointer.into(),
         diag,
@@ -588,6 +588,15 @@ pub(crate) fn build(
             )]);
         }
     };
+    // Response shaping rewrites the output schema, so it runs before the validator is built.
+    let mut output_schema = output_schema;
+    let shape = match cfg.and_then(|c| c.response.as_ref()) {
+        None => None,
+        Some(r) => match super::shape::build(r, output_schema.as_mut(), output) {
+            Ok(s) => Some(Arc::new(s)),
+            Err(problems) => return Err(problems),
+        },
+    };
     let mut output_value = output_schema.map(Value::Object);
     let output_validator = match output_value.as_mut() {
         Some(s) => match repaired_validator(s) {
@@ -637,6 +646,7 @@ pub(crate) fn build(
             timeout,
             // Set by compile once `auth:` is known.
             scopes: Vec::new(),
+            shape,
         },
         warnings,
     ))

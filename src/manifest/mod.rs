@@ -216,6 +216,65 @@ pub struct ToolConfig {
     /// `auth.default_scopes`. Requires `auth:`.
     #[serde(default)]
     pub scopes: Option<Vec<String>>,
+    /// Shape the answer for the agent's context: keep only some fields, cap a list, render a
+    /// concise text, or build several content blocks. `structuredContent` keeps the (shaped)
+    /// data and the declared output schema is rebuilt to match.
+    #[serde(default)]
+    pub response: Option<ResponseConfig>,
+}
+
+/// How a tool's JSON answer is cut down and presented.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseConfig {
+    /// Fields to keep, as JSON pointers into the answer (or into each item of `list`), e.g.
+    /// `[/id, /name, /owner/login]`. Everything else is dropped.
+    #[serde(default)]
+    pub select: Option<Vec<String>>,
+    /// Where the answer's list of records is, as a JSON pointer (e.g. `/items`). Defaults to
+    /// the answer itself when it is a list.
+    #[serde(default)]
+    pub list: Option<String>,
+    /// Return at most this many items of the list; the rest are counted in `_truncated` and a
+    /// note tells the agent how to narrow the request.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub max_items: Option<u64>,
+    /// A minijinja template for the text block, in place of the JSON. The answer's fields are
+    /// its variables (a list answer is `result`), e.g. `{{ name }} ({{ status }})`.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Further content blocks, after the text.
+    #[serde(default)]
+    pub content: Vec<ContentBlockConfig>,
+}
+
+/// One content block built from the answer: exactly one of `text`, `image`, `audio`,
+/// `resource`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContentBlockConfig {
+    /// A text block: a minijinja template over the answer's fields.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// An image block: JSON pointer to base64 data in the answer.
+    #[serde(default)]
+    pub image: Option<String>,
+    /// An audio block: JSON pointer to base64 data in the answer.
+    #[serde(default)]
+    pub audio: Option<String>,
+    /// An embedded resource: its URI, a minijinja template (e.g. `pets://{{ id }}`).
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// For `resource`: JSON pointer to the part of the answer embedded as JSON.
+    #[serde(default)]
+    pub json: Option<String>,
+    /// For `resource`: a minijinja template for its text, in place of `json`.
+    #[serde(default)]
+    pub template: Option<String>,
+    /// MIME type: literal (`image/png`), or a JSON pointer into the answer (`/mimeType`).
+    #[serde(default)]
+    pub mime_type: Option<String>,
 }
 
 /// How one parameter is presented to the agent.

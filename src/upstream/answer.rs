@@ -8,7 +8,7 @@ use rmcp::model::{CallToolResult, ContentBlock, ResourceContents};
 use serde_json::{Value, json};
 
 use super::UpstreamError;
-use crate::gateway::{OutputShape, Tool};
+use crate::gateway::{OutputShape, Shape, Tool};
 
 /// How much of an error body the agent sees: enough for a problem+json or validation message,
 /// small enough not to flood its context.
@@ -191,6 +191,9 @@ fn with_cut(mut r: CallToolResult, truncated: bool, note: impl Fn() -> String) -
 }
 
 fn json_result(tool: &Tool, value: Value, raw: &Bytes) -> CallToolResult {
+    if let Some(shape) = &tool.shape {
+        return shaped_result(tool, shape, value);
+    }
     let structured = match tool.output {
         OutputShape::None => {
             return CallToolResult::success(vec![ContentBlock::text(
@@ -200,26 +203,8 @@ fn json_result(tool: &Tool, value: Value, raw: &Bytes) -> CallToolResult {
         OutputShape::Object => value,
         OutputShape::Wrapped => json!({ "result": value }),
     };
-    if let Some(validator) = &tool.output_validator {
-        let problems: Vec<String> = validator
-            .iter_errors(&structured)
-            .take(5)
-            .map(|e| {
-                let at = e.instance_path().as_str().to_string();
-                if at.is_empty() {
-                    e.to_string()
-                } else {
-                    format!("at {at}: {e}")
-                }
-            })
-            .collect();
-        if !problems.is_empty() {
-            return CallToolResult::error(vec![ContentBlock::text(format!(
-                "The upstream's answer does not match the output schema its API declares ({}), so it is returned as text only. The tool's maintainer can set `output_schema: false` for this tool.\n{}",
-                problems.join("; "),
-                excerpt(raw, ERROR_EXCERPT_BYTES * 4)
-            ))]);
-        }
+    if let Some(r) = schema_mismatch(tool, &structured, raw) {
+        return r;
     }
     // The text block repeats the data for clients that ignore structuredContent (MCP's
     // back-compat rule). The upstream's own JSON text is used rather than re-serialising the
@@ -227,6 +212,73 @@ fn json_result(tool: &Tool, value: Value, raw: &Bytes) -> CallToolResult {
     let text = String::from_utf8_lossy(raw).into_owned();
     let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
     result.structured_content = Some(structured);
+    result
+}
+
+/// The error result for an answer that breaks the declared output schema, if it does.
+fn schema_mismatch(tool: &Tool, structured: &Value, raw: &[u8]) -> Option<CallToolResult> {
+    let validator = tool.output_validator.as_ref()?;
+    let problems: Vec<String> = validator
+        .iter_errors(structured)
+        .take(5)
+        .map(|e| {
+            let at = e.instance_path().as_str().to_string();
+            if at.is_empty() {
+                e.to_string()
+            } else {
+                format!("at {at}: {e}")
+            }
+        })
+        .collect();
+    if problems.is_empty() {
+        return None;
+    }
+    Some(CallToolResult::error(vec![ContentBlock::text(format!(
+        "The upstream's answer does not match the output schema its API declares ({}), so it is returned as text only. The tool's maintainer can set `output_schema: false` for this tool.\n{}",
+        problems.join("; "),
+        excerpt(raw, ERROR_EXCERPT_BYTES * 4)
+    ))]))
+}
+
+/// A JSON answer through the tool's `response:` shaping. The schema check runs on the shaped
+/// data: that is what `structuredContent` carries, and the schema was rebuilt to describe it.
+fn shaped_result(tool: &Tool, shape: &Shape, value: Value) -> CallToolResult {
+    let (body, cut) = super::shape::shape_value(shape, value);
+    let mut data = match tool.output {
+        OutputShape::Wrapped => json!({ "result": body }),
+        _ => body,
+    };
+    if let (Some((shown, more)), Value::Object(o)) = (cut, &mut data) {
+        o.insert(
+            super::shape::TRUNCATED.to_string(),
+            super::shape::truncation_value(shown, more),
+        );
+    }
+    if tool.output != OutputShape::None {
+        let raw = serde_json::to_vec(&data).unwrap_or_default();
+        if let Some(r) = schema_mismatch(tool, &data, &raw) {
+            return r;
+        }
+    }
+    let mut content = if shape.text || !shape.blocks.is_empty() {
+        super::shape::render_blocks(shape, &data)
+    } else {
+        vec![ContentBlock::text(
+            serde_json::to_string(&data).unwrap_or_default(),
+        )]
+    };
+    // A custom text might not mention the cut; the agent must always learn of it.
+    if let Some((shown, more)) = cut
+        && shape.text
+    {
+        content.push(ContentBlock::text(super::shape::truncation_note(
+            shown, more,
+        )));
+    }
+    let mut result = CallToolResult::success(content);
+    if tool.output != OutputShape::None {
+        result.structured_content = Some(data);
+    }
     result
 }
 

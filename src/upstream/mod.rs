@@ -7,6 +7,7 @@
 mod answer;
 mod build;
 mod oauth;
+pub mod shape;
 
 use std::time::Duration;
 

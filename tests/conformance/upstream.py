@@ -28,6 +28,12 @@ ROUTES = {
     "/audio": (200, "audio/wav", wav()),
     "/document": (200, "application/octet-stream", b"%PDF-1.4 conformance test document\n"),
     "/status": (200, "application/json", json.dumps({"status": "ok", "steps": 3}).encode()),
+    # A report with a caption, a picture and a record: one answer, three content blocks.
+    "/report": (200, "application/json", json.dumps({
+        "caption": "Multiple content types test:",
+        "picture": base64.b64encode(PNG).decode(),
+        "record": {"test": "data", "value": 123},
+    }).encode()),
     "/fail": (500, "application/json", json.dumps({"error": "This tool intentionally returns an error for testing"}).encode()),
 }
 

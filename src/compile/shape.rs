@@ -1,0 +1,489 @@
+//! `response:` of a tool → [`Shape`], and the output schema rebuilt to match it.
+//!
+//! The declared `outputSchema` must stay true of every `structuredContent` the tool returns, so
+//! shaping edits the schema exactly as it edits the data: a selection keeps the same properties
+//! (and drops them from `required`), a capped list gains the `_truncated` property that reports
+//! the cut. Every pointer and template variable is checked against the response schema here,
+//! so a typo is a diagnostic in CI rather than an empty field in production.
+
+use minijinja::{Environment, UndefinedBehavior};
+use serde_json::{Map, Value, json};
+
+use super::tool::{Problem, problem};
+use crate::diag::{Diagnostic, did_you_mean};
+use crate::gateway::{Block, BlockKind, OutputShape, Shape};
+use crate::manifest::{ContentBlockConfig, ResponseConfig, pointer_segment};
+use crate::upstream::shape::{TRUNCATED, Under, under};
+
+/// Builds the shape for `cfg`, rewriting `schema` (the tool's output schema, if any) to match.
+pub(crate) fn build(
+    cfg: &ResponseConfig,
+    schema: Option<&mut Map<String, Value>>,
+    output: OutputShape,
+) -> Result<Shape, Vec<Problem>> {
+    let mut errors = Vec::new();
+    let parse = |p: &str, at: String, errors: &mut Vec<Problem>| -> Option<Vec<String>> {
+        match split_pointer(p) {
+            Some(s) => Some(s),
+            None => {
+                errors.push(problem(
+                    at,
+                    Diagnostic::error("bad-pointer", format!("`{p}` is not a JSON pointer"))
+                        .with_hint("write a path from the answer's root, such as `/name` or `/owner/login`"),
+                ));
+                None
+            }
+        }
+    };
+    let select: Option<Vec<Vec<String>>> = cfg.select.as_ref().map(|paths| {
+        paths
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| parse(p, format!("/response/select/{i}"), &mut errors))
+            .collect()
+    });
+    let mut list = cfg
+        .list
+        .as_deref()
+        .and_then(|p| parse(p, "/response/list".to_string(), &mut errors));
+
+    // The answer's schema: the root for an object answer, `result` for a wrapped one.
+    let mut schema = schema;
+    let defs: Map<String, Value> = schema
+        .as_ref()
+        .and_then(|s| s.get("$defs"))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let body_schema: Option<Value> = schema.as_ref().map(|s| match output {
+        OutputShape::Wrapped => s
+            .get("properties")
+            .and_then(|p| p.get("result"))
+            .cloned()
+            .unwrap_or(json!({})),
+        _ => Value::Object((*s).clone()),
+    });
+    if list.is_none() && cfg.max_items.is_some() {
+        match &body_schema {
+            Some(b) if is_array(resolve(b, &defs)) => list = Some(Vec::new()),
+            Some(_) => errors.push(problem(
+                "/response/max_items",
+                Diagnostic::error(
+                    "no-list",
+                    "`max_items` caps a list, but this tool's answer is not one",
+                )
+                .with_hint(
+                    "set `list:` to the pointer of the list inside the answer, e.g. `list: /items`",
+                ),
+            )),
+            // No schema: a list at the root is capped if the answer turns out to be one.
+            None => list = Some(Vec::new()),
+        }
+    }
+
+    let mut new_body = body_schema.clone();
+    if let Some(body) = new_body.as_mut() {
+        let mut missing = Vec::new();
+        match &list {
+            Some(l) => match list_items_mut(body, l, &defs) {
+                Some(items) => {
+                    if let Some(sel) = &select {
+                        *items = project_schema(items, sel, &defs, "", &mut missing);
+                    }
+                }
+                None => errors.push(problem(
+                    "/response/list",
+                    Diagnostic::error(
+                        "not-a-list",
+                        format!(
+                            "`{}` is not a list in the answer's schema",
+                            cfg.list.as_deref().unwrap_or("")
+                        ),
+                    )
+                    .with_hint("point `list:` at an array property of the answer"),
+                )),
+            },
+            None => {
+                if let Some(sel) = &select {
+                    *body = project_schema(body, sel, &defs, "", &mut missing);
+                }
+            }
+        }
+        for (path, known) in missing {
+            let i = cfg
+                .select
+                .as_ref()
+                .and_then(|s| {
+                    s.iter()
+                        .position(|p| p == &path || path.starts_with(&format!("{p}/")))
+                })
+                .unwrap_or(0);
+            let hint = match did_you_mean(
+                path.rsplit('/').next().unwrap_or(""),
+                known.iter().map(String::as_str),
+            ) {
+                Some(d) => format!("{d} The fields there are: {}", known.join(", ")),
+                None => format!("the fields there are: {}", known.join(", ")),
+            };
+            errors.push(problem(
+                format!("/response/select/{i}"),
+                Diagnostic::error(
+                    "unknown-field",
+                    format!("`{path}` is not in the answer's schema"),
+                )
+                .with_hint(hint),
+            ));
+        }
+    }
+
+    // Write the rebuilt answer schema back, and declare the truncation note.
+    if let (Some(root), Some(body)) = (schema.as_mut(), new_body) {
+        match output {
+            OutputShape::Wrapped => {
+                if let Some(p) = root.get_mut("properties").and_then(Value::as_object_mut) {
+                    p.insert("result".into(), body);
+                }
+            }
+            _ => {
+                if let Value::Object(mut b) = body {
+                    if let Some(d) = root.get("$defs").cloned() {
+                        b.insert("$defs".into(), d);
+                    }
+                    **root = b;
+                }
+            }
+        }
+        if cfg.max_items.is_some()
+            && let Some(p) = root
+                .entry("properties")
+                .or_insert_with(|| json!({}))
+                .as_object_mut()
+        {
+            p.insert(
+                TRUNCATED.into(),
+                json!({
+                    "type": "object",
+                    "description": "Present when the list was cut: how many items are shown, how many more the API returned, and what to do.",
+                    "properties": {
+                        "shown": {"type": "integer"},
+                        "more": {"type": "integer"},
+                        "note": {"type": "string"}
+                    },
+                    "required": ["shown", "more", "note"]
+                }),
+            );
+        }
+    }
+
+    // Templates.
+    let mut env = Environment::new();
+    // Optional fields are often absent: render them empty rather than failing the call. Names
+    // that cannot exist are caught below, at compile time.
+    env.set_undefined_behavior(UndefinedBehavior::Chainable);
+    let mut sources: Vec<(String, String, String)> = Vec::new();
+    if let Some(t) = &cfg.text {
+        sources.push(("text".into(), t.clone(), "/response/text".into()));
+    }
+    let mut blocks = Vec::new();
+    for (i, b) in cfg.content.iter().enumerate() {
+        let at = format!("/response/content/{i}");
+        match block(b, i, &at, &mut sources, &mut errors) {
+            Some(block) => blocks.push(block),
+            None => continue,
+        }
+    }
+    let variables = schema.as_ref().map(|s| context_variables(s, output, &defs));
+    for (name, source, at) in sources {
+        match env.add_template_owned(name.clone(), source) {
+            Ok(()) => {
+                let Some(known) = &variables else { continue };
+                let Ok(t) = env.get_template(&name) else {
+                    continue;
+                };
+                let mut unknown: Vec<String> = t
+                    .undeclared_variables(false)
+                    .into_iter()
+                    .filter(|v| !known.contains(v))
+                    .collect();
+                unknown.sort();
+                for v in unknown {
+                    let hint = match did_you_mean(&v, known.iter().map(String::as_str)) {
+                        Some(d) => format!(
+                            "{d} Variables are the answer's fields: {}",
+                            known.join(", ")
+                        ),
+                        None => format!("variables are the answer's fields: {}", known.join(", ")),
+                    };
+                    errors.push(problem(
+                        at.clone(),
+                        Diagnostic::error(
+                            "unknown-variable",
+                            format!("the template uses `{v}`, which the answer does not have"),
+                        )
+                        .with_hint(hint),
+                    ));
+                }
+            }
+            Err(e) => {
+                let line = e
+                    .line()
+                    .map(|l| format!(" (line {l} of the template)"))
+                    .unwrap_or_default();
+                errors.push(problem(
+                    at,
+                    Diagnostic::error("template", format!("{}{line}", e.detail().unwrap_or(&e.to_string())))
+                        .with_hint("templates use minijinja (Jinja2) syntax: `{{ field }}`, `{% for x in items %}…{% endfor %}`"),
+                ));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Shape {
+        select,
+        list,
+        max_items: cfg
+            .max_items
+            .map(|m| usize::try_from(m).unwrap_or(usize::MAX)),
+        text: cfg.text.is_some(),
+        blocks,
+        templates: env,
+    })
+}
+
+fn block(
+    b: &ContentBlockConfig,
+    i: usize,
+    at: &str,
+    sources: &mut Vec<(String, String, String)>,
+    errors: &mut Vec<Problem>,
+) -> Option<Block> {
+    let kinds = [
+        b.text.is_some(),
+        b.image.is_some(),
+        b.audio.is_some(),
+        b.resource.is_some(),
+    ];
+    if kinds.iter().filter(|k| **k).count() != 1 {
+        errors.push(problem(
+            at,
+            Diagnostic::error(
+                "content-block",
+                "a content block needs exactly one of `text`, `image`, `audio` or `resource`",
+            )
+            .with_hint(
+                "e.g. `- text: \"{{ name }}\"`, `- image: /photo`, `- resource: pets://{{ id }}`",
+            ),
+        ));
+        return None;
+    }
+    let data = |p: &str, field: &str, errors: &mut Vec<Problem>| match split_pointer(p) {
+        Some(s) => Some(s),
+        None => {
+            errors.push(problem(
+                format!("{at}/{field}"),
+                Diagnostic::error("bad-pointer", format!("`{p}` is not a JSON pointer"))
+                    .with_hint("point at a base64 string in the answer, e.g. `/image/data`"),
+            ));
+            None
+        }
+    };
+    let kind = if let Some(t) = &b.text {
+        sources.push((format!("block{i}"), t.clone(), format!("{at}/text")));
+        BlockKind::Text
+    } else if let Some(p) = &b.image {
+        BlockKind::Image {
+            data: data(p, "image", errors)?,
+        }
+    } else if let Some(p) = &b.audio {
+        BlockKind::Audio {
+            data: data(p, "audio", errors)?,
+        }
+    } else {
+        let uri = b.resource.clone().unwrap_or_default();
+        sources.push((format!("uri{i}"), uri, format!("{at}/resource")));
+        let json_at = match (&b.json, &b.template) {
+            (Some(p), None) => Some(data(p, "json", errors)?),
+            (None, Some(t)) => {
+                sources.push((format!("block{i}"), t.clone(), format!("{at}/template")));
+                None
+            }
+            _ => {
+                errors.push(problem(
+                    at,
+                    Diagnostic::error("content-block", "a resource block needs exactly one of `json` (a pointer) or `template` (its text)")
+                        .with_hint("e.g. `json: /record` embeds that part of the answer as application/json"),
+                ));
+                return None;
+            }
+        };
+        BlockKind::Resource { json_at }
+    };
+    Some(Block {
+        kind,
+        mime_type: b.mime_type.clone(),
+    })
+}
+
+/// `"/a/b~1c"` → `["a", "b/c"]`; `""` is the root.
+fn split_pointer(p: &str) -> Option<Vec<String>> {
+    if p.is_empty() {
+        return Some(Vec::new());
+    }
+    let rest = p.strip_prefix('/')?;
+    Some(
+        rest.split('/')
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect(),
+    )
+}
+
+/// Follows local `$ref`s into `$defs` (bounded, so a cycle cannot hang the compiler).
+fn resolve<'a>(mut s: &'a Value, defs: &'a Map<String, Value>) -> &'a Value {
+    for _ in 0..32 {
+        match s
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/$defs/"))
+            .and_then(|name| defs.get(name))
+        {
+            Some(target) => s = target,
+            None => break,
+        }
+    }
+    s
+}
+
+fn is_array(s: &Value) -> bool {
+    s.get("items").is_some()
+        || match s.get("type") {
+            Some(Value::String(t)) => t == "array",
+            Some(Value::Array(ts)) => ts.iter().any(|t| t == "array"),
+            _ => false,
+        }
+}
+
+/// The `items` schema of the list at `segs` inside `body` (inlining refs on the way, so the
+/// edit does not change a shared definition).
+fn list_items_mut<'a>(
+    body: &'a mut Value,
+    segs: &[String],
+    defs: &Map<String, Value>,
+) -> Option<&'a mut Value> {
+    let mut cur = body;
+    for seg in segs {
+        let resolved = resolve(cur, defs).clone();
+        *cur = resolved;
+        cur = cur.get_mut("properties")?.get_mut(seg)?;
+    }
+    let resolved = resolve(cur, defs).clone();
+    *cur = resolved;
+    if !is_array(cur) {
+        return None;
+    }
+    let obj = cur.as_object_mut()?;
+    Some(obj.entry("items").or_insert_with(|| json!({})))
+}
+
+/// `s` reduced to `paths`, mirroring [`crate::upstream::shape::project`]. Paths that a closed
+/// schema does not have are reported in `missing` with the fields it does have.
+fn project_schema(
+    s: &Value,
+    paths: &[Vec<String>],
+    defs: &Map<String, Value>,
+    at: &str,
+    missing: &mut Vec<(String, Vec<String>)>,
+) -> Value {
+    let s = resolve(s, defs);
+    let Some(obj) = s.as_object() else {
+        return s.clone();
+    };
+    let mut out = obj.clone();
+    if let Some(items) = obj.get("items") {
+        out.insert(
+            "items".into(),
+            project_schema(items, paths, defs, at, missing),
+        );
+    }
+    let mut combined = false;
+    for comb in ["allOf", "anyOf", "oneOf"] {
+        if let Some(Value::Array(branches)) = obj.get(comb) {
+            combined = true;
+            // A field may live in any branch, so none is reported missing here.
+            let mut ignore = Vec::new();
+            let projected: Vec<Value> = branches
+                .iter()
+                .map(|b| project_schema(b, paths, defs, at, &mut ignore))
+                .collect();
+            out.insert(comb.into(), Value::Array(projected));
+        }
+    }
+    let Some(props) = obj.get("properties").and_then(Value::as_object) else {
+        return Value::Object(out);
+    };
+    let mut kept = Map::new();
+    for (key, child) in props {
+        match under(paths, key) {
+            Under::Nothing => {}
+            Under::Whole => {
+                kept.insert(key.clone(), child.clone());
+            }
+            Under::Parts(rests) => {
+                let here = format!("{at}/{}", pointer_segment(key));
+                kept.insert(
+                    key.clone(),
+                    project_schema(child, &rests, defs, &here, missing),
+                );
+            }
+        }
+    }
+    // A field the schema does not list is a typo far more often than an undeclared extra.
+    if !combined {
+        for p in paths {
+            if let Some(first) = p.first()
+                && !props.contains_key(first)
+            {
+                let path = format!(
+                    "{at}/{}",
+                    p.iter()
+                        .map(|s| pointer_segment(s))
+                        .collect::<Vec<_>>()
+                        .join("/")
+                );
+                if !missing.iter().any(|(m, _)| m == &path) {
+                    missing.push((path, props.keys().cloned().collect()));
+                }
+            }
+        }
+    }
+    if let Some(Value::Array(req)) = obj.get("required") {
+        let req: Vec<Value> = req
+            .iter()
+            .filter(|r| r.as_str().is_some_and(|r| kept.contains_key(r)))
+            .cloned()
+            .collect();
+        out.insert("required".into(), Value::Array(req));
+    }
+    out.insert("properties".into(), Value::Object(kept));
+    Value::Object(out)
+}
+
+/// The variables a template may use: the answer's top-level fields (an object answer), or
+/// `result` (a list or scalar answer), plus `_truncated`.
+fn context_variables(
+    root: &Map<String, Value>,
+    output: OutputShape,
+    defs: &Map<String, Value>,
+) -> Vec<String> {
+    let mut vars: Vec<String> = match output {
+        OutputShape::Wrapped => vec!["result".to_string()],
+        _ => resolve(&Value::Object(root.clone()), defs)
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default(),
+    };
+    vars.push(TRUNCATED.to_string());
+    vars
+}
