@@ -762,3 +762,44 @@ fn a_folder_of_gateways_follows_folders_added_changed_and_removed() {
         .await;
     });
 }
+
+#[test]
+fn a_folder_gateway_publishes_its_protected_resource_metadata_at_the_root() {
+    // RFC 9728 puts the document at the root with the resource's path inserted, so a gateway
+    // served at /alpha/mcp is discovered at /.well-known/oauth-protected-resource/alpha/mcp.
+    let rt = runtime();
+    rt.block_on(async {
+        let root = tempfile::tempdir().unwrap();
+        let secured = manifest("alpha", "http://127.0.0.1:9", "v1", false).replace(
+            "tools:\n",
+            "auth:\n  resource: https://mcp.example.com/alpha/mcp\n  oauth:\n    issuer: https://login.example.com\ntools:\n",
+        );
+        gateway_folder(root.path(), "a", &secured);
+        let gw = serve(root.path(), &[], &[]);
+        let origin = gw.url.split("/alpha/").next().unwrap().to_string();
+        let doc: serde_json::Value = reqwest::get(format!(
+            "{origin}/.well-known/oauth-protected-resource/alpha/mcp"
+        ))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .expect("the metadata document is JSON");
+        assert_eq!(doc["resource"], "https://mcp.example.com/alpha/mcp");
+        assert_eq!(doc["authorization_servers"], json!(["https://login.example.com"]));
+        let refused = reqwest::Client::new()
+            .post(format!("{origin}/alpha/mcp"))
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 401);
+        let challenge = refused.headers()["www-authenticate"].to_str().unwrap().to_string();
+        assert!(
+            challenge.contains("resource_metadata=\"https://mcp.example.com/.well-known/oauth-protected-resource/alpha/mcp\""),
+            "{challenge}"
+        );
+    });
+}
