@@ -149,7 +149,7 @@ async fn serve(args: Args) -> ExitCode {
     let tools = compiled.gateway.tools.len();
     let shared = Arc::new(Shared::new(compiled.gateway, upstream));
     let reloader = Arc::new(Reloader::new(manifest, shared.clone(), compiled.inputs));
-    if let Err(e) = watch::spawn(reloader.clone(), shutdown.clone()) {
+    if let Err(e) = watch::spawn(reloader.clone(), shutdown.clone()).await {
         tracing::warn!(gateway = %name, "cannot watch the manifest's files ({e}); reload with SIGHUP");
     }
     {

@@ -146,7 +146,7 @@ impl Fleet {
         let shared = Arc::new(Shared::new(compiled.gateway, upstream));
         let reloader = Arc::new(Reloader::new(manifest, shared, compiled.inputs));
         let stop = self.shutdown.child_token();
-        if let Err(e) = watch::spawn(reloader.clone(), stop.clone()) {
+        if let Err(e) = watch::spawn(reloader.clone(), stop.clone()).await {
             tracing::warn!(gateway = %name, "cannot watch files ({e}); this gateway reloads on SIGHUP only");
         }
         let router = http::router(reloader.clone(), &self.opts, &stop);

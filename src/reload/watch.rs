@@ -124,11 +124,13 @@ pub async fn next_burst(rx: &mut UnboundedReceiver<()>) -> Option<()> {
 }
 
 /// Watches `reloader`'s files until `stop` is cancelled, reloading after each burst of events.
-pub fn spawn(reloader: Arc<Reloader>, stop: CancellationToken) -> notify::Result<()> {
+/// The watches are in place when this returns, so an edit made right after startup (the
+/// gateway has already said it is serving) is not missed.
+pub async fn spawn(reloader: Arc<Reloader>, stop: CancellationToken) -> notify::Result<()> {
     let (tx, mut rx) = unbounded_channel();
     let mut watcher = DirWatcher::new(tx, false)?;
+    watcher.set(dirs_of(&reloader.files().await));
     tokio::spawn(async move {
-        watcher.set(dirs_of(&reloader.files().await));
         loop {
             tokio::select! {
                 burst = next_burst(&mut rx) => {
