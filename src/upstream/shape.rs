@@ -135,6 +135,7 @@ fn render(shape: &Shape, name: &str, ctx: &Value) -> String {
 }
 
 /// What a selection keeps of the field `key`.
+#[derive(Debug)]
 pub enum Under {
     /// Nothing: no path goes through it.
     Nothing,
