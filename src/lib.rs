@@ -20,7 +20,8 @@
 //! - [`openapi`]: loading OpenAPI 3.0/3.1 and Swagger 2.0 documents, `$ref` resolution and
 //!   normalisation of their schemas to JSON Schema 2020-12.
 //! - [`compile`]: manifest + spec → [`gateway::Gateway`], collecting every [`diag::Diagnostic`].
-//! - [`gateway`]: the compiled runtime model (tools, call plans, upstream settings).
+//! - [`gateway`]: the compiled runtime model (tools, call plans, upstream settings, prompts,
+//!   resources and completions).
 //! - [`diag`]: diagnostics and their renderings (human, JSON, GitHub annotations).
 //! - [`mcp`]: the MCP server (rmcp handler, Streamable HTTP and stdio).
 //! - [`upstream`]: building the upstream request and mapping the response to an MCP result.
@@ -29,6 +30,7 @@
 //! - [`auth`]: inbound authorization (OAuth resource server, API keys, metadata, 401/403).
 //! - [`cli`]: one file per subcommand.
 //! - [`secret`]: credentials that never print.
+//! - [`uri_template`]: RFC 6570 resource templates, parsed and matched against read URIs.
 
 #![forbid(unsafe_code)]
 #![warn(
@@ -51,3 +53,4 @@ pub mod reload;
 pub mod secret;
 pub mod tls;
 pub mod upstream;
+pub mod uri_template;
