@@ -139,17 +139,10 @@ impl Cx<'_, '_> {
             return Some(Completion::Values(values));
         };
         let call = self.call(op_ref, &cfg.params, ptr)?;
-        let Some(argument) = &cfg.argument else {
-            self.error(
-                "missing-argument",
-                format!("the completion operation `{op_ref}` needs `argument:`, the argument that receives the typed text"),
-                "e.g. `argument: q` for a search endpoint's query parameter",
-                &format!("{ptr}/operation"),
-            );
-            return None;
-        };
         let known = arguments(&call.input_schema);
-        if !known.contains(&argument.as_str()) {
+        if let Some(argument) = &cfg.argument
+            && !known.contains(&argument.as_str())
+        {
             let hint = did_you_mean(argument, known.iter().copied())
                 .unwrap_or_else(|| format!("it takes: {}", known.join(", ")));
             self.error(
@@ -179,7 +172,7 @@ impl Cx<'_, '_> {
         Some(Completion::Upstream {
             values,
             call: Box::new(call),
-            argument: argument.clone(),
+            argument: cfg.argument.clone(),
             pointer,
             field,
         })
@@ -245,7 +238,7 @@ pub(super) fn compile(
                     cfg.name
                 ),
                 "`uri: scheme://fixed` for one resource, `uri_template: scheme://things/{id}` for a family",
-                &base,
+                &format!("{base}/uri_template"),
             ),
         }
     }

@@ -151,8 +151,9 @@ pub enum Completion {
         values: Vec<String>,
         /// The operation (its other arguments fixed); boxed, as it is much larger than a list.
         call: Box<ResourceCall>,
-        /// The argument that receives the typed text.
-        argument: String,
+        /// The argument that receives the typed text (the upstream searches); without one, the
+        /// answer is filtered here by what was typed.
+        argument: Option<String>,
         /// JSON pointer to the array of results.
         pointer: String,
         /// JSON pointer inside each result.

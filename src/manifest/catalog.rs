@@ -149,7 +149,8 @@ pub struct CompletionConfig {
     /// A GET operation to ask, e.g. a search endpoint.
     #[serde(default)]
     pub operation: Option<String>,
-    /// The operation's argument that receives the typed text.
+    /// The operation's argument that receives the typed text (a search parameter). Without
+    /// one, the operation's answer is filtered by what was typed.
     #[serde(default)]
     pub argument: Option<String>,
     /// Fixed values of its other arguments.

@@ -310,7 +310,10 @@ pub(crate) async fn complete(
     let mut values = listed;
     if let Some((call, argument, pointer, field)) = upstream {
         let mut args = call.fixed.clone();
-        args.insert(argument.clone(), Value::String(typed.to_string()));
+        if let Some(a) = argument {
+            args.insert(a.clone(), Value::String(typed.to_string()));
+        }
+        let typed_lower = typed.to_lowercase();
         match shared
             .upstream
             .send(g, &call.plan, call.timeout, &args, caller, &[])
@@ -331,7 +334,9 @@ pub(crate) async fn complete(
                         Some(Value::Null) | None => continue,
                         Some(other) => other.to_string(),
                     };
-                    if !values.contains(&v) {
+                    // A search endpoint has matched already; a plain list is matched here.
+                    let matches = argument.is_some() || v.to_lowercase().starts_with(&typed_lower);
+                    if matches && !values.contains(&v) {
                         values.push(v);
                     }
                 }
