@@ -431,3 +431,71 @@ prompts:
         ]
     );
 }
+
+#[test]
+fn the_github_example_reads_its_templates_with_the_token_and_headers_github_wants() {
+    let rt = runtime();
+    let up = rt.block_on(upstream::start());
+    let gw = serve(
+        &path("gateways/github/gateway.yaml"),
+        &[],
+        &[
+            ("GITHUB_API_URL", &up.url()),
+            ("GITHUB_TOKEN", "test-token"),
+        ],
+    );
+    let steps = json!([
+        {"op": "list_templates"},
+        {"op": "read", "uri": "github://repos/rust-lang/rust"},
+        {"op": "get_prompt", "name": "triage_issue",
+         "arguments": {"owner": "rust-lang", "repo": "rust", "issue_number": "7", "tone": "friendly"}},
+        {"op": "complete", "ref": {"type": "ref/resource", "uri": "github://repos/{owner}/{repo}"},
+         "argument": {"name": "repo", "value": "ru"}},
+    ]);
+    let r = ts_client(&["http", &gw.url], &steps, &[]);
+    let templates: Vec<&str> = r[1]["resourceTemplates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["uriTemplate"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        templates,
+        [
+            "github://repos/{owner}/{repo}",
+            "github://repos/{owner}/{repo}/readme",
+            "github://repos/{owner}/{repo}/issues/{issue_number}",
+            "github://users/{username}"
+        ]
+    );
+    assert_eq!(r[2]["contents"][0]["uri"], "github://repos/rust-lang/rust");
+    let seen = up.requests();
+    let repo = seen
+        .iter()
+        .find(|s| s.uri == "/repos/rust-lang/rust")
+        .expect("the repository was read upstream");
+    assert_eq!(repo.headers["authorization"], "Bearer test-token");
+    assert_eq!(repo.headers["user-agent"], "mcp-gateway");
+    assert_eq!(repo.headers["x-github-api-version"], "2022-11-28");
+    // The prompt embeds the issue, read from its own template.
+    let issue = &r[3]["messages"][0]["content"]["resource"];
+    assert_eq!(
+        issue["uri"], "github://repos/rust-lang/rust/issues/7",
+        "{}",
+        r[3]
+    );
+    assert!(
+        seen.iter()
+            .any(|s| s.uri == "/repos/rust-lang/rust/issues/7")
+    );
+    let text = r[3]["messages"][1]["content"]["text"].as_str().unwrap();
+    assert!(text.contains("a friendly\nreply"), "{text}");
+    // Completion asks GitHub's search with what was typed (the test upstream finds nothing).
+    assert_eq!(r[4]["completion"]["values"], json!([]));
+    assert!(
+        seen.iter()
+            .any(|s| s.uri.starts_with("/search/repositories?") && s.uri.contains("q=ru")),
+        "{:?}",
+        seen.iter().map(|s| &s.uri).collect::<Vec<_>>()
+    );
+}
