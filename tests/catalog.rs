@@ -316,11 +316,7 @@ fn a_2026_listener_hears_of_an_upstream_change_to_a_subscribed_resource() {
                 "petstore://inventory".to_string()
             ])
         );
-        let n = tokio::time::timeout(Duration::from_secs(15), sub.next())
-            .await
-            .expect("a notification within 15 s")
-            .expect("the subscription is open")
-            .expect("a notification");
+        let n = next_notification(&mut sub).await;
         let ServerNotification::ResourceUpdatedNotification(u) = n else {
             panic!("expected resources/updated, got {n:?}");
         };
@@ -451,6 +447,8 @@ fn the_github_example_reads_its_templates_with_the_token_and_headers_github_want
          "arguments": {"owner": "rust-lang", "repo": "rust", "issue_number": "7", "tone": "friendly"}},
         {"op": "complete", "ref": {"type": "ref/resource", "uri": "github://repos/{owner}/{repo}"},
          "argument": {"name": "repo", "value": "ru"}},
+        {"op": "read", "uri": "github://repos/a%2Fb/c%3Fd"},
+        {"op": "read", "uri": "github://repos/%2E%2E/rust"},
     ]);
     let r = ts_client(&["http", &gw.url], &steps, &[]);
     let templates: Vec<&str> = r[1]["resourceTemplates"]
@@ -498,4 +496,91 @@ fn the_github_example_reads_its_templates_with_the_token_and_headers_github_want
         "{:?}",
         seen.iter().map(|s| &s.uri).collect::<Vec<_>>()
     );
+    // URI values are decoded, then encoded again as one path segment each: they pick the
+    // repository, never the path. `..` is refused before anything is sent.
+    assert_eq!(r[5]["contents"][0]["uri"], "github://repos/a%2Fb/c%3Fd");
+    assert!(seen.iter().any(|s| s.uri == "/repos/a%2Fb/c%3Fd"));
+    assert_eq!(r[6]["code"], -32602, "{}", r[6]);
+    assert!(
+        r[6]["error"].as_str().unwrap().contains("`.` or `..`"),
+        "{}",
+        r[6]
+    );
+    assert!(!up.requests().iter().any(|s| s.uri.contains("..")));
+}
+
+/// The next notification of a `subscriptions/listen` stream, within 10 s.
+async fn next_notification(sub: &mut rmcp::service::Subscription) -> ServerNotification {
+    tokio::time::timeout(Duration::from_secs(10), sub.next())
+        .await
+        .expect("a notification within 10 s")
+        .expect("the subscription is open")
+        .expect("a notification")
+}
+
+/// The text of `uri` as served now.
+async fn read_text(client: &crate::common::gateway::Client, uri: &str) -> String {
+    let r = client
+        .peer()
+        .send_request(ClientRequest::ReadResourceRequest(
+            ReadResourceRequest::new(ReadResourceRequestParams::new(uri)),
+        ))
+        .await
+        .expect("resources/read answers");
+    let rmcp::model::ServerResult::ReadResourceResult(r) = r else {
+        panic!("resources/read answered {r:?}");
+    };
+    match r.contents.into_iter().next() {
+        Some(rmcp::model::ResourceContents::TextResourceContents { text, .. }) => text,
+        other => panic!("expected text, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_reload_serves_edited_resource_files_and_announces_changed_prompt_and_resource_lists() {
+    let rt = runtime();
+    let up = rt.block_on(upstream::start());
+    let dir = fast_polling_petstore();
+    let manifest = dir.path().join("gateway.yaml");
+    let gw = serve(&manifest, &[], &[("PETSTORE_BASE_URL", &up.url())]);
+    rt.block_on(async {
+        let client = client_2026(&gw.url).await;
+        let filter = SubscriptionFilter::builder()
+            .prompts_list_changed()
+            .resources_list_changed()
+            .build();
+        let mut sub = client.peer().listen(filter).await.expect("listen");
+        // A resource file is a reload input: its new text is served, and as its listed size
+        // changed, resource listeners are told.
+        std::fs::write(dir.path().join("care-guide.md"), "# New advice\n").unwrap();
+        let n = next_notification(&mut sub).await;
+        assert!(
+            matches!(n, ServerNotification::ResourceListChangedNotification(_)),
+            "{n:?}"
+        );
+        assert_eq!(
+            read_text(&client, "petstore://care-guide").await,
+            "# New advice\n"
+        );
+
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        std::fs::write(
+            &manifest,
+            text.replace("title: Adopt a pet", "title: Adopt one pet"),
+        )
+        .unwrap();
+        let n = next_notification(&mut sub).await;
+        assert!(
+            matches!(n, ServerNotification::PromptListChangedNotification(_)),
+            "{n:?}"
+        );
+
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        std::fs::write(&manifest, text.replace("name: care_guide", "name: guide")).unwrap();
+        let n = next_notification(&mut sub).await;
+        assert!(
+            matches!(n, ServerNotification::ResourceListChangedNotification(_)),
+            "{n:?}"
+        );
+    });
 }

@@ -21,7 +21,7 @@ use crate::gateway::{
     Completion, Gateway, MessageContent, Prompt, Resolved, Resource, ResourceSource,
     ResourceTemplate, templates,
 };
-use crate::upstream::{ReadError, contents, resource_arguments};
+use crate::upstream::{ReadError, UpstreamError, contents, resource_arguments};
 
 /// The MCP definition of a prompt.
 pub fn prompt_definition(p: &Prompt) -> McpPrompt {
@@ -112,6 +112,11 @@ pub(crate) async fn read(
     .await;
     result.map_err(|e| match e {
         ReadError::Arguments(m) => ErrorData::invalid_params(m, data),
+        // A value that cannot go into the request (`..` as a path segment, a line break in
+        // a header) is the caller's mistake, like a value of the wrong type.
+        ReadError::Upstream(UpstreamError::Build(b)) => {
+            ErrorData::invalid_params(format!("`{uri}` cannot be read: {b}"), data)
+        }
         ReadError::NotFound(_) => not_found(uri, &format!("({e})")),
         other => {
             tracing::warn!(uri, error = %other, "resource read failed");
