@@ -12,7 +12,7 @@
 //! openapi doc  ──openapi::load──▶ Spec (3.0 / 3.1 / 2.0 → one internal model)
 //! Manifest + Spec ──compile──▶ Gateway (immutable: tools + call plans)  or  all Diagnostics
 //! file change ──reload──▶ compile again ──▶ swap the Gateway (or keep the old one, stale)
-//! Gateway ──ArcSwap──▶ mcp (serves tools/list and tools/call on one snapshot per request)
+//! Gateway ──ArcSwap──▶ mcp (serves list/call/get/read/complete on one snapshot per request)
 //! tools/call ──upstream──▶ HTTP request built from the call plan ──▶ CallToolResult
 //! ```
 //!
