@@ -10,7 +10,7 @@
 //! ```text
 //! gateway.yaml ──manifest::load──▶ Manifest (what the user wrote: serde + JSON Schema)
 //! openapi doc  ──openapi::load──▶ Spec (3.0 / 3.1 / 2.0 → one internal model)
-//! Manifest + Spec ──compile──▶ Gateway (immutable: tools + call plans)  or  all Diagnostics
+//! Manifest + Spec ──compile──▶ Gateway (tools + call plans, prompts, resources)  or  Diagnostics
 //! file change ──reload──▶ compile again ──▶ swap the Gateway (or keep the old one, stale)
 //! Gateway ──ArcSwap──▶ mcp (serves list/call/get/read/complete on one snapshot per request)
 //! tools/call ──upstream──▶ HTTP request built from the call plan ──▶ CallToolResult
