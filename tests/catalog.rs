@@ -537,7 +537,7 @@ async fn read_text(client: &crate::common::gateway::Client, uri: &str) -> String
 }
 
 #[test]
-fn a_reload_serves_edited_resource_files_and_announces_changed_prompt_and_resource_lists() {
+fn a_reload_serves_edited_resource_files_and_announces_them_and_changed_lists() {
     let rt = runtime();
     let up = rt.block_on(upstream::start());
     let dir = fast_polling_petstore();
@@ -548,16 +548,22 @@ fn a_reload_serves_edited_resource_files_and_announces_changed_prompt_and_resour
         let filter = SubscriptionFilter::builder()
             .prompts_list_changed()
             .resources_list_changed()
+            .resource_subscription("petstore://care-guide")
             .build();
         let mut sub = client.peer().listen(filter).await.expect("listen");
-        // A resource file is a reload input: its new text is served, and as its listed size
-        // changed, resource listeners are told.
+        // A resource file is a reload input: its new text is served; as its listed size
+        // changed, resource listeners are told, and its subscribers that it was updated.
         std::fs::write(dir.path().join("care-guide.md"), "# New advice\n").unwrap();
         let n = next_notification(&mut sub).await;
         assert!(
             matches!(n, ServerNotification::ResourceListChangedNotification(_)),
             "{n:?}"
         );
+        let n = next_notification(&mut sub).await;
+        let ServerNotification::ResourceUpdatedNotification(u) = n else {
+            panic!("expected resources/updated, got {n:?}");
+        };
+        assert_eq!(u.params.uri, "petstore://care-guide");
         assert_eq!(
             read_text(&client, "petstore://care-guide").await,
             "# New advice\n"

@@ -10,7 +10,7 @@ mod tools;
 
 pub use catalog::{prompt_definition, resource_definition, template_definition};
 pub use handler::{Changed, Handler, Listeners, Shared};
-pub use subscriptions::Subscriptions;
+pub use subscriptions::{Subscriptions, files_updated};
 pub use tools::definition;
 
 /// Serves `shared` over stdio until the client closes stdin. stdout carries only protocol

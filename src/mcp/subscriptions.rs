@@ -18,7 +18,7 @@ use rmcp::model::ResourceUpdatedNotificationParam;
 use rmcp::service::Peer;
 
 use super::handler::Shared;
-use crate::gateway::{Resolved, ResourceSource};
+use crate::gateway::{Gateway, Resolved, ResourceSource};
 use crate::upstream::resource_arguments;
 
 /// The URIs one 2025-era session subscribed to.
@@ -92,6 +92,25 @@ fn subscribed(shared: &Shared) -> HashSet<String> {
         }
     }
     uris
+}
+
+/// After a reload: tells subscribers of file resources whose content changed. (Files change
+/// through a reload, so the poller never checks them.)
+pub async fn files_updated(shared: &Shared, old: &Gateway, new: &Gateway) {
+    let subscribed = subscribed(shared);
+    for r in &new.catalog.resources {
+        let ResourceSource::File { data, .. } = &r.source else {
+            continue;
+        };
+        let before = old.catalog.resources.iter().find(|o| o.uri == r.uri);
+        let changed = match before.map(|o| &o.source) {
+            Some(ResourceSource::File { data: was, .. }) => was != data,
+            _ => true,
+        };
+        if changed && subscribed.contains(&r.uri) {
+            announce(shared, &r.uri).await;
+        }
+    }
 }
 
 /// Tells everyone subscribed to `uri` that it changed.

@@ -24,7 +24,8 @@ use crate::compile::{Input, InputLocation, compile_to_serve};
 use crate::diag::{Diagnostic, Sources};
 use crate::gateway::Gateway;
 use crate::mcp::{
-    Changed, Shared, definition, prompt_definition, resource_definition, template_definition,
+    Changed, Shared, definition, files_updated, prompt_definition, resource_definition,
+    template_definition,
 };
 
 /// What one reload did.
@@ -204,7 +205,7 @@ impl Reloader {
         let tools_changed = changed.tools;
         let tools = compiled.gateway.tools.len();
         // The swap: calls that loaded the old snapshot keep it until they finish.
-        self.shared.gateway.store(Arc::new(compiled.gateway));
+        let old = self.shared.gateway.swap(Arc::new(compiled.gateway));
         *inputs = compiled.inputs;
         drop(inputs);
         let generation = self.status.generation.fetch_add(1, Ordering::Relaxed) + 1;
@@ -217,6 +218,7 @@ impl Reloader {
         if changed.any() {
             self.shared.listeners.lists_changed(changed).await;
         }
+        files_updated(&self.shared, &old, &self.shared.gateway.load()).await;
         Reloaded::Swapped {
             tools_changed,
             prompts_changed: changed.prompts,
