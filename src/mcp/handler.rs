@@ -417,8 +417,8 @@ impl ServerHandler for Handler {
             .iter()
             .filter(|t| may_list(&g, caller.as_ref(), t))
             .collect();
-        let defs: Vec<McpTool> = visible.iter().map(|t| definition(t)).collect();
-        let (tools, next) = page(defs, request)?;
+        let (range, next) = page(visible.len(), request)?;
+        let tools: Vec<McpTool> = visible[range].iter().map(|t| definition(t)).collect();
         // With `auth:` the list depends on the caller's scopes: no shared caches.
         let scope = if g.auth.is_some() {
             CacheScope::Private
@@ -438,13 +438,11 @@ impl ServerHandler for Handler {
         _cx: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
         let g = self.shared.gateway.load_full();
-        let all: Vec<_> = g
-            .catalog
-            .prompts
+        let (range, next) = page(g.catalog.prompts.len(), request)?;
+        let items: Vec<_> = g.catalog.prompts[range]
             .iter()
             .map(catalog::prompt_definition)
             .collect();
-        let (items, next) = page(all, request)?;
         let mut result = ListPromptsResult::with_all_items(items)
             .with_ttl_ms(LIST_TTL_MS)
             .with_cache_scope(CacheScope::Public);
@@ -476,13 +474,11 @@ impl ServerHandler for Handler {
         _cx: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
         let g = self.shared.gateway.load_full();
-        let all: Vec<_> = g
-            .catalog
-            .resources
+        let (range, next) = page(g.catalog.resources.len(), request)?;
+        let items: Vec<_> = g.catalog.resources[range]
             .iter()
             .map(catalog::resource_definition)
             .collect();
-        let (items, next) = page(all, request)?;
         let mut result = ListResourcesResult::with_all_items(items)
             .with_ttl_ms(LIST_TTL_MS)
             .with_cache_scope(CacheScope::Public);
@@ -496,13 +492,11 @@ impl ServerHandler for Handler {
         _cx: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
         let g = self.shared.gateway.load_full();
-        let all: Vec<_> = g
-            .catalog
-            .templates
+        let (range, next) = page(g.catalog.templates.len(), request)?;
+        let items: Vec<_> = g.catalog.templates[range]
             .iter()
             .map(catalog::template_definition)
             .collect();
-        let (items, next) = page(all, request)?;
         let mut result = ListResourceTemplatesResult::with_all_items(items)
             .with_ttl_ms(LIST_TTL_MS)
             .with_cache_scope(CacheScope::Public);
@@ -627,23 +621,22 @@ fn verified(cx: &RequestContext<RoleServer>) -> Option<crate::auth::Principal> {
     }
 }
 
-/// One page of a list (the same cursor scheme as `tools/list`).
-fn page<T>(
-    mut all: Vec<T>,
+/// Which items of a list of `len` one page holds, and the cursor of the next page. The cursor
+/// is the index of the page's first item; one that is not a valid index is refused.
+fn page(
+    len: usize,
     request: Option<PaginatedRequestParams>,
-) -> Result<(Vec<T>, Option<String>), ErrorData> {
+) -> Result<(std::ops::Range<usize>, Option<String>), ErrorData> {
     let start = match request.and_then(|r| r.cursor) {
         None => 0,
         Some(c) => c
             .parse::<usize>()
             .ok()
-            .filter(|&i| i < all.len())
+            .filter(|&i| i < len)
             .ok_or_else(|| ErrorData::invalid_params(format!("invalid cursor `{c}`"), None))?,
     };
-    let end = (start + PAGE_SIZE).min(all.len());
-    let next = (end < all.len()).then(|| end.to_string());
-    all.truncate(end);
-    Ok((all.split_off(start), next))
+    let end = (start + PAGE_SIZE).min(len);
+    Ok((start..end, (end < len).then(|| end.to_string())))
 }
 
 /// Runs one call of `tool`: check the caller's scopes, validate the arguments, call the
