@@ -590,3 +590,41 @@ fn a_reload_serves_edited_resource_files_and_announces_them_and_changed_lists() 
         );
     });
 }
+
+#[test]
+fn a_template_variable_with_an_enum_completes_from_it_and_refuses_other_values() {
+    let rt = runtime();
+    let up = rt.block_on(upstream::start());
+    let dir = tempfile::tempdir().unwrap();
+    let spec = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /reports/{period}:\n    get:\n      operationId: report\n      parameters:\n        - {name: period, in: path, required: true, schema: {type: string, enum: [daily, weekly, monthly]}}\n      responses:\n        '200': {description: A report., content: {application/json: {schema: {type: object}}}}\n";
+    write(dir.path(), "openapi.yaml", spec);
+    let manifest = format!(
+        "name: reports\nopenapi: openapi.yaml\nupstream: {{base_url: '{}'}}\nresources:\n  - uri_template: reports://{{period}}\n    name: report\n    operation: report\n",
+        up.url()
+    );
+    let m = write(dir.path(), "gateway.yaml", &manifest);
+    let gw = serve(&m, &[], &[]);
+    let steps = json!([
+        {"op": "complete", "ref": {"type": "ref/resource", "uri": "reports://{period}"}, "argument": {"name": "period", "value": "w"}},
+        {"op": "complete", "ref": {"type": "ref/resource", "uri": "reports://{period}"}, "argument": {"name": "period", "value": ""}},
+        {"op": "read", "uri": "reports://weekly"},
+        {"op": "read", "uri": "reports://hourly"},
+    ]);
+    let r = ts_client(&["http", &gw.url], &steps, &[]);
+    assert_eq!(r[1]["completion"]["values"], json!(["weekly"]));
+    assert_eq!(
+        r[2]["completion"],
+        json!({"values": ["daily", "weekly", "monthly"], "total": 3, "hasMore": false})
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(r[3]["contents"][0]["text"].as_str().unwrap()).unwrap(),
+        json!({"path": "/reports/weekly"})
+    );
+    assert_eq!(r[4]["code"], -32602, "{}", r[4]);
+    assert!(
+        r[4]["error"].as_str().unwrap().contains("`period`"),
+        "{}",
+        r[4]
+    );
+    assert!(!up.requests().iter().any(|s| s.uri.contains("hourly")));
+}
