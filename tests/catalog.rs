@@ -325,19 +325,32 @@ fn a_2026_listener_hears_of_an_upstream_change_to_a_subscribed_resource() {
     });
 }
 
-#[test]
-fn a_prompt_image_can_come_from_a_resource() {
-    let rt = runtime();
-    let up = rt.block_on(upstream::start());
+/// Serves a gateway named `t` whose spec has the one path `path_item` (YAML under `paths:`)
+/// and whose manifest ends with `rest`, against `up`.
+fn serve_with_spec(
+    up: &Upstream,
+    path_item: &str,
+    rest: &str,
+) -> (tempfile::TempDir, crate::common::gateway::Gateway) {
     let dir = tempfile::tempdir().unwrap();
-    let spec = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /image.png:\n    get:\n      operationId: photo\n      responses:\n        '200':\n          description: A photo.\n          content:\n            image/png: {schema: {type: string, format: binary}}\n";
-    write(dir.path(), "openapi.yaml", spec);
+    let spec = format!("openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\npaths:\n  {path_item}");
+    write(dir.path(), "openapi.yaml", &spec);
     let manifest = format!(
-        "name: photos\nopenapi: openapi.yaml\nupstream: {{base_url: '{}'}}\nresources:\n  - uri: photos://today\n    name: today\n    operation: photo\nprompts:\n  - name: describe\n    description: Describe today's photo.\n    messages:\n      - image: {{resource: 'photos://today'}}\n      - text: What is in this picture?\n",
+        "name: t\nopenapi: openapi.yaml\nupstream: {{base_url: '{}'}}\n{rest}",
         up.url()
     );
     let m = write(dir.path(), "gateway.yaml", &manifest);
     let gw = serve(&m, &[], &[]);
+    (dir, gw)
+}
+
+#[test]
+fn a_prompt_image_can_come_from_a_resource() {
+    let rt = runtime();
+    let up = rt.block_on(upstream::start());
+    let spec = "/image.png:\n    get:\n      operationId: photo\n      responses:\n        '200':\n          description: A photo.\n          content:\n            image/png: {schema: {type: string, format: binary}}\n";
+    let manifest = "resources:\n  - uri: photos://today\n    name: today\n    operation: photo\nprompts:\n  - name: describe\n    description: Describe today's photo.\n    messages:\n      - image: {resource: 'photos://today'}\n      - text: What is in this picture?\n";
+    let (_dir, gw) = serve_with_spec(&up, spec, manifest);
     let steps = json!([
         {"op": "get_prompt", "name": "describe"},
         {"op": "read", "uri": "photos://today"},
@@ -595,15 +608,9 @@ fn a_reload_serves_edited_resource_files_and_announces_them_and_changed_lists() 
 fn a_template_variable_with_an_enum_completes_from_it_and_refuses_other_values() {
     let rt = runtime();
     let up = rt.block_on(upstream::start());
-    let dir = tempfile::tempdir().unwrap();
-    let spec = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /reports/{period}:\n    get:\n      operationId: report\n      parameters:\n        - {name: period, in: path, required: true, schema: {type: string, enum: [daily, weekly, monthly]}}\n      responses:\n        '200': {description: A report., content: {application/json: {schema: {type: object}}}}\n";
-    write(dir.path(), "openapi.yaml", spec);
-    let manifest = format!(
-        "name: reports\nopenapi: openapi.yaml\nupstream: {{base_url: '{}'}}\nresources:\n  - uri_template: reports://{{period}}\n    name: report\n    operation: report\n",
-        up.url()
-    );
-    let m = write(dir.path(), "gateway.yaml", &manifest);
-    let gw = serve(&m, &[], &[]);
+    let spec = "/reports/{period}:\n    get:\n      operationId: report\n      parameters:\n        - {name: period, in: path, required: true, schema: {type: string, enum: [daily, weekly, monthly]}}\n      responses:\n        '200': {description: A report., content: {application/json: {schema: {type: object}}}}\n";
+    let manifest = "resources:\n  - uri_template: reports://{period}\n    name: report\n    operation: report\n";
+    let (_dir, gw) = serve_with_spec(&up, spec, manifest);
     let steps = json!([
         {"op": "complete", "ref": {"type": "ref/resource", "uri": "reports://{period}"}, "argument": {"name": "period", "value": "w"}},
         {"op": "complete", "ref": {"type": "ref/resource", "uri": "reports://{period}"}, "argument": {"name": "period", "value": ""}},
