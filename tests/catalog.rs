@@ -265,10 +265,14 @@ fn a_session_subscriber_hears_of_an_upstream_change_and_polling_stops_after_unsu
         .filter(|s| s.uri == "/store/inventory")
         .collect();
     assert!(
-        polls.iter().any(|s| s
-            .headers
-            .get("if-none-match")
-            .is_some_and(|v| v == "\"v0\"")),
+        polls.iter().any(|s| {
+            s.headers
+                .get("if-none-match")
+                .is_some_and(|v| v == "\"v0\"")
+                && s.headers
+                    .get("if-modified-since")
+                    .is_some_and(|v| v == "Wed, 21 Oct 2015 07:00:00 GMT")
+        }),
         "no conditional GET among {} polls",
         polls.len()
     );

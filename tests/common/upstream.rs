@@ -30,7 +30,8 @@ pub struct Upstream {
     pub addr: SocketAddr,
     pub seen: Arc<Mutex<Vec<Seen>>>,
     /// Version of the inventory: `/store/inventory` answers `available: 2 + version` with the
-    /// ETag `"v{version}"`, and 304 to a matching `If-None-Match`.
+    /// ETag `"v{version}"` and a Last-Modified that moves with it, and 304 to a matching
+    /// `If-None-Match`.
     pub version: Arc<AtomicU64>,
 }
 
@@ -140,7 +141,8 @@ async fn record(
                 return (StatusCode::NOT_MODIFIED, [("etag", etag)]).into_response();
             }
             let body = axum::Json(json!({"available": 2 + v, "sold": 1}));
-            ([("etag", etag)], body).into_response()
+            let modified = format!("Wed, 21 Oct 2015 07:{:02}:00 GMT", v % 60);
+            ([("etag", etag), ("last-modified", modified)], body).into_response()
         }
         ("GET", "/image.png") => ([("content-type", "image/png")], PNG).into_response(),
         ("POST", "/store/orders") => {
