@@ -3,7 +3,8 @@
 //!
 //! Nothing here is deserialised from user input: only [`crate::compile`] builds these types, so
 //! every invariant (unique tool names, a validator per tool, a call plan whose arguments all
-//! exist in the input schema) holds by construction.
+//! exist in the input schema, a prompt template that names only declared arguments) holds by
+//! construction.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -13,6 +14,13 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use crate::secret::Secret;
+
+mod catalog;
+
+pub use catalog::{
+    Catalog, Completion, MessageContent, Prompt, PromptArgument, PromptMessage, Resolved, Resource,
+    ResourceCall, ResourceSource, ResourceTemplate, templates,
+};
 
 /// A JSON object, as MCP carries schemas.
 pub type JsonObject = Map<String, Value>;
@@ -36,6 +44,8 @@ pub struct Gateway {
     pub upstream: Upstream,
     /// Who may call over HTTP (`None`: anyone who can reach the endpoint).
     pub auth: Option<crate::auth::Auth>,
+    /// Prompts, resources, resource templates and their completions.
+    pub catalog: Catalog,
 }
 
 impl Gateway {

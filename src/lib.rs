@@ -10,9 +10,9 @@
 //! ```text
 //! gateway.yaml ──manifest::load──▶ Manifest (what the user wrote: serde + JSON Schema)
 //! openapi doc  ──openapi::load──▶ Spec (3.0 / 3.1 / 2.0 → one internal model)
-//! Manifest + Spec ──compile──▶ Gateway (immutable: tools + call plans)  or  all Diagnostics
+//! Manifest + Spec ──compile──▶ Gateway (tools + call plans, prompts, resources)  or  Diagnostics
 //! file change ──reload──▶ compile again ──▶ swap the Gateway (or keep the old one, stale)
-//! Gateway ──ArcSwap──▶ mcp (serves tools/list and tools/call on one snapshot per request)
+//! Gateway ──ArcSwap──▶ mcp (serves list/call/get/read/complete on one snapshot per request)
 //! tools/call ──upstream──▶ HTTP request built from the call plan ──▶ CallToolResult
 //! ```
 //!
@@ -20,7 +20,8 @@
 //! - [`openapi`]: loading OpenAPI 3.0/3.1 and Swagger 2.0 documents, `$ref` resolution and
 //!   normalisation of their schemas to JSON Schema 2020-12.
 //! - [`compile`]: manifest + spec → [`gateway::Gateway`], collecting every [`diag::Diagnostic`].
-//! - [`gateway`]: the compiled runtime model (tools, call plans, upstream settings).
+//! - [`gateway`]: the compiled runtime model (tools, call plans, upstream settings, prompts,
+//!   resources and completions).
 //! - [`diag`]: diagnostics and their renderings (human, JSON, GitHub annotations).
 //! - [`mcp`]: the MCP server (rmcp handler, Streamable HTTP and stdio).
 //! - [`upstream`]: building the upstream request and mapping the response to an MCP result.
@@ -29,6 +30,7 @@
 //! - [`auth`]: inbound authorization (OAuth resource server, API keys, metadata, 401/403).
 //! - [`cli`]: one file per subcommand.
 //! - [`secret`]: credentials that never print.
+//! - [`uri_template`]: RFC 6570 resource templates, parsed and matched against read URIs.
 
 #![forbid(unsafe_code)]
 #![warn(
@@ -51,3 +53,4 @@ pub mod reload;
 pub mod secret;
 pub mod tls;
 pub mod upstream;
+pub mod uri_template;

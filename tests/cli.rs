@@ -157,6 +157,12 @@ fn inspect_shows_tools_with_sizes_and_inspect_spec_compiles_every_operation() {
         doc["tools"][0].to_string().len()
     );
     assert!(doc["total"]["approx_tokens"].as_u64().unwrap() > 0);
+    assert_eq!(doc["prompts"][0]["name"], "adopt_pet");
+    assert_eq!(doc["resources"][0]["uri"], "petstore://inventory");
+    assert_eq!(
+        doc["resourceTemplates"][0]["uriTemplate"],
+        "petstore://pets/{petId}"
+    );
 
     let human = run_in(&root, &["inspect", "gateways/petstore/gateway.yaml"]);
     assert!(
@@ -169,6 +175,13 @@ fn inspect_shows_tools_with_sizes_and_inspect_spec_compiles_every_operation() {
         "{}",
         stdout(&human)
     );
+    for line in [
+        "prompt: adopt_pet(pet_id*, delivery)",
+        "resource: petstore://inventory → GET /store/inventory",
+        "resource template: petstore://pets/{petId} → GET /pets/{petId}",
+    ] {
+        assert!(stdout(&human).contains(line), "{line}\n{}", stdout(&human));
+    }
 
     let spec = run_in(
         &root,

@@ -9,15 +9,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rmcp::model::{
-    CallToolRequestParams, ClientRequest, ListToolsRequest, ProtocolVersion, ServerResult,
-    SubscriptionFilter,
+    CallToolRequestParams, ClientRequest, ListToolsRequest, ServerResult, SubscriptionFilter,
 };
-use rmcp::service::{ClientLifecycleMode, ClientServiceExt as _, RunningService};
-use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::{RoleClient, ServiceExt as _};
 use serde_json::json;
 
-use crate::common::gateway::{Gateway, serve, ts_client};
+use crate::common::gateway::{Client, Gateway, client_2025, client_2026, serve, ts_client};
 use crate::common::upstream::{self, Upstream};
 use crate::common::{path, runtime};
 
@@ -67,27 +63,6 @@ fn broken_manifest(base_url: &str, marker: &str) -> String {
          - operation: getInventory\n    name: inventory\n    description: Stock per status (version {marker}).\n  \
          - operation: noSuchOperation\n"
     )
-}
-
-type Client = RunningService<RoleClient, ()>;
-
-/// A 2025-era client (initialize), as most agents are today.
-async fn client_2025(url: &str) -> Client {
-    ().serve(StreamableHttpClientTransport::from_uri(url.to_string()))
-        .await
-        .expect("the rmcp client connects")
-}
-
-/// A 2026-07-28 client (server/discover, stateless).
-async fn client_2026(url: &str) -> Client {
-    ().serve_with_lifecycle(
-        StreamableHttpClientTransport::from_uri(url.to_string()),
-        ClientLifecycleMode::Discover {
-            preferred_versions: vec![ProtocolVersion::V_2026_07_28],
-        },
-    )
-    .await
-    .expect("the rmcp client discovers the server")
 }
 
 /// `tools/list` straight from the server (the SDK's list cache is bypassed on purpose: the

@@ -72,16 +72,19 @@ fn inspect_manifest(path: &std::path::Path, as_json: bool) -> ExitCode {
         .map(|(t, d)| (t.name.clone(), d.to_string().len()))
         .collect();
     let total: usize = sizes.iter().map(|s| s.1).sum();
+    let g = &compiled.gateway;
     if as_json {
         let doc = json!({
             "tools": defs,
             "sizes": sizes.iter().map(|(n, b)| json!({"name": n, "bytes": b, "approx_tokens": approx_tokens(*b)})).collect::<Vec<_>>(),
             "total": {"bytes": total, "approx_tokens": approx_tokens(total)},
+            "prompts": g.catalog.prompts.iter().map(crate::mcp::prompt_definition).collect::<Vec<_>>(),
+            "resources": g.catalog.resources.iter().map(crate::mcp::resource_definition).collect::<Vec<_>>(),
+            "resourceTemplates": g.catalog.templates.iter().map(crate::mcp::template_definition).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         return ExitCode::SUCCESS;
     }
-    let g = &compiled.gateway;
     println!(
         "{} {} — {} tool(s), {} bytes (~{} tokens) of definitions",
         g.name,
@@ -105,6 +108,7 @@ fn inspect_manifest(path: &std::path::Path, as_json: bool) -> ExitCode {
         }
         println!("auth: {}", how.join("; "));
     }
+    print_catalog(&g.catalog);
     for ((t, def), (_, bytes)) in g.tools.iter().zip(&defs).zip(&sizes) {
         let a = &t.annotations;
         let mut hints = Vec::new();
@@ -185,4 +189,34 @@ fn inspect_spec(location: &str) -> ExitCode {
         return ExitCode::from(super::EXIT_USAGE);
     }
     ExitCode::SUCCESS
+}
+
+/// One line per prompt, resource and resource template: what a user can pick and an agent read.
+fn print_catalog(c: &crate::gateway::Catalog) {
+    use crate::gateway::ResourceSource;
+    for p in &c.prompts {
+        let args: Vec<String> = p
+            .arguments
+            .iter()
+            .map(|a| format!("{}{}", a.name, if a.required { "*" } else { "" }))
+            .collect();
+        println!("prompt: {}({})", p.name, args.join(", "));
+    }
+    for r in &c.resources {
+        let from = match &r.source {
+            ResourceSource::File { data, .. } => format!("file, {} bytes", data.len()),
+            ResourceSource::Upstream(call) => {
+                format!("{} {}", call.plan.method, path_text(&call.plan.path))
+            }
+        };
+        println!("resource: {} → {from}", r.uri);
+    }
+    for t in &c.templates {
+        println!(
+            "resource template: {} → {} {}",
+            t.template,
+            t.call.plan.method,
+            path_text(&t.call.plan.path)
+        );
+    }
 }

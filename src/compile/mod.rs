@@ -5,6 +5,8 @@
 
 mod auth;
 mod names;
+mod prompts;
+mod resources;
 mod shape;
 mod tool;
 
@@ -13,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::diag::{Diagnostic, Sources, did_you_mean};
-use crate::gateway::{ApiKeyLocation, Gateway, Upstream, UpstreamAuth};
+use crate::gateway::{ApiKeyLocation, Catalog, Gateway, Upstream, UpstreamAuth};
 use crate::manifest::{self, LoadedManifest, SecretRef, UpstreamAuthConfig, interpolate};
 use crate::openapi::schema::Converter;
 use crate::openapi::{Spec, display_url, location_url};
@@ -23,6 +25,9 @@ use crate::openapi::{Spec, display_url, location_url};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default response cap (1 MiB): more than any agent context should take in one result.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1 << 20;
+/// Default interval between checks of a subscribed resource: a change reaches subscribers
+/// within half a minute, and an idle subscription costs one conditional GET per interval.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(30);
 /// More tools than this and agents start choosing badly.
 pub const MAX_CURATED_TOOLS: usize = 15;
 
@@ -198,23 +203,10 @@ pub fn compile(
     for (i, cfg) in m.tools.iter().enumerate() {
         let base = format!("/tools/{i}");
         let Some(op) = spec.find(&cfg.operation) else {
-            // Suggest in the form the user wrote: operationIds, or `METHOD /path` labels.
-            let candidates: Vec<String> = if cfg.operation.trim().contains(' ') {
-                spec.operations.iter().map(|o| o.label()).collect()
-            } else {
-                spec.operations
-                    .iter()
-                    .filter_map(|o| o.id.clone())
-                    .collect()
-            };
-            let mut d = Diagnostic::error(
-                "unknown-operation",
-                format!("the spec has no operation `{}`", cfg.operation),
-            );
-            d.hint = Some(did_you_mean(&cfg.operation, candidates.iter().map(String::as_str)).unwrap_or_else(|| {
-                "use an operationId, or `METHOD /path` as written in the spec; `mcp-gateway inspect --spec SPEC` lists them".to_string()
-            }));
-            diags.push(loaded.diag_at(d, &format!("{base}/operation")));
+            diags.push(loaded.diag_at(
+                unknown_operation(spec, &cfg.operation),
+                &format!("{base}/operation"),
+            ));
             continue;
         };
         for p in spec.problems.iter().filter(|p| {
@@ -316,6 +308,15 @@ pub fn compile(
         ));
     }
 
+    let (catalog, catalog_files) = catalog(
+        loaded,
+        spec,
+        &mut conv,
+        upstream.as_ref(),
+        &by_name,
+        &mut diags,
+    );
+
     let errors = diags.iter().any(Diagnostic::is_error);
     crate::diag::sort(&mut diags);
     match upstream {
@@ -328,6 +329,7 @@ pub fn compile(
             inputs.extend(
                 secret_files(m, &loaded.dir)
                     .into_iter()
+                    .chain(catalog_files)
                     .map(Input::read_file),
             );
             Ok(Compiled {
@@ -344,6 +346,7 @@ pub fn compile(
                     by_name,
                     upstream,
                     auth: inbound,
+                    catalog,
                 },
                 warnings: diags,
                 inputs,
@@ -351,6 +354,67 @@ pub fn compile(
         }
         _ => Err(diags),
     }
+}
+
+/// Compiles resources, then the prompts that may embed them; returns the files they read.
+fn catalog(
+    loaded: &LoadedManifest,
+    spec: &Spec,
+    conv: &mut Converter<'_>,
+    upstream: Option<&Upstream>,
+    tools: &HashMap<String, usize>,
+    diags: &mut Vec<Diagnostic>,
+) -> (Catalog, Vec<PathBuf>) {
+    let m = &loaded.manifest;
+    let poll_interval = match m.subscriptions.poll.as_deref().map(parse_duration) {
+        None => DEFAULT_POLL_INTERVAL,
+        Some(Ok(d)) => d,
+        Some(Err(e)) => {
+            diags.push(loaded.diag_at(
+                Diagnostic::error("invalid-duration", e),
+                "/subscriptions/poll",
+            ));
+            DEFAULT_POLL_INTERVAL
+        }
+    };
+    let mut cx = resources::Cx {
+        loaded,
+        spec,
+        conv,
+        timeout: upstream.map_or(DEFAULT_TIMEOUT, |u| u.timeout),
+        diags,
+        files: Vec::new(),
+    };
+    let (resources, templates) = resources::compile(&mut cx, &m.resources);
+    let mut catalog = Catalog {
+        prompts: Vec::new(),
+        resources,
+        templates,
+        poll_interval,
+    };
+    catalog.prompts = prompts::compile(&mut cx, &m.prompts, tools, &catalog);
+    (catalog, cx.files)
+}
+
+/// The diagnostic for an operation reference the spec does not have, with suggestions in the
+/// form the user wrote: operationIds, or `METHOD /path` labels.
+pub(crate) fn unknown_operation(spec: &Spec, wanted: &str) -> Diagnostic {
+    let candidates: Vec<String> = if wanted.trim().contains(' ') {
+        spec.operations.iter().map(|o| o.label()).collect()
+    } else {
+        spec.operations
+            .iter()
+            .filter_map(|o| o.id.clone())
+            .collect()
+    };
+    let mut d = Diagnostic::error(
+        "unknown-operation",
+        format!("the spec has no operation `{wanted}`"),
+    );
+    d.hint = Some(did_you_mean(wanted, candidates.iter().map(String::as_str)).unwrap_or_else(|| {
+        "use an operationId, or `METHOD /path` as written in the spec; `mcp-gateway inspect --spec SPEC` lists them".to_string()
+    }));
+    d
 }
 
 /// Files the manifest reads credentials from: rotating one (a Kubernetes Secret update) must

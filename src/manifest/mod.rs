@@ -6,11 +6,16 @@
 //! [`Manifest`] into a [`crate::gateway::Gateway`].
 
 mod auth;
+mod catalog;
 mod env;
 mod load;
 mod spans;
 
 pub use auth::{ApiKeyConfig, AuthConfig, IntrospectionConfig, ListTools, OAuthConfig};
+pub use catalog::{
+    CompletionConfig, ImageConfig, PromptArgumentConfig, PromptConfig, PromptMessageConfig,
+    ResourceConfig, RoleConfig, SubscriptionsConfig,
+};
 pub use env::{EnvError, interpolate};
 pub use load::{LoadedManifest, load, load_str};
 pub use spans::{SpanIndex, display_path, pointer_segment};
@@ -61,6 +66,15 @@ pub struct Manifest {
     /// The tools to expose, in the order clients will list them.
     #[serde(default)]
     pub tools: Vec<ToolConfig>,
+    /// Prompts: templated messages that drive the tools, picked by the user.
+    #[serde(default)]
+    pub prompts: Vec<PromptConfig>,
+    /// Resources and resource templates the agent can read, backed by GET operations or files.
+    #[serde(default)]
+    pub resources: Vec<ResourceConfig>,
+    /// How resource subscriptions are served.
+    #[serde(default)]
+    pub subscriptions: SubscriptionsConfig,
 }
 
 /// The upstream API.

@@ -1,5 +1,5 @@
-//! The rmcp `ServerHandler` of a gateway: `tools/list` and `tools/call` served from one
-//! snapshot of the compiled gateway per request.
+//! The rmcp `ServerHandler` of a gateway: tools, prompts, resources and completions served from
+//! one snapshot of the compiled gateway per request.
 //!
 //! The handler holds the gateway in an `ArcSwap`, so a reload swaps what every later request
 //! sees while requests in flight finish on the snapshot they started with.
@@ -8,15 +8,18 @@
 // 2025-era client and of the conformance suite, so the gateway keeps serving it.
 #![allow(deprecated)]
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use arc_swap::ArcSwap;
 use rmcp::model::SubscriptionFilter;
 use rmcp::model::{
-    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorData,
-    Implementation, ListToolsResult, LoggingLevel, LoggingMessageNotificationParam,
-    PaginatedRequestParams, ProgressNotificationParam, ProgressToken, ServerCapabilities,
-    ServerConfig, SetLevelRequestParams, Tool as McpTool,
+    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams,
+    CompleteResult, ContentBlock, ErrorData, GetPromptRequestParams, GetPromptResponse,
+    Implementation, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+    ListToolsResult, LoggingLevel, LoggingMessageNotificationParam, PaginatedRequestParams,
+    ProgressNotificationParam, ProgressToken, ReadResourceRequestParams, ReadResourceResponse,
+    ReadResourceResult, ServerCapabilities, ServerConfig, SetLevelRequestParams,
+    SubscribeRequestParams, Tool as McpTool, UnsubscribeRequestParams,
 };
 use rmcp::service::{
     NotificationContext, Peer, RequestContext, SubscriptionContext, SubscriptionSink,
@@ -24,7 +27,9 @@ use rmcp::service::{
 use rmcp::{RoleServer, ServerHandler};
 use serde_json::Value;
 
+use super::catalog;
 use super::definition;
+use super::subscriptions::{Session, Subscriptions, spawn_poller};
 use crate::auth::http::{Caller, caller_of, may_list, refusal};
 use crate::gateway::{Gateway, Tool};
 use crate::upstream::UpstreamClient;
@@ -46,6 +51,8 @@ pub struct Shared {
     pub upstream: UpstreamClient,
     /// Clients to tell when a reload changes what is listed.
     pub listeners: Listeners,
+    /// Resource subscriptions of 2025-era sessions, and the poller's state.
+    pub subscriptions: Subscriptions,
 }
 
 impl Shared {
@@ -55,7 +62,26 @@ impl Shared {
             gateway: ArcSwap::from_pointee(gateway),
             upstream,
             listeners: Listeners::default(),
+            subscriptions: Subscriptions::default(),
         }
+    }
+}
+
+/// Which lists a reload changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Changed {
+    /// `tools/list`.
+    pub tools: bool,
+    /// `prompts/list`.
+    pub prompts: bool,
+    /// `resources/list` or `resources/templates/list`.
+    pub resources: bool,
+}
+
+impl Changed {
+    /// Whether anything changed.
+    pub fn any(self) -> bool {
+        self.tools || self.prompts || self.resources
     }
 }
 
@@ -100,8 +126,23 @@ impl Listeners {
         self.len() == 0
     }
 
+    /// The 2026 `subscriptions/listen` streams open now.
+    pub(crate) fn sinks(&self) -> Vec<SubscriptionSink> {
+        self.sinks.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
     /// Sends `notifications/tools/list_changed` to every listener; forgets closed ones.
     pub async fn tools_changed(&self) {
+        self.lists_changed(Changed {
+            tools: true,
+            ..Changed::default()
+        })
+        .await;
+    }
+
+    /// Sends the `list_changed` notifications of what `changed` names to every listener (a
+    /// 2026 stream only gets those it opted in to); forgets closed ones.
+    pub async fn lists_changed(&self, changed: Changed) {
         let peers: Vec<Peer<RoleServer>> = self
             .peers
             .lock()
@@ -110,17 +151,40 @@ impl Listeners {
                 p.clone()
             })
             .unwrap_or_default();
-        let sinks: Vec<SubscriptionSink> = self.sinks.lock().map(|s| s.clone()).unwrap_or_default();
         // A slow or gone client must not hold up the others (or the reload): each send is
         // bounded, and a failure only means that client re-lists on its own.
         let bound = std::time::Duration::from_secs(2);
         for p in peers {
-            let _ = tokio::time::timeout(bound, p.notify_tool_list_changed()).await;
+            if changed.tools {
+                let _ = tokio::time::timeout(bound, p.notify_tool_list_changed()).await;
+            }
+            if changed.prompts {
+                let _ = tokio::time::timeout(bound, p.notify_prompt_list_changed()).await;
+            }
+            if changed.resources {
+                let _ = tokio::time::timeout(bound, p.notify_resource_list_changed()).await;
+            }
         }
-        for s in sinks {
-            if let Ok(Err(rmcp::service::SubscriptionSendError::SubscriptionClosed)) =
-                tokio::time::timeout(bound, s.notify_tool_list_changed()).await
-            {
+        for s in self.sinks() {
+            let f = s.accepted();
+            let mut results = Vec::new();
+            if changed.tools && f.tools_list_changed == Some(true) {
+                results.push(tokio::time::timeout(bound, s.notify_tool_list_changed()).await);
+            }
+            if changed.prompts && f.prompts_list_changed == Some(true) {
+                results.push(tokio::time::timeout(bound, s.notify_prompt_list_changed()).await);
+            }
+            if changed.resources && f.resources_list_changed == Some(true) {
+                results.push(tokio::time::timeout(bound, s.notify_resource_list_changed()).await);
+            }
+            if results.iter().any(|r| {
+                matches!(
+                    r,
+                    Ok(Err(
+                        rmcp::service::SubscriptionSendError::SubscriptionClosed
+                    ))
+                )
+            }) {
                 self.remove_sink(&s);
             }
         }
@@ -135,6 +199,8 @@ pub struct Handler {
     /// Minimum log level the client asked for with `logging/setLevel` (session mode only; in
     /// stateless mode each request is a new handler and 2026 clients send the level per request).
     log_level: Arc<Mutex<Option<LoggingLevel>>>,
+    /// This session's `resources/subscribe` URIs, registered with [`Shared`] on first use.
+    session: Arc<OnceLock<Arc<Session>>>,
 }
 
 impl Handler {
@@ -143,6 +209,7 @@ impl Handler {
         Self {
             shared,
             log_level: Arc::new(Mutex::new(None)),
+            session: Arc::new(OnceLock::new()),
         }
     }
 }
@@ -256,11 +323,28 @@ fn argument_errors(tool: &Tool, args: &Value) -> Option<String> {
 impl ServerHandler for Handler {
     fn get_info(&self) -> ServerConfig {
         let g = self.shared.gateway.load();
-        let caps = ServerCapabilities::builder()
+        let mut caps = ServerCapabilities::builder()
             .enable_tools()
             .enable_tool_list_changed()
             .enable_logging()
+            .enable_prompts()
+            .enable_prompts_list_changed()
+            .enable_resources()
+            .enable_resources_list_changed()
+            .enable_resources_subscribe()
+            .enable_completions()
             .build();
+        // Only what the manifest offers is advertised (rmcp refuses the methods of what is not).
+        let c = &g.catalog;
+        if c.prompts.is_empty() {
+            caps.prompts = None;
+        }
+        if c.resources.is_empty() && c.templates.is_empty() {
+            caps.resources = None;
+        }
+        if c.prompts.is_empty() && c.templates.is_empty() {
+            caps.completions = None;
+        }
         let mut info = Implementation::new(g.name.clone(), g.version.clone());
         info.title = g.title.clone();
         let mut config = ServerConfig::new(caps).with_server_info(info);
@@ -281,14 +365,30 @@ impl ServerHandler for Handler {
         requested: &SubscriptionFilter,
     ) -> Option<SubscriptionFilter> {
         // rmcp intersects this with what was requested and what `get_info` advertises.
+        // Resource subscriptions are kept for the URIs this gateway serves; others are dropped
+        // from the acknowledged filter, which tells the client.
         let mut accepted = requested.clone();
-        accepted.resource_subscriptions = None;
+        let g = self.shared.gateway.load();
+        accepted.resource_subscriptions = requested.resource_subscriptions.as_ref().map(|u| {
+            u.iter()
+                .filter(|u| g.catalog.resolve(u).is_some())
+                .cloned()
+                .collect()
+        });
         Some(accepted)
     }
 
     async fn listen(&self, cx: SubscriptionContext) -> Result<(), ErrorData> {
         let sink = cx.sink().clone();
         self.shared.listeners.add_sink(sink.clone());
+        if sink
+            .accepted()
+            .resource_subscriptions
+            .as_ref()
+            .is_some_and(|u| !u.is_empty())
+        {
+            self.ensure_poller();
+        }
         cx.cancelled().await;
         self.shared.listeners.remove_sink(&sink);
         Ok(())
@@ -317,16 +417,8 @@ impl ServerHandler for Handler {
             .iter()
             .filter(|t| may_list(&g, caller.as_ref(), t))
             .collect();
-        let start = match request.and_then(|r| r.cursor) {
-            None => 0,
-            Some(c) => c
-                .parse::<usize>()
-                .ok()
-                .filter(|&i| i < visible.len())
-                .ok_or_else(|| ErrorData::invalid_params(format!("invalid cursor `{c}`"), None))?,
-        };
-        let end = (start + PAGE_SIZE).min(visible.len());
-        let tools: Vec<McpTool> = visible[start..end].iter().map(|t| definition(t)).collect();
+        let (range, next) = page(visible.len(), request)?;
+        let tools: Vec<McpTool> = visible[range].iter().map(|t| definition(t)).collect();
         // With `auth:` the list depends on the caller's scopes: no shared caches.
         let scope = if g.auth.is_some() {
             CacheScope::Private
@@ -336,10 +428,138 @@ impl ServerHandler for Handler {
         let mut result = ListToolsResult::with_all_items(tools)
             .with_ttl_ms(LIST_TTL_MS)
             .with_cache_scope(scope);
-        if end < visible.len() {
-            result.next_cursor = Some(end.to_string());
-        }
+        result.next_cursor = next;
         Ok(result)
+    }
+
+    async fn list_prompts(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        _cx: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        let g = self.shared.gateway.load_full();
+        let (range, next) = page(g.catalog.prompts.len(), request)?;
+        let items: Vec<_> = g.catalog.prompts[range]
+            .iter()
+            .map(catalog::prompt_definition)
+            .collect();
+        let mut result = ListPromptsResult::with_all_items(items)
+            .with_ttl_ms(LIST_TTL_MS)
+            .with_cache_scope(CacheScope::Public);
+        result.next_cursor = next;
+        Ok(result)
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        cx: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let g = self.shared.gateway.load_full();
+        let caller = verified(&cx);
+        catalog::get_prompt(
+            &self.shared,
+            &g,
+            &request.name,
+            request.arguments,
+            caller.as_ref(),
+        )
+        .await
+        .map(Into::into)
+    }
+
+    async fn list_resources(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        _cx: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let g = self.shared.gateway.load_full();
+        let (range, next) = page(g.catalog.resources.len(), request)?;
+        let items: Vec<_> = g.catalog.resources[range]
+            .iter()
+            .map(catalog::resource_definition)
+            .collect();
+        let mut result = ListResourcesResult::with_all_items(items)
+            .with_ttl_ms(LIST_TTL_MS)
+            .with_cache_scope(CacheScope::Public);
+        result.next_cursor = next;
+        Ok(result)
+    }
+
+    async fn list_resource_templates(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        _cx: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let g = self.shared.gateway.load_full();
+        let (range, next) = page(g.catalog.templates.len(), request)?;
+        let items: Vec<_> = g.catalog.templates[range]
+            .iter()
+            .map(catalog::template_definition)
+            .collect();
+        let mut result = ListResourceTemplatesResult::with_all_items(items)
+            .with_ttl_ms(LIST_TTL_MS)
+            .with_cache_scope(CacheScope::Public);
+        result.next_cursor = next;
+        Ok(result)
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        cx: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let g = self.shared.gateway.load_full();
+        let caller = verified(&cx);
+        let contents = catalog::read(&self.shared, &g, &request.uri, caller.as_ref()).await?;
+        // Resources are read live from the upstream: clients should not hold them for long.
+        Ok(ReadResourceResult::new(vec![contents])
+            .with_ttl_ms(0)
+            .with_cache_scope(CacheScope::Private)
+            .into())
+    }
+
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        cx: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let g = self.shared.gateway.load_full();
+        if g.catalog.resolve(&request.uri).is_none() {
+            return Err(ErrorData::resource_not_found(
+                format!("Resource not found: `{}`", request.uri),
+                Some(serde_json::json!({ "uri": request.uri })),
+            ));
+        }
+        let session = self.session.get_or_init(|| {
+            let s = Arc::new(Session::new(cx.peer.clone()));
+            self.shared.subscriptions.add_session(s.clone());
+            s
+        });
+        session.add(request.uri);
+        self.ensure_poller();
+        Ok(())
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        _cx: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        if let Some(s) = self.session.get() {
+            s.remove(&request.uri);
+        }
+        Ok(())
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        cx: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        let g = self.shared.gateway.load_full();
+        let caller = verified(&cx);
+        catalog::complete(&self.shared, &g, &request, caller.as_ref()).await
     }
 
     fn get_tool(&self, name: &str) -> Option<McpTool> {
@@ -382,6 +602,41 @@ impl ServerHandler for Handler {
             () = cx.ct.cancelled() => Err(ErrorData::internal_error("the call was cancelled by the client", None)),
         }
     }
+}
+
+impl Handler {
+    /// Starts the gateway's resource poller if it is not running yet.
+    fn ensure_poller(&self) {
+        if self.shared.subscriptions.start_polling() {
+            spawn_poller(&self.shared);
+        }
+    }
+}
+
+/// The verified caller of a request, whose claims fill `upstream.identity_headers`.
+fn verified(cx: &RequestContext<RoleServer>) -> Option<crate::auth::Principal> {
+    match caller_of(cx) {
+        Some(Caller::Verified(p)) => Some(p),
+        _ => None,
+    }
+}
+
+/// Which items of a list of `len` one page holds, and the cursor of the next page. The cursor
+/// is the index of the page's first item; one that is not a valid index is refused.
+fn page(
+    len: usize,
+    request: Option<PaginatedRequestParams>,
+) -> Result<(std::ops::Range<usize>, Option<String>), ErrorData> {
+    let start = match request.and_then(|r| r.cursor) {
+        None => 0,
+        Some(c) => c
+            .parse::<usize>()
+            .ok()
+            .filter(|&i| i < len)
+            .ok_or_else(|| ErrorData::invalid_params(format!("invalid cursor `{c}`"), None))?,
+    };
+    let end = (start + PAGE_SIZE).min(len);
+    Ok((start..end, (end < len).then(|| end.to_string())))
 }
 
 /// Runs one call of `tool`: check the caller's scopes, validate the arguments, call the

@@ -1,12 +1,16 @@
 //! The MCP server: the rmcp handler that serves a hot-swappable compiled gateway, and its
 //! transports (Streamable HTTP, stdio).
 
+mod catalog;
 mod fast;
 mod handler;
 pub mod http;
+mod subscriptions;
 mod tools;
 
-pub use handler::{Handler, Listeners, Shared};
+pub use catalog::{prompt_definition, resource_definition, template_definition};
+pub use handler::{Changed, Handler, Listeners, Shared};
+pub use subscriptions::{Subscriptions, files_updated};
 pub use tools::definition;
 
 /// Serves `shared` over stdio until the client closes stdin. stdout carries only protocol

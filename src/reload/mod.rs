@@ -23,7 +23,10 @@ use std::sync::{Arc, Mutex};
 use crate::compile::{Input, InputLocation, compile_to_serve};
 use crate::diag::{Diagnostic, Sources};
 use crate::gateway::Gateway;
-use crate::mcp::{Shared, definition};
+use crate::mcp::{
+    Changed, Shared, definition, files_updated, prompt_definition, resource_definition,
+    template_definition,
+};
 
 /// What one reload did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +37,10 @@ pub enum Reloaded {
     Swapped {
         /// Whether `tools/list` changed (clients were sent `list_changed`).
         tools_changed: bool,
+        /// Whether `prompts/list` changed.
+        prompts_changed: bool,
+        /// Whether `resources/list` or `resources/templates/list` changed.
+        resources_changed: bool,
     },
     /// The new version was refused (compile errors, or a startup-only setting changed); the
     /// old one keeps serving and the gateway is marked stale.
@@ -187,10 +194,18 @@ impl Reloader {
         for w in &compiled.warnings {
             tracing::warn!(gateway = %name, "{}", crate::diag::render_human(w, &outcome.sources).trim_end());
         }
-        let tools_changed = tool_list(&compiled.gateway) != tool_list(&self.shared.gateway.load());
+        let changed = {
+            let (new, old) = (&compiled.gateway, &self.shared.gateway.load());
+            Changed {
+                tools: tool_list(new) != tool_list(old),
+                prompts: prompt_list(new) != prompt_list(old),
+                resources: resource_lists(new) != resource_lists(old),
+            }
+        };
+        let tools_changed = changed.tools;
         let tools = compiled.gateway.tools.len();
         // The swap: calls that loaded the old snapshot keep it until they finish.
-        self.shared.gateway.store(Arc::new(compiled.gateway));
+        let old = self.shared.gateway.swap(Arc::new(compiled.gateway));
         *inputs = compiled.inputs;
         drop(inputs);
         let generation = self.status.generation.fetch_add(1, Ordering::Relaxed) + 1;
@@ -199,11 +214,16 @@ impl Reloader {
         if let Ok(mut e) = self.status.last_error.lock() {
             *e = None;
         }
-        tracing::info!(gateway = %name, generation, tools, tools_changed, stale = false, "reloaded");
-        if tools_changed {
-            self.shared.listeners.tools_changed().await;
+        tracing::info!(gateway = %name, generation, tools, tools_changed, prompts_changed = changed.prompts, resources_changed = changed.resources, stale = false, "reloaded");
+        if changed.any() {
+            self.shared.listeners.lists_changed(changed).await;
         }
-        Reloaded::Swapped { tools_changed }
+        files_updated(&self.shared, &old, &self.shared.gateway.load()).await;
+        Reloaded::Swapped {
+            tools_changed,
+            prompts_changed: changed.prompts,
+            resources_changed: changed.resources,
+        }
     }
 
     /// The files hold what is served (perhaps after a refused edit was reverted).
@@ -271,4 +291,30 @@ fn on_disk_unchanged(inputs: &[Input]) -> bool {
 /// What `tools/list` shows for `g`, to tell whether a swap changed it.
 fn tool_list(g: &Gateway) -> Vec<rmcp::model::Tool> {
     g.tools.iter().map(definition).collect()
+}
+
+/// What `prompts/list` shows for `g`.
+fn prompt_list(g: &Gateway) -> Vec<rmcp::model::Prompt> {
+    g.catalog.prompts.iter().map(prompt_definition).collect()
+}
+
+/// What `resources/list` and `resources/templates/list` show for `g`.
+fn resource_lists(
+    g: &Gateway,
+) -> (
+    Vec<rmcp::model::Resource>,
+    Vec<rmcp::model::ResourceTemplate>,
+) {
+    (
+        g.catalog
+            .resources
+            .iter()
+            .map(resource_definition)
+            .collect(),
+        g.catalog
+            .templates
+            .iter()
+            .map(template_definition)
+            .collect(),
+    )
 }

@@ -12,7 +12,7 @@ use crate::gateway::{OutputShape, Shape, Tool};
 
 /// How much of an error body the agent sees: enough for a problem+json or validation message,
 /// small enough not to flood its context.
-const ERROR_EXCERPT_BYTES: usize = 2048;
+pub(super) const ERROR_EXCERPT_BYTES: usize = 2048;
 
 /// What the upstream answered.
 #[derive(Debug)]
@@ -25,6 +25,8 @@ pub struct UpstreamResponse {
     pub body: Bytes,
     /// Whether the body was cut at the cap.
     pub truncated: bool,
+    /// The response headers (resource reads use `ETag` and `Last-Modified`).
+    pub headers: http::HeaderMap,
 }
 
 /// Reads `resp`'s body, keeping at most `max_bytes` (decompression happens before counting, so
@@ -35,6 +37,7 @@ pub(super) async fn read(
     host: &str,
 ) -> Result<UpstreamResponse, UpstreamError> {
     let status = resp.status();
+    let headers = resp.headers().clone();
     let content_type = resp
         .headers()
         .get(http::header::CONTENT_TYPE)
@@ -58,10 +61,11 @@ pub(super) async fn read(
         content_type,
         body: buf.freeze(),
         truncated,
+        headers,
     })
 }
 
-fn media(ct: Option<&str>) -> String {
+pub(super) fn media(ct: Option<&str>) -> String {
     ct.unwrap_or("")
         .split(';')
         .next()
@@ -70,11 +74,11 @@ fn media(ct: Option<&str>) -> String {
         .to_ascii_lowercase()
 }
 
-fn is_json(m: &str) -> bool {
+pub(super) fn is_json(m: &str) -> bool {
     m == "application/json" || m.ends_with("+json") || m == "text/json"
 }
 
-fn is_text(m: &str) -> bool {
+pub(super) fn is_text(m: &str) -> bool {
     m.starts_with("text/")
         || m.ends_with("+xml")
         || matches!(
@@ -89,7 +93,7 @@ fn is_text(m: &str) -> bool {
 }
 
 /// Text of at most `max` bytes, cut at a character boundary.
-fn excerpt(body: &[u8], max: usize) -> String {
+pub(super) fn excerpt(body: &[u8], max: usize) -> String {
     let text = String::from_utf8_lossy(body);
     if text.len() <= max {
         return text.into_owned();

@@ -7,6 +7,7 @@
 mod answer;
 mod build;
 mod oauth;
+mod resource;
 pub mod shape;
 
 use std::time::Duration;
@@ -16,9 +17,10 @@ use serde_json::{Map, Value};
 pub use answer::{UpstreamResponse, error_result, to_result};
 pub use build::{Body, BuildError, RequestParts, build};
 pub use oauth::{ClientCredentials, TokenError};
+pub use resource::{ReadError, body_contents, contents, resource_arguments};
 
 use crate::auth::Principal;
-use crate::gateway::{Gateway, Tool, UpstreamAuth};
+use crate::gateway::{CallPlan, Gateway, Tool, UpstreamAuth};
 
 /// Why a call got no usable answer. Messages name the upstream host (never the query string,
 /// which may carry an API key) and say what an agent can do about it.
@@ -139,13 +141,28 @@ impl UpstreamClient {
         args: &Map<String, Value>,
         caller: Option<&Principal>,
     ) -> Result<UpstreamResponse, UpstreamError> {
-        let parts = build(&gateway.upstream, &tool.plan, args)?;
+        let timeout = tool.timeout.unwrap_or(gateway.upstream.timeout);
+        self.send(gateway, &tool.plan, timeout, args, caller, &[])
+            .await
+    }
+
+    /// Builds, sends and reads one request of `plan` (a tool's, a resource's or a completion's),
+    /// with `extra` headers of the gateway's own (conditional-request validators).
+    pub async fn send(
+        &self,
+        gateway: &Gateway,
+        plan: &CallPlan,
+        timeout: Duration,
+        args: &Map<String, Value>,
+        caller: Option<&Principal>,
+        extra: &[(http::HeaderName, http::HeaderValue)],
+    ) -> Result<UpstreamResponse, UpstreamError> {
+        let parts = build(&gateway.upstream, plan, args)?;
         let base = &gateway.upstream.base_url;
         let host = base[url::Position::BeforeHost..url::Position::AfterPort].to_string();
-        let timeout = tool.timeout.unwrap_or(gateway.upstream.timeout);
         let http = gateway.upstream.client.as_ref().unwrap_or(&self.http);
         let mut req = http.request(parts.method, &parts.url).timeout(timeout);
-        for (name, value) in parts.headers {
+        for (name, value) in parts.headers.into_iter().chain(extra.iter().cloned()) {
             req = req.header(name, value);
         }
         if let Some(UpstreamAuth::OAuth2(cc)) = &gateway.upstream.auth {

@@ -128,7 +128,7 @@ fn context(data: &Value) -> Value {
 fn render(shape: &Shape, name: &str, ctx: &Value) -> String {
     match shape.templates.get_template(name) {
         Ok(t) => t
-            .render(ctx)
+            .render(minijinja::value::Serde(ctx))
             .unwrap_or_else(|e| format!("[template `{name}` failed: {e}]")),
         Err(e) => format!("[template `{name}` missing: {e}]"),
     }

@@ -184,3 +184,29 @@ pub fn petstore(
     );
     (up, gw)
 }
+
+/// A connected rmcp client (the Rust SDK), for tests that need its protocol-level API.
+pub type Client = rmcp::service::RunningService<rmcp::RoleClient, ()>;
+
+/// A 2025-era rmcp client (initialize), as most agents are today.
+pub async fn client_2025(url: &str) -> Client {
+    use rmcp::ServiceExt as _;
+    ().serve(rmcp::transport::StreamableHttpClientTransport::from_uri(
+        url.to_string(),
+    ))
+    .await
+    .expect("the rmcp client connects")
+}
+
+/// A 2026-07-28 rmcp client (server/discover, stateless).
+pub async fn client_2026(url: &str) -> Client {
+    use rmcp::service::ClientServiceExt as _;
+    ().serve_with_lifecycle(
+        rmcp::transport::StreamableHttpClientTransport::from_uri(url.to_string()),
+        rmcp::service::ClientLifecycleMode::Discover {
+            preferred_versions: vec![rmcp::model::ProtocolVersion::V_2026_07_28],
+        },
+    )
+    .await
+    .expect("the rmcp client discovers the server")
+}

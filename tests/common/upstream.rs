@@ -2,6 +2,7 @@
 //! petstore example's API and records every request it receives.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,7 +29,26 @@ pub struct Seen {
 pub struct Upstream {
     pub addr: SocketAddr,
     pub seen: Arc<Mutex<Vec<Seen>>>,
+    /// Version of the inventory: `/store/inventory` answers `available: 2 + version` with the
+    /// ETag `"v{version}"` and a Last-Modified that moves with it, and 304 to a matching
+    /// `If-None-Match`.
+    pub version: Arc<AtomicU64>,
 }
+
+#[derive(Clone)]
+struct AppState {
+    seen: Arc<Mutex<Vec<Seen>>>,
+    version: Arc<AtomicU64>,
+}
+
+/// A 1x1 PNG, served at `/image.png`.
+pub const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0x64, 0x60, 0xf8, 0x5f,
+    0x0f, 0x00, 0x02, 0x87, 0x01, 0x80, 0xeb, 0x47, 0xba, 0x92, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
 
 impl Upstream {
     pub fn url(&self) -> String {
@@ -40,6 +60,11 @@ impl Upstream {
         self.seen.lock().unwrap().clone()
     }
 
+    /// Changes the inventory (a new body and ETag).
+    pub fn bump(&self) {
+        self.version.fetch_add(1, Ordering::SeqCst);
+    }
+
     pub fn last(&self) -> Seen {
         self.requests()
             .last()
@@ -49,7 +74,7 @@ impl Upstream {
 }
 
 async fn record(
-    State(seen): State<Arc<Mutex<Vec<Seen>>>>,
+    State(AppState { seen, version }): State<AppState>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -110,8 +135,16 @@ async fn record(
             ([("content-type", "text/plain")], "y".repeat(10_000)).into_response()
         }
         ("GET", "/store/inventory") => {
-            axum::Json(json!({"available": 2, "sold": 1})).into_response()
+            let v = version.load(Ordering::SeqCst);
+            let etag = format!("\"v{v}\"");
+            if headers.get("if-none-match").and_then(|h| h.to_str().ok()) == Some(etag.as_str()) {
+                return (StatusCode::NOT_MODIFIED, [("etag", etag)]).into_response();
+            }
+            let body = axum::Json(json!({"available": 2 + v, "sold": 1}));
+            let modified = format!("Wed, 21 Oct 2015 07:{:02}:00 GMT", v % 60);
+            ([("etag", etag), ("last-modified", modified)], body).into_response()
         }
+        ("GET", "/image.png") => ([("content-type", "image/png")], PNG).into_response(),
         ("POST", "/store/orders") => {
             let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or(json!({}));
             (StatusCode::CREATED, axum::Json(json!({"id": 5, "petId": v["petId"], "quantity": v["quantity"], "delivery": v["delivery"], "status": "placed"}))).into_response()
@@ -123,14 +156,22 @@ async fn record(
 /// Starts the upstream on an ephemeral loopback port.
 pub async fn start() -> Upstream {
     let seen = Arc::new(Mutex::new(Vec::new()));
+    let version = Arc::new(AtomicU64::new(0));
     let app = Router::new()
         .route("/", get(record))
         .route("/{*rest}", any(record))
-        .with_state(seen.clone());
+        .with_state(AppState {
+            seen: seen.clone(),
+            version: version.clone(),
+        });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    Upstream { addr, seen }
+    Upstream {
+        addr,
+        seen,
+        version,
+    }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The conformance fixture's upstream: a real HTTP server (standard library only) whose
-operations answer what the MCP conformance suite expects of tools. Usage: upstream.py PORT"""
+operations answer what the MCP conformance suite expects of tools and resources.
+Usage: upstream.py PORT"""
 
 import base64
 import json
@@ -35,14 +36,27 @@ ROUTES = {
         "record": {"test": "data", "value": 123},
     }).encode()),
     "/fail": (500, "application/json", json.dumps({"error": "This tool intentionally returns an error for testing"}).encode()),
+    "/resources/static-text": (200, "text/plain", b"This is the content of the static text resource."),
+    "/resources/static-binary": (200, "image/png", PNG),
+    "/resources/example": (200, "text/plain", b"Embedded resource content for testing."),
+    "/resources/watched": (200, "text/plain", b"A resource clients subscribe to."),
 }
+
+
+def route(path: str):
+    """The fixed routes, and the templated `/resources/template/{id}` (JSON naming the id)."""
+    if path.startswith("/resources/template/"):
+        item = path[len("/resources/template/"):]
+        body = {"id": item, "templateTest": True, "data": f"Data for ID: {item}"}
+        return 200, "application/json", json.dumps(body).encode()
+    return ROUTES.get(path, (404, "text/plain", b"not found"))
 
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
-        status, ctype, body = ROUTES.get(self.path.split("?")[0], (404, "text/plain", b"not found"))
+        status, ctype, body = route(self.path.split("?")[0])
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))

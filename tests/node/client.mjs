@@ -6,7 +6,11 @@
 // steps.json is a list of {"op": "list"}, {"op": "call", "name": …, "arguments": {…}},
 // {"op": "write", "path": …, "text": …} (edit a file the gateway watches, from inside the
 // session) and {"op": "wait_tools_changed", "timeout_ms": …} (wait for
-// notifications/tools/list_changed; answers {"received": true|false}). The
+// notifications/tools/list_changed; answers {"received": true|false}); for prompts and
+// resources: {"op": "list_prompts"}, {"op": "get_prompt", "name", "arguments"},
+// {"op": "list_resources"}, {"op": "list_templates"}, {"op": "read", "uri"},
+// {"op": "complete", "ref", "argument"}, {"op": "subscribe"|"unsubscribe", "uri"} and
+// {"op": "wait_resource_updated", "uri", "timeout_ms"} (answers {"received": true|false}). The
 // results (the SDK's parsed answers, or {"error": message} when the SDK throws) are printed as
 // one JSON array on stdout.
 //
@@ -17,7 +21,10 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import {
+  ResourceUpdatedNotificationSchema,
+  ToolListChangedNotificationSchema,
+} from "@modelcontextprotocol/sdk/types.js";
 import { writeFileSync } from "node:fs";
 import { ClientCredentialsProvider } from "@modelcontextprotocol/sdk/client/auth-extensions.js";
 
@@ -51,7 +58,32 @@ client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
   toolsChanged += 1;
   onToolsChanged();
 });
+const updated = [];
+let onUpdated = () => {};
+client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+  updated.push(n.params.uri);
+  onUpdated();
+});
 await client.connect(transport);
+
+// Resolves true once `uri` was announced as updated (or already was), false after the timeout.
+const waitUpdated = (uri, timeoutMs) =>
+  new Promise((resolve) => {
+    const take = () => {
+      const i = updated.indexOf(uri);
+      if (i < 0) return false;
+      updated.splice(i, 1);
+      return true;
+    };
+    if (take()) return resolve(true);
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    onUpdated = () => {
+      if (take()) {
+        clearTimeout(timer);
+        resolve(true);
+      }
+    };
+  });
 
 const results = [{ server: client.getServerVersion(), instructions: client.getInstructions(), fetched }];
 for (const step of steps) {
@@ -60,6 +92,24 @@ for (const step of steps) {
       results.push(await client.listTools());
     } else if (step.op === "call") {
       results.push(await client.callTool({ name: step.name, arguments: step.arguments }));
+    } else if (step.op === "list_prompts") {
+      results.push(await client.listPrompts());
+    } else if (step.op === "get_prompt") {
+      results.push(await client.getPrompt({ name: step.name, arguments: step.arguments }));
+    } else if (step.op === "list_resources") {
+      results.push(await client.listResources());
+    } else if (step.op === "list_templates") {
+      results.push(await client.listResourceTemplates());
+    } else if (step.op === "read") {
+      results.push(await client.readResource({ uri: step.uri }));
+    } else if (step.op === "complete") {
+      results.push(await client.complete({ ref: step.ref, argument: step.argument }));
+    } else if (step.op === "subscribe") {
+      results.push(await client.subscribeResource({ uri: step.uri }));
+    } else if (step.op === "unsubscribe") {
+      results.push(await client.unsubscribeResource({ uri: step.uri }));
+    } else if (step.op === "wait_resource_updated") {
+      results.push({ received: await waitUpdated(step.uri, step.timeout_ms ?? 5000) });
     } else if (step.op === "write") {
       writeFileSync(step.path, step.text);
       results.push({ written: step.path });
