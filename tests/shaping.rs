@@ -161,3 +161,92 @@ tools:
         assert!(s.contains(want), "missing `{want}` in:\n{s}");
     }
 }
+
+/// A GitHub-shaped search answer: 12 repositories with every field GitHub sends (abridged).
+async fn github_search_upstream() -> String {
+    use axum::routing::get;
+    let items: Vec<Value> = (0..12)
+        .map(|i| {
+            json!({
+                "id": i, "node_id": format!("R_{i}"), "name": format!("repo{i}"),
+                "full_name": format!("octo/repo{i}"), "private": false,
+                "owner": {"login": "octo", "id": 1, "avatar_url": "https://example.com/a.png"},
+                "html_url": format!("https://github.com/octo/repo{i}"),
+                "description": if i % 2 == 0 { Value::from(format!("Repository {i}")) } else { Value::Null },
+                "fork": false, "url": format!("https://api.github.com/repos/octo/repo{i}"),
+                "created_at": "2020-01-01T00:00:00Z", "updated_at": "2026-11-01T00:00:00Z",
+                "pushed_at": "2026-11-01T00:00:00Z", "stargazers_count": 100 - i,
+                "watchers_count": 3, "language": if i % 3 == 0 { Value::Null } else { Value::from("Rust") },
+                "forks_count": 2, "open_issues_count": 1, "default_branch": "main", "score": 1.0
+            })
+        })
+        .collect();
+    let body = json!({"total_count": 12, "incomplete_results": false, "items": items});
+    let app = axum::Router::new().route(
+        "/search/repositories",
+        get(move || {
+            let body = body.clone();
+            async move { axum::Json(body) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    url
+}
+
+#[test]
+fn the_github_search_tool_returns_ten_selected_fields_per_repository_under_its_real_schema() {
+    let rt = runtime();
+    let url = rt.block_on(github_search_upstream());
+    let gw = serve(
+        &path("gateways/github/gateway.yaml"),
+        &[],
+        &[("GITHUB_API_URL", &url), ("GITHUB_TOKEN", "test-token")],
+    );
+    let out = ts_client(
+        &["http", &gw.url],
+        &json!([{"op": "list"}, {"op": "call", "name": "search_repos", "arguments": {"q": "octo"}}]),
+        &[],
+    );
+    let def = tool(&out[1], "search_repos");
+    let mut item_props: Vec<&String> =
+        def["outputSchema"]["properties"]["items"]["items"]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{def}"))
+            .keys()
+            .collect();
+    item_props.sort();
+    assert_eq!(
+        item_props,
+        [
+            "description",
+            "full_name",
+            "html_url",
+            "language",
+            "stargazers_count",
+            "updated_at"
+        ]
+    );
+    // The SDK validated structuredContent against that schema before handing it over.
+    let r = &out[2];
+    assert!(r.get("error").is_none() && r["isError"] != true, "{r}");
+    let items = r["structuredContent"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 10);
+    assert_eq!(
+        items[0],
+        json!({"full_name": "octo/repo0", "description": "Repository 0", "language": null,
+               "stargazers_count": 100, "html_url": "https://github.com/octo/repo0",
+               "updated_at": "2026-11-01T00:00:00Z"})
+    );
+    assert_eq!(r["structuredContent"]["_truncated"]["more"], 2);
+    let t = text(r);
+    assert!(
+        t.starts_with("12 repositories match.\n- octo/repo0 (100 stars): Repository 0"),
+        "{t}"
+    );
+    assert!(t.contains("- octo/repo1 (99 stars, Rust): \n"), "{t}");
+    assert!(t.contains("2 more items not shown"), "{t}");
+}

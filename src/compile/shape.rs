@@ -180,6 +180,15 @@ pub(crate) fn build(
     // Optional fields are often absent: render them empty rather than failing the call. Names
     // that cannot exist are caught below, at compile time.
     env.set_undefined_behavior(UndefinedBehavior::Chainable);
+    // JSON `null` (GitHub's `description`, `language`, …) renders as nothing, not Python's
+    // `None`, which would read to an agent as a value.
+    env.set_formatter(|out, state, value| {
+        if value.is_none() {
+            Ok(())
+        } else {
+            minijinja::escape_formatter(out, state, value)
+        }
+    });
     let mut sources: Vec<(String, String, String)> = Vec::new();
     if let Some(t) = &cfg.text {
         sources.push(("text".into(), t.clone(), "/response/text".into()));
