@@ -58,12 +58,11 @@ struct Outcome {
     p99_us: u64,
 }
 
+/// Builds request number `id` on a client.
+type MakeRequest = Arc<dyn Fn(&reqwest::Client, u64) -> reqwest::RequestBuilder + Send + Sync>;
+
 /// Sends requests from `connections` clients for `seconds`, after a warm-up.
-async fn load(
-    connections: u64,
-    seconds: u64,
-    make: Arc<dyn Fn(&reqwest::Client, u64) -> reqwest::RequestBuilder + Send + Sync>,
-) -> Outcome {
+async fn load(connections: u64, seconds: u64, make: MakeRequest) -> Outcome {
     let stop = Arc::new(AtomicBool::new(false));
     let measuring = Arc::new(AtomicBool::new(false));
     let calls = Arc::new(AtomicU64::new(0));
@@ -199,19 +198,17 @@ fn main() {
         .build()
         .unwrap();
     let gw_url = url.clone();
-    let through: Arc<dyn Fn(&reqwest::Client, u64) -> reqwest::RequestBuilder + Send + Sync> =
-        Arc::new(move |c, id| {
-            c.post(&gw_url)
+    let through: MakeRequest = Arc::new(move |c, id| {
+        c.post(&gw_url)
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream")
             .header("mcp-protocol-version", "2025-11-25")
             .body(format!(
                 r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"get_pet","arguments":{{"pet_id":7}}}}}}"#
             ))
-        });
+    });
     let direct_url = format!("http://{upstream}/pets/7");
-    let direct: Arc<dyn Fn(&reqwest::Client, u64) -> reqwest::RequestBuilder + Send + Sync> =
-        Arc::new(move |c, _| c.get(&direct_url));
+    let direct: MakeRequest = Arc::new(move |c, _| c.get(&direct_url));
 
     let cpu_before = cpu_ticks(pid);
     let g = rt.block_on(load(connections, seconds, through));

@@ -150,10 +150,10 @@ fn check_spec(path: &Path, rt: &tokio::runtime::Runtime, report: &Mutex<Report>)
         if let Err(e) = meta_validator(input) {
             meta.push(format!("{label} {}: inputSchema: {e}", t.name));
         }
-        if let Some(output) = def.get("outputSchema") {
-            if let Err(e) = meta_validator(output) {
-                meta.push(format!("{label} {}: outputSchema: {e}", t.name));
-            }
+        if let Some(output) = def.get("outputSchema")
+            && let Err(e) = meta_validator(output)
+        {
+            meta.push(format!("{label} {}: outputSchema: {e}", t.name));
         }
         let valid = !t.name.is_empty()
             && t.name.len() <= 128

@@ -822,9 +822,12 @@ fn pick_body(
         .map(|(m, s)| (BodyEncoding::Raw(base(m)), s.as_ref()))
 }
 
+/// An object body's properties and the names of the required ones.
+type FlatObject = (Vec<(String, Value)>, Vec<String>);
+
 /// The properties and required names of an object body, if it is a plain object (or an `allOf`
 /// of plain objects, merged). Anything else is sent whole.
-fn flatten_object(schema: &Value) -> Option<(Vec<(String, Value)>, Vec<String>)> {
+fn flatten_object(schema: &Value) -> Option<FlatObject> {
     let obj = schema.as_object()?;
     if ["oneOf", "anyOf", "not", "if", "$ref", "patternProperties"]
         .iter()
@@ -931,6 +934,9 @@ fn is_object_schema(schema: &Value) -> bool {
 }
 
 /// Checks an explicit or default name; returns the name to use.
+// The error is the diagnostic itself, built once per tool at compile time: boxing it would
+// only add an allocation to the cold path.
+#[allow(clippy::result_large_err)]
 pub(crate) fn check_name(name: &str) -> Result<Option<Diagnostic>, Diagnostic> {
     if let Some(reason) = names::invalid_reason(name) {
         return Err(Diagnostic::error("invalid-name", reason)
