@@ -124,6 +124,7 @@ mod tests {
                 url::Url::parse("https://as.example.com").unwrap(),
             )),
             introspection: None,
+            verified: Default::default(),
         }
     }
 

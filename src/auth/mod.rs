@@ -19,6 +19,7 @@ mod introspect;
 mod jwks;
 mod jwt;
 mod keys;
+mod verified;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -66,6 +67,8 @@ pub struct OAuth {
     pub jwks: Jwks,
     /// Introspection for opaque tokens.
     pub introspection: Option<Introspection>,
+    /// JWTs already verified (see [`verified`]).
+    pub verified: verified::Verified,
 }
 
 /// Why a presented token was refused. Every variant is a 401 `invalid_token`; the messages are
@@ -193,7 +196,12 @@ impl Auth {
             return Err(TokenError::Unknown);
         };
         if jwt::looks_like_jwt(token) {
-            return jwt::verify(oauth, token, http).await;
+            if let Some(p) = oauth.verified.get(token, oauth.leeway) {
+                return Ok(p);
+            }
+            let p = jwt::verify(oauth, token, http).await?;
+            oauth.verified.insert(token, &p);
+            return Ok(p);
         }
         match &oauth.introspection {
             Some(i) => i.verify(oauth, token, http).await,

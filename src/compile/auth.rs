@@ -280,6 +280,7 @@ pub(super) fn inbound(
             leeway,
             jwks: Jwks::new(source),
             introspection,
+            verified: Default::default(),
         })
     });
 
