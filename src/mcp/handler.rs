@@ -131,15 +131,6 @@ impl Listeners {
         self.sinks.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
-    /// Sends `notifications/tools/list_changed` to every listener; forgets closed ones.
-    pub async fn tools_changed(&self) {
-        self.lists_changed(Changed {
-            tools: true,
-            ..Changed::default()
-        })
-        .await;
-    }
-
     /// Sends the `list_changed` notifications of what `changed` names to every listener (a
     /// 2026 stream only gets those it opted in to); forgets closed ones.
     pub async fn lists_changed(&self, changed: Changed) {

@@ -33,15 +33,8 @@ use crate::mcp::{
 pub enum Reloaded {
     /// The inputs are byte-for-byte what is served: nothing swapped, nobody told.
     Unchanged,
-    /// A new version is served.
-    Swapped {
-        /// Whether `tools/list` changed (clients were sent `list_changed`).
-        tools_changed: bool,
-        /// Whether `prompts/list` changed.
-        prompts_changed: bool,
-        /// Whether `resources/list` or `resources/templates/list` changed.
-        resources_changed: bool,
-    },
+    /// A new version is served; these lists changed (their clients were sent `list_changed`).
+    Swapped(Changed),
     /// The new version was refused (compile errors, or a startup-only setting changed); the
     /// old one keeps serving and the gateway is marked stale.
     Rejected {
@@ -202,7 +195,6 @@ impl Reloader {
                 resources: resource_lists(new) != resource_lists(old),
             }
         };
-        let tools_changed = changed.tools;
         let tools = compiled.gateway.tools.len();
         // The swap: calls that loaded the old snapshot keep it until they finish.
         let old = self.shared.gateway.swap(Arc::new(compiled.gateway));
@@ -214,16 +206,12 @@ impl Reloader {
         if let Ok(mut e) = self.status.last_error.lock() {
             *e = None;
         }
-        tracing::info!(gateway = %name, generation, tools, tools_changed, prompts_changed = changed.prompts, resources_changed = changed.resources, stale = false, "reloaded");
+        tracing::info!(gateway = %name, generation, tools, tools_changed = changed.tools, prompts_changed = changed.prompts, resources_changed = changed.resources, stale = false, "reloaded");
         if changed.any() {
             self.shared.listeners.lists_changed(changed).await;
         }
         files_updated(&self.shared, &old, &self.shared.gateway.load()).await;
-        Reloaded::Swapped {
-            tools_changed,
-            prompts_changed: changed.prompts,
-            resources_changed: changed.resources,
-        }
+        Reloaded::Swapped(changed)
     }
 
     /// The files hold what is served (perhaps after a refused edit was reverted).
