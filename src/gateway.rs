@@ -147,8 +147,8 @@ pub struct Tool {
 pub struct Shape {
     /// Paths (split JSON pointers) to keep of each record.
     pub select: Option<Vec<Vec<String>>>,
-    /// Where the list of records is (empty: the answer itself).
-    pub list: Option<Vec<String>>,
+    /// Where the list of records is, as a JSON pointer (empty: the answer itself).
+    pub list: Option<String>,
     /// Cap on the list's length.
     pub max_items: Option<usize>,
     /// Whether the template `text` renders the text block.
@@ -173,20 +173,20 @@ pub struct Block {
 pub enum BlockKind {
     /// Text from template `block{i}`.
     Text,
-    /// An image from base64 data at this path.
+    /// An image from base64 data at this JSON pointer.
     Image {
-        /// Path of the base64 data.
-        data: Vec<String>,
+        /// Pointer to the base64 data.
+        data: String,
     },
-    /// Audio from base64 data at this path.
+    /// Audio from base64 data at this JSON pointer.
     Audio {
-        /// Path of the base64 data.
-        data: Vec<String>,
+        /// Pointer to the base64 data.
+        data: String,
     },
     /// An embedded resource with URI template `uri{i}`: JSON at a path, or template `block{i}`.
     Resource {
-        /// Path of the JSON to embed; `None`: the text template.
-        json_at: Option<Vec<String>>,
+        /// Pointer to the JSON to embed; `None`: the text template.
+        json_at: Option<String>,
     },
 }
 

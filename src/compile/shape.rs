@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use super::tool::{Problem, problem};
 use crate::diag::{Diagnostic, did_you_mean};
 use crate::gateway::{Block, BlockKind, OutputShape, Shape};
-use crate::manifest::{ContentBlockConfig, ResponseConfig, pointer_segment};
+use crate::manifest::{ContentBlockConfig, ResponseConfig, pointer_segment, unescape_segment};
 use crate::upstream::shape::{TRUNCATED, Under, under};
 
 /// Builds the shape for `cfg`, rewriting `schema` (the tool's output schema, if any) to match.
@@ -251,7 +251,12 @@ pub(crate) fn build(
     }
     Ok(Shape {
         select,
-        list,
+        // Resolved at run time by `serde_json::Value::pointer_mut`, from the segments checked here.
+        list: list.map(|segs| {
+            segs.iter()
+                .map(|s| format!("/{}", pointer_segment(s)))
+                .collect()
+        }),
         max_items: cfg
             .max_items
             .map(|m| usize::try_from(m).unwrap_or(usize::MAX)),
@@ -288,7 +293,7 @@ fn block(
         return None;
     }
     let data = |p: &str, field: &str, errors: &mut Vec<Problem>| match split_pointer(p) {
-        Some(s) => Some(s),
+        Some(_) => Some(p.to_string()),
         None => {
             errors.push(problem(
                 format!("{at}/{field}"),
@@ -341,11 +346,7 @@ fn split_pointer(p: &str) -> Option<Vec<String>> {
         return Some(Vec::new());
     }
     let rest = p.strip_prefix('/')?;
-    Some(
-        rest.split('/')
-            .map(|s| s.replace("~1", "/").replace("~0", "~"))
-            .collect(),
-    )
+    Some(rest.split('/').map(unescape_segment).collect())
 }
 
 /// Follows local `$ref`s into `$defs` (bounded, so a cycle cannot hang the compiler).

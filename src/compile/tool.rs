@@ -673,7 +673,7 @@ fn repaired_validator(schema: &mut Value) -> Result<(jsonschema::Validator, Vec<
         }
         dropped.push(format!(
             "`{}` {message}",
-            pointer.replace("~1", "/").replace("~0", "~")
+            crate::manifest::unescape_segment(&pointer)
         ));
     }
 }
@@ -683,7 +683,7 @@ fn remove_at(root: &mut Value, pointer: &str) -> bool {
     let Some((parent, last)) = pointer.rsplit_once('/') else {
         return false;
     };
-    let last = last.replace("~1", "/").replace("~0", "~");
+    let last = crate::manifest::unescape_segment(last);
     match root.pointer_mut(parent) {
         Some(Value::Object(o)) => o.shift_remove(&last).is_some(),
         Some(Value::Array(a)) => match last.parse::<usize>() {

@@ -18,7 +18,7 @@ pub use catalog::{
 };
 pub use env::{EnvError, interpolate};
 pub use load::{LoadedManifest, load, load_str};
-pub use spans::{SpanIndex, display_path, pointer_segment};
+pub use spans::{SpanIndex, display_path, pointer_segment, unescape_segment};
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;

@@ -68,7 +68,7 @@ impl SpanIndex {
 pub fn display_path(pointer: &str) -> String {
     let mut out = String::new();
     for raw in pointer.split('/').skip(1) {
-        let seg = raw.replace("~1", "/").replace("~0", "~");
+        let seg = unescape_segment(raw);
         if !seg.is_empty() && seg.chars().all(|c| c.is_ascii_digit()) {
             out.push_str(&format!("[{seg}]"));
         } else if !seg.is_empty()
@@ -90,6 +90,11 @@ pub fn display_path(pointer: &str) -> String {
 /// Escapes one JSON pointer segment.
 pub fn pointer_segment(seg: &str) -> String {
     seg.replace('~', "~0").replace('/', "~1")
+}
+
+/// Unescapes one JSON pointer segment (the inverse of [`pointer_segment`]).
+pub fn unescape_segment(seg: &str) -> String {
+    seg.replace("~1", "/").replace("~0", "~")
 }
 
 enum Frame {

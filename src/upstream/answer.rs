@@ -207,7 +207,7 @@ fn json_result(tool: &Tool, value: Value, raw: &Bytes) -> CallToolResult {
         OutputShape::Object => value,
         OutputShape::Wrapped => json!({ "result": value }),
     };
-    if let Some(r) = schema_mismatch(tool, &structured, raw) {
+    if let Some(r) = schema_mismatch(tool, &structured, Some(raw)) {
         return r;
     }
     // The text block repeats the data for clients that ignore structuredContent (MCP's
@@ -219,8 +219,9 @@ fn json_result(tool: &Tool, value: Value, raw: &Bytes) -> CallToolResult {
     result
 }
 
-/// The error result for an answer that breaks the declared output schema, if it does.
-fn schema_mismatch(tool: &Tool, structured: &Value, raw: &[u8]) -> Option<CallToolResult> {
+/// The error result for an answer that breaks the declared output schema, if it does. `raw` is
+/// the answer's text when there is one; otherwise `structured` is serialised, only then.
+fn schema_mismatch(tool: &Tool, structured: &Value, raw: Option<&[u8]>) -> Option<CallToolResult> {
     let validator = tool.output_validator.as_ref()?;
     let problems: Vec<String> = validator
         .iter_errors(structured)
@@ -237,6 +238,14 @@ fn schema_mismatch(tool: &Tool, structured: &Value, raw: &[u8]) -> Option<CallTo
     if problems.is_empty() {
         return None;
     }
+    let serialised;
+    let raw = match raw {
+        Some(r) => r,
+        None => {
+            serialised = serde_json::to_vec(structured).unwrap_or_default();
+            &serialised
+        }
+    };
     Some(CallToolResult::error(vec![ContentBlock::text(format!(
         "The upstream's answer does not match the output schema its API declares ({}), so it is returned as text only. The tool's maintainer can set `output_schema: false` for this tool.\n{}",
         problems.join("; "),
@@ -258,11 +267,10 @@ fn shaped_result(tool: &Tool, shape: &Shape, value: Value) -> CallToolResult {
             super::shape::truncation_value(shown, more),
         );
     }
-    if tool.output != OutputShape::None {
-        let raw = serde_json::to_vec(&data).unwrap_or_default();
-        if let Some(r) = schema_mismatch(tool, &data, &raw) {
-            return r;
-        }
+    if tool.output != OutputShape::None
+        && let Some(r) = schema_mismatch(tool, &data, None)
+    {
+        return r;
     }
     let mut content = if shape.text || !shape.blocks.is_empty() {
         super::shape::render_blocks(shape, &data)

@@ -15,7 +15,7 @@ pub fn shape_value(shape: &Shape, body: Value) -> (Value, Option<(usize, usize)>
     let mut cut = None;
     let mut body = body;
     if let Some(list) = &shape.list {
-        if let Some(Value::Array(items)) = pointer_mut(&mut body, list) {
+        if let Some(Value::Array(items)) = body.pointer_mut(list) {
             if let Some(max) = shape.max_items
                 && items.len() > max
             {
@@ -65,11 +65,10 @@ pub fn render_blocks(shape: &Shape, data: &Value) -> Vec<ContentBlock> {
                 )));
             }
             BlockKind::Image { data: at } | BlockKind::Audio { data: at } => {
-                let Some(b64) = pointer(data, at).and_then(Value::as_str) else {
+                let Some(b64) = data.pointer(at).and_then(Value::as_str) else {
                     out.push(ContentBlock::text(format!(
-                        "[the answer has no {} data at `/{}`]",
+                        "[the answer has no {} data at `{at}`]",
                         block.kind.label(),
-                        at.join("/")
                     )));
                     continue;
                 };
@@ -83,7 +82,7 @@ pub fn render_blocks(shape: &Shape, data: &Value) -> Vec<ContentBlock> {
                 let uri = render(shape, &format!("uri{i}"), &ctx);
                 let (text, default_mime) = match json_at {
                     Some(at) => (
-                        pointer(data, at)
+                        data.pointer(at)
                             .map(|v| serde_json::to_string(v).unwrap_or_default())
                             .unwrap_or_else(|| "null".to_string()),
                         "application/json",
@@ -183,22 +182,6 @@ pub fn project(value: &Value, paths: &[Vec<String>]) -> Value {
         }
         other => other.clone(),
     }
-}
-
-fn pointer<'a>(v: &'a Value, segs: &[String]) -> Option<&'a Value> {
-    segs.iter().try_fold(v, |v, s| match v {
-        Value::Object(o) => o.get(s),
-        Value::Array(a) => s.parse::<usize>().ok().and_then(|i| a.get(i)),
-        _ => None,
-    })
-}
-
-fn pointer_mut<'a>(v: &'a mut Value, segs: &[String]) -> Option<&'a mut Value> {
-    segs.iter().try_fold(v, |v, s| match v {
-        Value::Object(o) => o.get_mut(s),
-        Value::Array(a) => s.parse::<usize>().ok().and_then(|i| a.get_mut(i)),
-        _ => None,
-    })
 }
 
 #[cfg(test)]
