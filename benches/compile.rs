@@ -7,32 +7,13 @@
 //! Each measurement runs in a fresh child process (this binary re-executed), so its peak RSS
 //! is its own. `cargo bench --bench compile` (env: BENCH_RUNS, default 5).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-const TOOLS: [&str; 15] = [
-    "repos/get",
-    "repos/list-for-org",
-    "repos/get-content",
-    "repos/list-commits",
-    "issues/list-for-repo",
-    "issues/get",
-    "issues/create",
-    "issues/create-comment",
-    "issues/update",
-    "pulls/list",
-    "pulls/get",
-    "pulls/create",
-    "search/issues-and-pull-requests",
-    "search/code",
-    "actions/list-workflow-runs-for-repo",
-];
-
-fn spec_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/node/node_modules/@octokit/openapi/generated/api.github.com.json")
-}
+#[path = "common/github.rs"]
+mod github;
+use github::{TOOLS, spec_path};
 
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

@@ -22,10 +22,9 @@ struct Case {
     text: Box<dyn Fn(usize) -> String>,
 }
 
-fn github_spec() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/node/node_modules/@octokit/openapi/generated/api.github.com.json")
-}
+#[path = "common/github.rs"]
+mod github;
+use github::{TOOLS, spec_path as github_spec};
 
 fn petstore() -> Case {
     let dir = tempfile::tempdir().unwrap();
@@ -52,27 +51,13 @@ fn github() -> Case {
         label: "GitHub (13 MB spec, 15 tools)",
         dir: tempfile::tempdir().unwrap(),
         text: Box::new(move |i| {
-            let tools = [
-                "repos/list-for-org",
-                "repos/get-content",
-                "repos/list-commits",
-                "issues/list-for-repo",
-                "issues/get",
-                "issues/create",
-                "issues/create-comment",
-                "issues/update",
-                "pulls/list",
-                "pulls/get",
-                "pulls/create",
-                "search/issues-and-pull-requests",
-                "search/code",
-                "actions/list-workflow-runs-for-repo",
-            ]
-            .iter()
-            .map(|t| format!("  - operation: {t}\n"))
-            .collect::<String>();
+            let tools = TOOLS[1..]
+                .iter()
+                .map(|t| format!("  - operation: {t}\n"))
+                .collect::<String>();
             format!(
-                "name: github\nopenapi: {spec}\ntools:\n  - operation: repos/get\n    name: probe_{i}\n{tools}"
+                "name: github\nopenapi: {spec}\ntools:\n  - operation: {}\n    name: probe_{i}\n{tools}",
+                TOOLS[0]
             )
         }),
     }
