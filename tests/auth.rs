@@ -6,12 +6,11 @@
 
 use serde_json::{Value, json};
 
-use crate::common::gateway::{serve_at, text, ts_client};
+use crate::common::gateway::{text, tool_names, ts_client};
 use crate::common::oauth::{
-    API_KEY, GATEWAY_SECRET, Issuer, MANIFEST, SDK_SECRET, Setup, call, free_port, jwt_payload,
-    list, post, sha256_hex, tool_names,
+    API_KEY, SDK_SECRET, Setup, call, jwt_payload, list, listed_names, post,
 };
-use crate::common::{bin, path, runtime, upstream, write};
+use crate::common::{bin, path, runtime, write};
 
 #[test]
 fn attack_table_each_token_is_refused_with_the_exact_status_and_challenge() {
@@ -184,7 +183,7 @@ fn tools_list_shows_only_the_tools_the_token_may_call_and_calls_step_up() {
     rt.block_on(async {
         let names = |t: String| {
             let url = s.gw.url.clone();
-            async move { tool_names(&post(&url, Some(&t), &list()).await.2) }
+            async move { listed_names(&post(&url, Some(&t), &list()).await.2) }
         };
         assert_eq!(names(read.clone()).await, ["find_pets", "get_pet"]);
         assert_eq!(
@@ -358,12 +357,7 @@ fn the_typescript_sdk_discovers_the_authorization_server_gets_a_token_and_calls(
         ],
     );
     assert_eq!(r[0]["server"]["name"], "secured");
-    let tools: Vec<&str> = r[1]["tools"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{}", r[1]))
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let tools = tool_names(&r[1]);
     assert_eq!(tools, ["find_pets", "get_pet"]);
     assert_eq!(r[2]["isError"], false, "{}", r[2]);
     assert!(text(&r[2]).contains("Rex"), "{}", r[2]);
@@ -429,7 +423,6 @@ fn the_secured_example_takes_issuer_and_audience_from_the_environment() {
     );
 }
 
-/// Runs `openssl` with `args` in `dir` (certificates for the mTLS test are made per run).
 #[test]
 fn auth_mistakes_are_reported_together_with_where_and_how_to_fix_them() {
     let dir = tempfile::tempdir().unwrap();
@@ -482,33 +475,9 @@ tools:
 #[test]
 fn session_mode_is_guarded_too_and_stdio_is_not_an_http_transport() {
     let rt = runtime();
-    let port = free_port();
-    let resource = format!("http://127.0.0.1:{port}/mcp");
-    let mut issuer = Issuer::start(&resource);
-    let up = rt.block_on(upstream::start());
-    let dir = tempfile::tempdir().unwrap();
-    let spec = path("gateways/petstore/openapi.yaml");
-    let manifest = write(
-        dir.path(),
-        "gateway.yaml",
-        &MANIFEST.replace("SPEC", &spec.display().to_string()),
-    );
-    let digest = sha256_hex(API_KEY);
-    let env = [
-        ("UP", up.url()),
-        ("ISSUER", issuer.url.clone()),
-        ("RESOURCE", resource.clone()),
-        ("GATEWAY_CLIENT_SECRET", GATEWAY_SECRET.to_string()),
-        ("CI_KEY_SHA256", digest),
-    ];
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let gw = serve_at(
-        &manifest,
-        &format!("127.0.0.1:{port}"),
-        &["--sessions"],
-        &env,
-    );
-    let token = issuer.token(json!({"scope": "pets:read"}));
+    let mut s = Setup::start_with(&rt, &["--sessions"]);
+    let token = s.issuer.token(json!({"scope": "pets:read"}));
+    let gw = &s.gw;
     let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
     rt.block_on(async {
@@ -540,6 +509,9 @@ fn session_mode_is_guarded_too_and_stdio_is_not_an_http_transport() {
         assert_eq!(stream.status(), 401);
     });
     // Over stdio the local user runs the gateway: no token, every tool.
+    let manifest = s.manifest();
+    let env = s.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let r = ts_client(
         &[
             "stdio",
@@ -551,11 +523,6 @@ fn session_mode_is_guarded_too_and_stdio_is_not_an_http_transport() {
         &json!([{"op": "list"}]),
         &env,
     );
-    let names: Vec<&str> = r[1]["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let names = tool_names(&r[1]);
     assert_eq!(names, ["find_pets", "get_pet", "add_pet", "delete_pet"]);
 }

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use crate::common::gateway::tool_names;
 use crate::common::{path, run_in, write};
 
 fn stdout(o: &std::process::Output) -> String {
@@ -189,12 +190,7 @@ fn inspect_shows_tools_with_sizes_and_inspect_spec_compiles_every_operation() {
     );
     assert_eq!(spec.status.code(), Some(0), "{}", stderr(&spec));
     let doc: Value = serde_json::from_str(&stdout(&spec)).unwrap();
-    let names: Vec<&str> = doc["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let names = tool_names(&doc);
     assert_eq!(names, ["list_files", "upload_file", "replace_file_meta"]);
     assert_eq!(doc["diagnostics"], Value::Array(vec![]));
 }
@@ -210,12 +206,7 @@ fn inspect_spec_turns_a_broken_operation_into_a_diagnostic() {
     let out = run_in(dir.path(), &["inspect", "--spec", "spec.yaml"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
-    let names: Vec<&str> = doc["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let names = tool_names(&doc);
     assert_eq!(names, ["good"]);
     let diags = doc["diagnostics"].as_array().unwrap();
     assert_eq!(diags.len(), 1, "{diags:?}");

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::gateway::{is_error, require_node_packages, serve, text, ts_client};
+use crate::common::gateway::{is_error, require_node_packages, serve, text, tool_names, ts_client};
 use crate::common::path;
 
 struct Prism(Child);
@@ -116,12 +116,7 @@ fn prism_accepts_every_request_of_every_petstore_tool() {
     );
     let r = ts_client(&["http", &gw.url], &Value::Array(steps), &[]);
 
-    let listed: Vec<&str> = r[1]["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let listed = tool_names(&r[1]);
     let called: Vec<&str> = calls.iter().map(|c| c.0).collect();
     assert_eq!(listed, called, "every tool of the example is called");
     for (i, (name, _)) in calls.iter().enumerate() {

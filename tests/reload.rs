@@ -13,7 +13,9 @@ use rmcp::model::{
 };
 use serde_json::json;
 
-use crate::common::gateway::{Client, Gateway, client_2025, client_2026, serve, ts_client};
+use crate::common::gateway::{
+    Client, Gateway, client_2025, client_2026, serve, tool_names, ts_client,
+};
 use crate::common::upstream::{self, Upstream};
 use crate::common::{path, runtime};
 
@@ -438,12 +440,7 @@ fn a_session_client_is_told_that_the_tools_changed() {
         &[],
     );
     assert_eq!(out[3], json!({"received": true}), "{out:?}");
-    let listed: Vec<&str> = out[4]["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|t| t["name"].as_str())
-        .collect();
+    let listed = tool_names(&out[4]);
     assert!(listed.contains(&"get_pet_v2"), "{listed:?}");
 }
 

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::gateway::{is_error, petstore, serve, text, ts_client};
+use crate::common::gateway::{is_error, petstore, serve, text, tool_names, ts_client};
 use crate::common::{path, runtime, upstream, write};
 
 fn calls(steps: &[(&str, Value)]) -> Value {
@@ -37,12 +37,7 @@ fn petstore_tools_are_listed_and_called_over_http() {
     assert_eq!(r[0]["server"]["name"], "petstore");
     assert!(r[0]["instructions"].as_str().unwrap().contains("pet store"));
 
-    let names: Vec<&str> = r[1]["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let names = tool_names(&r[1]);
     assert_eq!(
         names,
         [

@@ -166,6 +166,16 @@ pub fn text(result: &Value) -> String {
         .unwrap_or_default()
 }
 
+/// The tool names of a `tools/list` result (or of `inspect --json` output), in order.
+pub fn tool_names(list: &Value) -> Vec<&str> {
+    list["tools"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a tools list: {list}"))
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect()
+}
+
 /// Whether a tool result is an error result.
 pub fn is_error(result: &Value) -> bool {
     result["isError"] == Value::Bool(true)

@@ -147,6 +147,11 @@ pub struct Setup {
 
 impl Setup {
     pub fn start(rt: &tokio::runtime::Runtime) -> Setup {
+        Self::start_with(rt, &[])
+    }
+
+    /// [`Setup::start`] with extra `serve` flags (e.g. `--sessions`).
+    pub fn start_with(rt: &tokio::runtime::Runtime, args: &[&str]) -> Setup {
         let port = free_port();
         let resource = format!("http://127.0.0.1:{port}/mcp");
         let issuer = Issuer::start(&resource);
@@ -158,19 +163,9 @@ impl Setup {
             "gateway.yaml",
             &MANIFEST.replace("SPEC", &spec.display().to_string()),
         );
-        let digest = sha256_hex(API_KEY);
-        let gw = serve_at(
-            &manifest,
-            &format!("127.0.0.1:{port}"),
-            &[],
-            &[
-                ("UP", &up.url()),
-                ("ISSUER", &issuer.url),
-                ("RESOURCE", &resource),
-                ("GATEWAY_CLIENT_SECRET", GATEWAY_SECRET),
-                ("CI_KEY_SHA256", &digest),
-            ],
-        );
+        let env = gateway_env(&up, &issuer, &resource);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let gw = serve_at(&manifest, &format!("127.0.0.1:{port}"), args, &env);
         Setup {
             issuer,
             up,
@@ -180,12 +175,36 @@ impl Setup {
         }
     }
 
+    /// The manifest the gateway serves.
+    pub fn manifest(&self) -> std::path::PathBuf {
+        self.dir.path().join("gateway.yaml")
+    }
+
+    /// The environment the gateway runs with: upstream, issuer, resource and its secrets.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        gateway_env(&self.up, &self.issuer, &self.resource)
+    }
+
     pub fn metadata_url(&self) -> String {
         format!(
             "{}/.well-known/oauth-protected-resource/mcp",
             self.gw.origin()
         )
     }
+}
+
+fn gateway_env(
+    up: &upstream::Upstream,
+    issuer: &Issuer,
+    resource: &str,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("UP", up.url()),
+        ("ISSUER", issuer.url.clone()),
+        ("RESOURCE", resource.to_string()),
+        ("GATEWAY_CLIENT_SECRET", GATEWAY_SECRET.to_string()),
+        ("CI_KEY_SHA256", sha256_hex(API_KEY)),
+    ]
 }
 
 /// One JSON-RPC POST the way a 2025-era client sends it: status, `WWW-Authenticate`, body.
@@ -221,12 +240,11 @@ pub fn list() -> Value {
     json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}})
 }
 
-pub fn tool_names(body: &Value) -> Vec<String> {
-    body["result"]["tools"]
-        .as_array()
-        .unwrap_or_else(|| panic!("not a tools/list result: {body}"))
-        .iter()
-        .map(|t| t["name"].as_str().unwrap().to_string())
+/// The tool names of a JSON-RPC `tools/list` response body.
+pub fn listed_names(body: &Value) -> Vec<String> {
+    super::gateway::tool_names(&body["result"])
+        .into_iter()
+        .map(str::to_string)
         .collect()
 }
 
