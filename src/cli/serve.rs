@@ -10,11 +10,9 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::compile::compile_to_serve;
-use crate::mcp::Shared;
 use crate::mcp::http::{self, HttpOptions};
+use crate::reload::Reloader;
 use crate::reload::fleet::{self, Fleet};
-use crate::reload::{Reloader, watch};
-use crate::upstream::UpstreamClient;
 
 /// Arguments of `serve`.
 #[derive(Debug, clap::Args)]
@@ -138,20 +136,16 @@ async fn serve(args: Args) -> ExitCode {
         }
     };
     super::print_diagnostics(&compiled.warnings, &outcome.sources);
-    let upstream = match UpstreamClient::new() {
-        Ok(u) => u,
+    let name = compiled.gateway.name.clone();
+    let tools = compiled.gateway.tools.len();
+    let reloader = match Reloader::start(manifest, compiled, shutdown.clone()).await {
+        Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot create the upstream HTTP client: {e}");
             return ExitCode::from(super::EXIT_USAGE);
         }
     };
-    let name = compiled.gateway.name.clone();
-    let tools = compiled.gateway.tools.len();
-    let shared = Arc::new(Shared::new(compiled.gateway, upstream));
-    let reloader = Arc::new(Reloader::new(manifest, shared.clone(), compiled.inputs));
-    if let Err(e) = watch::spawn(reloader.clone(), shutdown.clone()).await {
-        tracing::warn!(gateway = %name, "cannot watch the manifest's files ({e}); reload with SIGHUP");
-    }
+    let shared = reloader.shared().clone();
     {
         let reloader = reloader.clone();
         spawn_hangup(move || {

@@ -17,9 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Reloader;
 use super::watch::{self, DirWatcher};
-use crate::mcp::Shared;
 use crate::mcp::http::{self, HttpOptions};
-use crate::upstream::UpstreamClient;
 
 /// The manifest file name looked for in each subfolder.
 pub const MANIFEST: &str = "gateway.yaml";
@@ -132,8 +130,10 @@ impl Fleet {
             }
             return None;
         }
-        let upstream = match UpstreamClient::new() {
-            Ok(u) => u,
+        let tools = compiled.gateway.tools.len();
+        let stop = self.shutdown.child_token();
+        let reloader = match Reloader::start(manifest, compiled, stop.clone()).await {
+            Ok(r) => r,
             Err(e) => {
                 tracing::error!(gateway = %name, "cannot create the upstream HTTP client: {e}");
                 return None;
@@ -141,13 +141,6 @@ impl Fleet {
         };
         if let Ok(mut f) = self.failures.lock() {
             f.remove(folder);
-        }
-        let tools = compiled.gateway.tools.len();
-        let shared = Arc::new(Shared::new(compiled.gateway, upstream));
-        let reloader = Arc::new(Reloader::new(manifest, shared, compiled.inputs));
-        let stop = self.shutdown.child_token();
-        if let Err(e) = watch::spawn(reloader.clone(), stop.clone()).await {
-            tracing::warn!(gateway = %name, "cannot watch files ({e}); this gateway reloads on SIGHUP only");
         }
         let router = http::router(reloader.clone(), &self.opts, &stop);
         self.endpoints.rcu(|eps| {

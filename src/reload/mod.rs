@@ -126,6 +126,24 @@ impl Reloader {
         }
     }
 
+    /// Starts serving `compiled` (built from `manifest`): its own upstream connection pool,
+    /// the shared state the handlers read, and a watch on its files until `stop`. A watch that
+    /// cannot be set up is logged; the gateway then reloads on SIGHUP only.
+    pub async fn start(
+        manifest: PathBuf,
+        compiled: crate::compile::Compiled,
+        stop: tokio_util::sync::CancellationToken,
+    ) -> Result<Arc<Self>, reqwest::Error> {
+        let upstream = crate::upstream::UpstreamClient::new()?;
+        let name = compiled.gateway.name.clone();
+        let shared = Arc::new(Shared::new(compiled.gateway, upstream));
+        let reloader = Arc::new(Self::new(manifest, shared, compiled.inputs));
+        if let Err(e) = watch::spawn(reloader.clone(), stop).await {
+            tracing::warn!(gateway = %name, "cannot watch the gateway's files ({e}); it reloads on SIGHUP only");
+        }
+        Ok(reloader)
+    }
+
     /// The state being served.
     pub fn shared(&self) -> &Arc<Shared> {
         &self.shared
