@@ -49,6 +49,18 @@ impl Gateway {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// Waits up to `limit` for the process to exit on its own.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
 }
 
 impl Drop for Gateway {
@@ -75,6 +87,12 @@ pub fn serve_at(manifest: &Path, listen: &str, args: &[&str], env: &[(&str, &str
     for (k, v) in env {
         cmd.env(k, v);
     }
+    start(cmd)
+}
+
+/// Starts a prepared `serve` command (for a test that wraps the binary, e.g. in `sh -c` with a
+/// `ulimit`) and waits until it logs its URL.
+pub fn start(mut cmd: Command) -> Gateway {
     let mut child = cmd
         .env("MCP_GATEWAY_LOG", "info")
         .stdout(Stdio::null())
