@@ -11,6 +11,7 @@ mod examples;
 mod hostile;
 mod prism;
 mod reload;
+mod retry_advice;
 mod security;
 mod serve_http;
 mod shaping;

@@ -162,7 +162,7 @@ fn bad_arguments_and_upstream_failures_come_back_as_tool_errors() {
         is_error(&r[6])
             && t(6).contains("500")
             && t(6).contains("database on fire")
-            && t(6).contains("retried"),
+            && t(6).contains("idempotent, so calling again after a pause is safe"),
         "{}",
         r[6]
     );

@@ -674,7 +674,7 @@ pub(crate) async fn run_tool(
                 )
                 .await;
             }
-            let result = crate::upstream::to_result(tool, resp);
+            let result = crate::upstream::to_result(g, tool, resp);
             tracing::debug!(tool = %tool.name, status = status.as_u16(), is_error = result.is_error.unwrap_or(false), "upstream call");
             result
         }
@@ -684,7 +684,7 @@ pub(crate) async fn run_tool(
                     .await;
             }
             tracing::warn!(tool = %tool.name, error = %e, "upstream call failed");
-            crate::upstream::error_result(&e)
+            crate::upstream::error_result(g, tool, &e)
         }
     };
     if let Some(r) = reporter {

@@ -8,7 +8,7 @@ use rmcp::model::{CallToolResult, ContentBlock, ResourceContents};
 use serde_json::{Value, json};
 
 use super::UpstreamError;
-use crate::gateway::{OutputShape, Shape, Tool};
+use crate::gateway::{Gateway, OutputShape, Shape, Tool};
 
 /// How much of an error body the agent sees: enough for a problem+json or validation message,
 /// small enough not to flood its context.
@@ -105,13 +105,33 @@ pub(super) fn excerpt(body: &[u8], max: usize) -> String {
     format!("{}… [{} more bytes]", &text[..end], text.len() - end)
 }
 
-/// The MCP result for an upstream answer.
-pub fn to_result(tool: &Tool, resp: UpstreamResponse) -> CallToolResult {
+/// The MCP result for an upstream answer to a call of `tool` (of gateway `g`, whose read tools
+/// an error may point to).
+pub fn to_result(g: &Gateway, tool: &Tool, resp: UpstreamResponse) -> CallToolResult {
     let status = resp.status;
     let m = media(resp.content_type.as_deref());
     if !status.is_success() {
-        return error_status(&resp, &m);
+        return error_status(g, tool, &resp, &m);
     }
+    let mut result = success(tool, resp, m);
+    if result.is_error == Some(true) && !super::advice::retry_safe(tool) {
+        // A 2xx whose body cannot be returned: the write happened all the same, and an agent
+        // that is not told so repeats it.
+        let reason = status.canonical_reason().unwrap_or("");
+        result.content.insert(
+            0,
+            ContentBlock::text(format!(
+                "The API accepted the call ({} {reason}), so it took effect; do not call again to retry it. Its answer cannot be returned as it is:",
+                status.as_u16()
+            )),
+        );
+    }
+    result
+}
+
+/// The result for a 2xx answer.
+fn success(tool: &Tool, resp: UpstreamResponse, m: String) -> CallToolResult {
+    let status = resp.status;
     if resp.body.is_empty() {
         let reason = status.canonical_reason().unwrap_or("");
         return CallToolResult::success(vec![ContentBlock::text(format!(
@@ -294,24 +314,10 @@ fn shaped_result(tool: &Tool, shape: &Shape, value: Value) -> CallToolResult {
     result
 }
 
-fn error_status(resp: &UpstreamResponse, m: &str) -> CallToolResult {
+fn error_status(g: &Gateway, tool: &Tool, resp: &UpstreamResponse, m: &str) -> CallToolResult {
     let status = resp.status;
     let reason = status.canonical_reason().unwrap_or("");
-    let advice = match status.as_u16() {
-        401 => {
-            " The upstream rejected the gateway's credentials (authentication failed); retrying will not help until the gateway's upstream credentials are fixed."
-        }
-        403 => {
-            " The upstream refused access (authorization failed) for this operation or resource."
-        }
-        404 => " The resource does not exist; check the identifiers.",
-        400 | 422 => " The upstream rejected the request; fix the arguments per its message.",
-        408 | 429 | 502 | 503 | 504 => {
-            " This is likely temporary and may be retried after a pause."
-        }
-        s if s >= 500 => " The upstream failed; the call may be retried later.",
-        _ => "",
-    };
+    let advice = super::advice::for_status(g, tool, status, &resp.headers);
     let body = if resp.body.is_empty() {
         String::new()
     } else if is_json(m) || is_text(m) || m.is_empty() {
@@ -325,7 +331,16 @@ fn error_status(resp: &UpstreamResponse, m: &str) -> CallToolResult {
     ))])
 }
 
-/// The MCP result for a call that got no answer.
-pub fn error_result(err: &UpstreamError) -> CallToolResult {
-    CallToolResult::error(vec![ContentBlock::text(err.to_string())])
+/// The MCP result for a call of `tool` that got no answer: what happened, and whether calling
+/// again is safe (see [`super::advice`]).
+pub fn error_result(g: &Gateway, tool: &Tool, err: &UpstreamError) -> CallToolResult {
+    let advice = match err {
+        // The request was sent (or may have been) and no answer came back.
+        UpstreamError::Timeout { .. } | UpstreamError::Other { .. } => {
+            super::advice::may_have_acted(g, tool)
+        }
+        // Nothing was sent; the message says what to do.
+        _ => String::new(),
+    };
+    CallToolResult::error(vec![ContentBlock::text(format!("{err}{advice}"))])
 }

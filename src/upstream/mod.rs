@@ -4,6 +4,7 @@
 //! process. The caller's MCP request is never consulted here: only the validated arguments, the
 //! call plan and the gateway's own credentials make up the upstream request.
 
+mod advice;
 mod answer;
 mod build;
 mod oauth;
@@ -32,9 +33,7 @@ pub enum UpstreamError {
     )]
     Build(#[from] BuildError),
     /// No answer within the timeout.
-    #[error(
-        "The upstream {host} did not answer within {timeout:?}; the call may be retried, or narrowed if it is expensive."
-    )]
+    #[error("The upstream {host} did not answer within {}.", humantime::format_duration(*timeout))]
     Timeout {
         /// Upstream host.
         host: String,
@@ -43,7 +42,7 @@ pub enum UpstreamError {
     },
     /// Connection refused, DNS failure, reset.
     #[error(
-        "Could not connect to the upstream {host}: {reason}. The API may be down; retry later."
+        "Could not connect to the upstream {host}: {reason}. Nothing reached the API, so calling again is safe once it is reachable."
     )]
     Connect {
         /// Upstream host.
@@ -52,7 +51,9 @@ pub enum UpstreamError {
         reason: String,
     },
     /// TLS handshake or certificate failure.
-    #[error("TLS with the upstream {host} failed: {reason}.")]
+    #[error(
+        "TLS with the upstream {host} failed: {reason}. Nothing reached the API; calling again will not help until the certificate problem is fixed."
+    )]
     Tls {
         /// Upstream host.
         host: String,
@@ -61,7 +62,7 @@ pub enum UpstreamError {
     },
     /// The gateway's own credentials for the upstream could not be obtained.
     #[error(
-        "The gateway could not obtain its credentials for the upstream {host}: {source}. Retry later."
+        "The gateway could not obtain its credentials for the upstream {host}: {source}. Nothing reached the API; calling again later is safe."
     )]
     Credentials {
         /// Upstream host.
@@ -70,7 +71,7 @@ pub enum UpstreamError {
         source: TokenError,
     },
     /// Anything else on the wire.
-    #[error("The call to the upstream {host} failed: {reason}.")]
+    #[error("The call to the upstream {host} failed after it was sent: {reason}.")]
     Other {
         /// Upstream host.
         host: String,
@@ -93,6 +94,15 @@ fn classify(e: &reqwest::Error, host: &str) -> UpstreamError {
         };
     }
     let lower = reason.to_ascii_lowercase();
+    // The client library's words for a dropped connection, in the agent's.
+    if lower.contains("connection closed before message completed")
+        || lower.contains("connection reset")
+        || lower.contains("broken pipe")
+    {
+        reason = "the connection was closed before an answer arrived".to_string();
+    } else if lower.contains("incomplete message") || lower.contains("unexpected eof") {
+        reason = "the connection was closed partway through the answer".to_string();
+    }
     if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
         UpstreamError::Tls { host, reason }
     } else if e.is_connect() {
@@ -102,8 +112,15 @@ fn classify(e: &reqwest::Error, host: &str) -> UpstreamError {
     }
 }
 
-/// How long an idle upstream connection is kept: long enough to reuse between an agent's calls.
-const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long an idle upstream connection is kept. Shorter than the keep-alive timeouts of the
+/// common servers that close first (Node.js and Apache 5 s, gunicorn 2 s is the exception), so
+/// the gateway rarely writes a request onto a connection the server is closing: that race ends
+/// in a reset after which a non-idempotent call cannot be safely retried. Under load
+/// connections are never idle this long, so reuse is unaffected.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
+
+/// The pause before the one retry of a connection that could not be made.
+const CONNECT_RETRY_PAUSE: Duration = Duration::from_millis(100);
 
 /// The shared upstream HTTP client.
 #[derive(Debug, Clone)]
@@ -150,7 +167,35 @@ impl UpstreamClient {
 
     /// Builds, sends and reads one request of `plan` (a tool's, a resource's or a completion's),
     /// with `extra` headers of the gateway's own (conditional-request validators).
+    ///
+    /// A connection that could not be made (refused, reset while connecting) carried nothing to
+    /// the API, so it is tried once more, whatever the method.
     pub async fn send(
+        &self,
+        gateway: &Gateway,
+        plan: &CallPlan,
+        timeout: Duration,
+        args: &Map<String, Value>,
+        caller: Option<&Principal>,
+        extra: &[(http::HeaderName, http::HeaderValue)],
+    ) -> Result<UpstreamResponse, UpstreamError> {
+        let started = std::time::Instant::now();
+        match self
+            .send_once(gateway, plan, timeout, args, caller, extra)
+            .await
+        {
+            Err(UpstreamError::Connect { host, reason }) if started.elapsed() < timeout / 2 => {
+                tracing::info!(upstream = %host, %reason, "connecting failed before anything was sent; trying once more");
+                tokio::time::sleep(CONNECT_RETRY_PAUSE).await;
+                let left = timeout.saturating_sub(started.elapsed());
+                self.send_once(gateway, plan, left, args, caller, extra)
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    async fn send_once(
         &self,
         gateway: &Gateway,
         plan: &CallPlan,
