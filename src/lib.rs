@@ -28,6 +28,7 @@
 //! - [`reload`]: watching a gateway's files, recompiling off the request path and swapping the
 //!   served snapshot; serving a folder of gateways.
 //! - [`auth`]: inbound authorization (OAuth resource server, API keys, metadata, 401/403).
+//! - [`lock`]: the lock file (what an agent sees, committed) and drift against it.
 //! - [`cli`]: one file per subcommand.
 //! - [`secret`]: credentials that never print.
 //! - [`uri_template`]: RFC 6570 resource templates, parsed and matched against read URIs.
@@ -46,6 +47,7 @@ pub mod compile;
 pub mod diag;
 pub mod digest;
 pub mod gateway;
+pub mod lock;
 pub mod manifest;
 pub mod mcp;
 pub mod openapi;
