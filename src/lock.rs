@@ -332,36 +332,61 @@ fn diff_tool(subject: &str, anchor: &str, o: &Value, n: &Value, out: &mut Vec<Ch
         ),
         (true, false) => push("outputSchema added".into(), false),
         (false, false) if oo != no => {
-            let (op, np) = (props(oo), props(no));
-            let mut said = false;
-            for (field, os) in &op {
-                match np.get(field) {
-                    None => {
-                        push(format!("output field `{field}` removed"), true);
-                        said = true;
-                    }
-                    Some(ns) if ns != os => {
-                        said |= diff_schema(
-                            &format!("output field `{field}`"),
-                            os,
-                            ns,
-                            false,
-                            &mut push,
-                        );
-                    }
-                    Some(_) => {}
-                }
-            }
-            for field in np.keys().filter(|f| !op.contains_key(*f)) {
-                push(format!("output field `{field}` added"), false);
-                said = true;
-            }
-            if !said {
+            if !diff_output("", oo, no, 0, &mut push) {
                 push("outputSchema changed".into(), false);
             }
         }
         _ => {}
     }
+}
+
+/// Reports output fields removed, added or retyped, following objects and array items (`result[].price`)
+/// a few levels down; returns whether it said anything.
+fn diff_output(
+    prefix: &str,
+    o: &Value,
+    n: &Value,
+    depth: usize,
+    push: &mut impl FnMut(String, bool),
+) -> bool {
+    if depth > 4 || o == n {
+        return false;
+    }
+    if o["items"].is_object() && n["items"].is_object() {
+        return diff_output(
+            &format!("{prefix}[]"),
+            &o["items"],
+            &n["items"],
+            depth + 1,
+            push,
+        );
+    }
+    let props = |s: &Value| s["properties"].as_object().cloned().unwrap_or_default();
+    let (op, np) = (props(o), props(n));
+    if op.is_empty() && np.is_empty() {
+        return false;
+    }
+    let mut said = false;
+    let sep = if prefix.is_empty() { "" } else { "." };
+    for (field, os) in &op {
+        let name = format!("{prefix}{sep}{field}");
+        match np.get(field) {
+            None => {
+                push(format!("output field `{name}` removed"), true);
+                said = true;
+            }
+            Some(ns) if ns != os => {
+                said |= diff_output(&name, os, ns, depth + 1, push)
+                    || diff_schema(&format!("output field `{name}`"), os, ns, false, push);
+            }
+            Some(_) => {}
+        }
+    }
+    for field in np.keys().filter(|f| !op.contains_key(*f)) {
+        push(format!("output field `{prefix}{sep}{field}` added"), false);
+        said = true;
+    }
+    said
 }
 
 /// Reports a changed argument or output field schema; returns whether it said anything.
@@ -456,9 +481,8 @@ pub fn diagnostics(lock: &Path, lock_text: &str, changes: &[Change]) -> Vec<Diag
         .map(|(i, c)| {
             let label = if c.breaking { " [breaking]" } else { "" };
             let mut d = Diagnostic::error("drift", format!("{}: {}{label}", c.subject, c.what)).in_file(lock);
-            if let Some(span) = c.anchor.as_deref().and_then(|a| line_of(lock_text, a)) {
-                d = d.at(c.subject.replace('`', ""), Some(span));
-            }
+            // Located at the entry in the lock file; there is no manifest path to show.
+            d.span = c.anchor.as_deref().and_then(|a| line_of(lock_text, a));
             if i == 0 {
                 d = d.with_hint(format!(
                     "the gateway no longer serves what `{}` records; if the change is intended, run `mcp-gateway validate --update-lock` and commit the lock file",

@@ -8,6 +8,7 @@ mod common;
 mod compile_diagnostics;
 mod conformance;
 mod examples;
+mod lock;
 mod prism;
 mod reload;
 mod security;

@@ -105,13 +105,17 @@ pub(crate) fn run(args: Args) -> ExitCode {
             Ok(c) => (c.warnings.clone(), Some(c.gateway.tools.len())),
             Err(d) => (d.clone(), None),
         };
-        let mut drifted = 0;
+        let (mut drifted, mut breaking) = (0, 0);
         if let Ok(c) = &outcome.result {
             match lock_check(file, &c.gateway, args.update_lock, &mut sources) {
                 Ok(Some(line)) => eprintln!("{line}"),
                 Ok(None) => {}
                 Err(d) => {
-                    drifted = d.len();
+                    drifted = d.iter().filter(|d| d.code == "drift").count();
+                    breaking = d
+                        .iter()
+                        .filter(|d| d.message.ends_with("[breaking]"))
+                        .count();
                     diags.extend(d);
                 }
             }
@@ -131,13 +135,13 @@ pub(crate) fn run(args: Args) -> ExitCode {
                     eprint!("{}", render_human(d, sources));
                     eprintln!();
                 }
-                eprintln!("{}", summary(file, tools, e, w, drifted));
+                eprintln!("{}", summary(file, tools, e, w, (drifted, breaking)));
             }
             Format::Github => {
                 for d in diags {
                     println!("{}", render_github(d));
                 }
-                println!("{}", summary(file, tools, e, w, drifted));
+                println!("{}", summary(file, tools, e, w, (drifted, breaking)));
             }
             Format::Json => reports.push(json!({
                 "file": file,
@@ -229,7 +233,7 @@ fn summary(
     tools: Option<usize>,
     errors: usize,
     warnings: usize,
-    drifted: usize,
+    (drifted, breaking): (usize, usize),
 ) -> String {
     let w = match warnings {
         0 => String::new(),
@@ -238,7 +242,7 @@ fn summary(
     };
     if drifted > 0 {
         return format!(
-            "{}: differs from its lock file ({drifted} change{}{w})",
+            "{}: differs from its lock file ({drifted} change{}, {breaking} breaking{w})",
             file.display(),
             if drifted == 1 { "" } else { "s" }
         );
