@@ -325,3 +325,75 @@ fn a_selection_past_the_tool_count_warning_says_so() {
         Some(format!("{n} of them come from `select:`; narrow it by `tags`, `paths` or `methods`, or list the operations an agent needs").as_str())
     );
 }
+
+#[test]
+fn init_ranks_reads_first_writes_a_budget_and_o_writes_openapi_relative_to_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "Manage widgets across every warehouse you run. ".repeat(8);
+    write(
+        dir.path(),
+        "openapi.yaml",
+        &format!(
+            r#"openapi: 3.0.3
+info: {{title: Widgets, version: '1', description: "{long}"}}
+servers: [{{url: 'https://widgets.example.com'}}]
+paths:
+  /admin/webhooks:
+    get: {{operationId: listWebhooks, summary: List webhooks., responses: {{'200': {{description: ok}}}}}}
+  /widgets/{{id}}:
+    delete: {{operationId: deleteWidget, summary: Delete a widget for good., parameters: [{{name: id, in: path, required: true, schema: {{type: string}}}}], responses: {{'204': {{description: gone}}}}}}
+    get: {{operationId: getWidget, summary: One widget., parameters: [{{name: id, in: path, required: true, schema: {{type: string}}}}], responses: {{'200': {{description: ok}}}}}}
+  /widgets:
+    post: {{operationId: createWidget, summary: Create a widget., responses: {{'201': {{description: ok}}}}}}
+  /widgets/search:
+    get: {{operationId: searchWidgets, summary: Search widgets., responses: {{'200': {{description: ok}}}}}}
+"#
+        ),
+    );
+    std::fs::create_dir(dir.path().join("gw")).unwrap();
+    let out = run_in(
+        dir.path(),
+        &["init", "--spec", "openapi.yaml", "-o", "gw/gateway.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "", "the manifest goes to the file");
+    let text = std::fs::read_to_string(dir.path().join("gw/gateway.yaml")).unwrap();
+    assert!(text.contains("\nopenapi: \"../openapi.yaml\"\n"), "{text}");
+    assert!(
+        text.contains("\nbudget:\n  tool_tokens: 2000\n  gateway_tokens: 12000\n"),
+        "{text}"
+    );
+    let ops: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("  - operation: \""))
+        .map(|l| l.split('"').next().unwrap())
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            "searchWidgets",
+            "getWidget",
+            "createWidget",
+            "deleteWidget",
+            "listWebhooks"
+        ],
+        "search, then reads, writes, deletes, and administration last"
+    );
+    // Up to a sentence boundary, never mid-word.
+    let instructions = text
+        .lines()
+        .find_map(|l| l.strip_prefix("instructions: "))
+        .unwrap();
+    let value: String = serde_json::from_str(instructions).unwrap();
+    assert!(value.ends_with("you run."), "{value}");
+    assert!(value.len() <= 300 && value.len() > 200, "{value}");
+    // The file validates where it is, from any working directory.
+    let v = run_in(
+        &path(""),
+        &[
+            "validate",
+            &dir.path().join("gw/gateway.yaml").display().to_string(),
+        ],
+    );
+    assert_eq!(v.status.code(), Some(0), "{}", stderr(&v));
+}

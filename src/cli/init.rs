@@ -54,20 +54,30 @@ fn spec_from(out: &std::path::Path, spec: &str) -> String {
         return spec.to_string();
     }
     let cwd = std::env::current_dir().unwrap_or_default();
+    // Lexically, not canonically: a spec reached through a symlink stays where the user sees it.
     let abs = |p: &std::path::Path| {
-        let p = cwd.join(p);
-        std::fs::canonicalize(&p).unwrap_or(p)
+        let mut out: Vec<std::ffi::OsString> = Vec::new();
+        for c in cwd.join(p).components() {
+            match c {
+                std::path::Component::CurDir => {}
+                std::path::Component::ParentDir => {
+                    out.pop();
+                }
+                c => out.push(c.as_os_str().to_os_string()),
+            }
+        }
+        out
     };
-    let spec_abs = abs(std::path::Path::new(spec));
-    let dir = abs(out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new(".")));
-    let (from, to): (Vec<_>, Vec<_>) =
-        (dir.components().collect(), spec_abs.components().collect());
+    let to = abs(std::path::Path::new(spec));
+    let from = abs(out.parent().unwrap_or(std::path::Path::new("")));
     let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
-    if common == 0 {
-        return spec_abs.display().to_string();
+    if common <= 1 {
+        // Nothing shared but the root: an absolute path reads better than a ladder of `..`.
+        return to
+            .iter()
+            .collect::<std::path::PathBuf>()
+            .display()
+            .to_string();
     }
     let mut rel = std::path::PathBuf::new();
     for _ in common..from.len() {
@@ -84,13 +94,8 @@ fn spec_from(out: &std::path::Path, spec: &str) -> String {
 /// billing…) last; operations under the spec's first-declared tags get a small lift, since specs
 /// list their main resources first.
 fn usefulness(spec: &Spec, op: &Operation) -> i32 {
-    let text = format!(
-        "{} {} {}",
-        op.id.as_deref().unwrap_or(""),
-        op.path,
-        op.summary.as_deref().unwrap_or("")
-    )
-    .to_lowercase();
+    let name = format!("{} {}", op.id.as_deref().unwrap_or(""), op.path).to_lowercase();
+    let text = format!("{name} {}", op.summary.as_deref().unwrap_or("")).to_lowercase();
     let mut score = match op.method.as_str() {
         "GET" => 40,
         "POST" => 20,
@@ -98,7 +103,8 @@ fn usefulness(spec: &Spec, op: &Operation) -> i32 {
         "DELETE" => 5,
         _ => 0,
     };
-    if ["search", "query", "find"].iter().any(|w| text.contains(w)) {
+    // Summaries say "Find a pet by id" for a lookup: only names and paths mark a search.
+    if ["search", "query", "find"].iter().any(|w| name.contains(w)) {
         score += 30;
     } else if ["list", "get", "read", "retrieve", "fetch"]
         .iter()
@@ -131,7 +137,7 @@ fn usefulness(spec: &Spec, op: &Operation) -> i32 {
         "installation",
     ];
     if ADMIN.iter().any(|w| text.contains(w)) {
-        score -= 35;
+        score -= 50;
     }
     // Shallower paths are the general entry points (`/pets` before `/pets/{id}/photos/{n}`).
     score -= i32::try_from(op.path.matches('/').count())
