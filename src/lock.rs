@@ -331,10 +331,8 @@ fn diff_tool(subject: &str, anchor: &str, o: &Value, n: &Value, out: &mut Vec<Ch
             true,
         ),
         (true, false) => push("outputSchema added".into(), false),
-        (false, false) if oo != no => {
-            if !diff_output("", oo, no, 0, &mut push) {
-                push("outputSchema changed".into(), false);
-            }
+        (false, false) if oo != no && !diff_output("", oo, no, 0, &mut push) => {
+            push("outputSchema changed".into(), false);
         }
         _ => {}
     }

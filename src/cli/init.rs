@@ -174,7 +174,7 @@ fn sentences(text: &str, max: usize) -> String {
         .char_indices()
         .filter(|(i, c)| matches!(c, '.' | '!' | '?') && cut[i + 1..].starts_with(' '))
         .map(|(i, _)| i + 1)
-        .last();
+        .next_back();
     match end {
         Some(e) => cut[..e].to_string(),
         None => match cut.rfind(' ') {
