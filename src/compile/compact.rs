@@ -97,6 +97,18 @@ pub(crate) fn compact(schema: &Value, limits: Limits) -> Value {
     s
 }
 
+/// Removes descriptions, titles and examples deeper than `keep` (an annotation never changes
+/// what validates: used to trim input schemas, which are never loosened).
+pub(crate) fn trim_prose(schema: &mut Value, keep: usize) {
+    // Defaults stay: the agent relies on them to know what an omitted argument means.
+    strip(
+        schema,
+        &["description", "title", "example", "examples"],
+        0,
+        keep + 1,
+    );
+}
+
 /// Bytes of compact JSON, as a definition carries it.
 pub(crate) fn size(v: &Value) -> usize {
     serde_json::to_string(v).map_or(0, |s| s.len())

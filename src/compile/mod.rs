@@ -282,6 +282,7 @@ pub fn compile(
         match tool::build(&mut conv, op, Some(cfg), name.clone(), timeout) {
             Ok((mut t, warnings)) => {
                 t.scopes = needs.get(i).cloned().unwrap_or_default();
+                budget::trim_input(&mut t, budget);
                 budget::fit_output(&mut t, cfg.output_schema.as_ref(), budget);
                 for w in warnings {
                     diags.push(loaded.diag_at(w.diag, &format!("{base}{}", w.pointer)));

@@ -20,6 +20,12 @@ pub struct BudgetConfig {
     #[serde(default)]
     #[schemars(range(min = 1))]
     pub gateway_tokens: Option<u64>,
+    /// Keep descriptions in input schemas only down to this depth (1: each argument's own;
+    /// 2: also the fields of an object argument) and drop deeper ones. Input schemas are never
+    /// loosened otherwise: they guard the upstream. Default: every description kept.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub input_description_depth: Option<u32>,
 }
 
 /// Whether and how a tool declares an `outputSchema`.
