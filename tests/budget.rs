@@ -4,7 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{compile, path, run_in, write};
+use crate::common::gateway::{serve, ts_client};
+use crate::common::{compile, path, run_in, runtime, upstream, write};
 
 fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
@@ -479,4 +480,58 @@ paths:
         json!({"type": "string", "minLength": 1, "default": "Paris"}),
         "constraints and defaults stay: inputs are never loosened"
     );
+}
+
+/// The official TypeScript SDK client checks every `structuredContent` against the tool's
+/// declared `outputSchema`: compacted schemas, as tight as a tiny budget makes them, still
+/// accept the upstream's real answers, which the gateway checks against the full schema.
+#[test]
+fn compacted_output_schemas_hold_for_real_answers_checked_by_a_real_client() {
+    let rt = runtime();
+    let up = rt.block_on(upstream::start());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        path("gateways/petstore/openapi.yaml"),
+        dir.path().join("openapi.yaml"),
+    )
+    .unwrap();
+    let manifest = write(
+        dir.path(),
+        "gateway.yaml",
+        &format!(
+            "name: shop\nopenapi: openapi.yaml\nupstream: {{base_url: {}}}\nbudget: {{tool_tokens: 60, gateway_tokens: 100000}}\ntools:\n  - operation: getPetById\n    name: get_pet\n    output_schema: {{max_depth: 1}}\n  - operation: listPets\n    name: find_pets\n    params:\n      X-Request-Id: {{hide: true}}\n",
+            up.url()
+        ),
+    );
+    let gw = serve(&manifest, &[], &[]);
+    let out = ts_client(
+        &["http", &gw.url],
+        &json!([
+            {"op": "list"},
+            {"op": "call", "name": "get_pet", "arguments": {"petId": 3}},
+            {"op": "call", "name": "find_pets", "arguments": {}},
+        ]),
+        &[],
+    );
+    let listed = out[1]["tools"].as_array().unwrap();
+    let get_pet = &listed[0]["outputSchema"];
+    assert!(
+        get_pet["properties"]
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|p| p.as_object().unwrap().keys().all(|k| k == "type")),
+        "compacted to the fields' types: {get_pet}"
+    );
+    assert_eq!(
+        listed[1]["outputSchema"]["properties"]["result"],
+        json!({"type": "array"}),
+        "a list answer keeps its type"
+    );
+    for r in &out[2..] {
+        assert!(r.get("error").is_none(), "{r}");
+        assert_ne!(r["isError"], json!(true), "{r}");
+        assert!(r["structuredContent"].is_object(), "{r}");
+    }
+    assert_eq!(out[2]["structuredContent"]["id"], 3);
 }
