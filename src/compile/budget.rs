@@ -187,9 +187,34 @@ pub fn sizes(tools: &[Tool], catalog: &Catalog) -> Vec<Size> {
     out
 }
 
+/// [`check`], each warning located in the manifest: a tool at its `name:` (or `operation:`, or
+/// the `select:` that brought it in), the whole gateway at `budget.gateway_tokens` or `tools:`.
+pub(crate) fn check_located(
+    loaded: &crate::manifest::LoadedManifest,
+    tools: &[Tool],
+    catalog: &Catalog,
+    budget: Budget,
+    origin: &std::collections::HashMap<String, usize>,
+) -> Vec<Diagnostic> {
+    let m = &loaded.manifest;
+    check(tools, catalog, budget, |tool, d| {
+        match tool.and_then(|n| origin.get(n)).map(|&i| (i, &m.tools[i])) {
+            Some((i, cfg)) if cfg.name.is_some() => loaded.diag_at(d, &format!("/tools/{i}/name")),
+            Some((i, cfg)) if cfg.select.is_some() => {
+                loaded.diag_at_key(d, &format!("/tools/{i}/select"))
+            }
+            Some((i, _)) => loaded.diag_at(d, &format!("/tools/{i}/operation")),
+            None if m.budget.gateway_tokens.is_some() => {
+                loaded.diag_at(d, "/budget/gateway_tokens")
+            }
+            None => loaded.diag_at_key(d, "/tools"),
+        }
+    })
+}
+
 /// `over-budget` warnings: each tool over the per-tool budget, located by `locate` (its manifest
 /// entry), naming the parts that dominate it; and the gateway as a whole.
-pub(crate) fn check(
+fn check(
     tools: &[Tool],
     catalog: &Catalog,
     budget: Budget,

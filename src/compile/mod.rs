@@ -311,33 +311,7 @@ pub fn compile(
             "/tools",
         ));
     }
-    if entries.len() > MAX_CURATED_TOOLS {
-        let selected = entries
-            .iter()
-            .filter(|(i, _)| m.tools[*i].select.is_some())
-            .count();
-        let hint = if selected > 0 {
-            format!(
-                "{selected} of them come from `select:`; narrow it by `tags`, `paths` or `methods`, or list the operations an agent needs"
-            )
-        } else {
-            "curate: keep the operations an agent needs for its job, merge or drop the rest"
-                .to_string()
-        };
-        diags.push(
-            loaded.diag_at_key(
-                Diagnostic::warning(
-                    "too-many-tools",
-                    format!(
-                        "{} tools; agents choose well among 5–{MAX_CURATED_TOOLS}",
-                        entries.len()
-                    ),
-                )
-                .with_hint(hint),
-                "/tools",
-            ),
-        );
-    }
+    diags.extend(select::too_many(loaded, &entries));
 
     let (catalog, catalog_files) = catalog(
         loaded,
@@ -348,23 +322,13 @@ pub fn compile(
         &mut diags,
     );
 
-    let over = budget::check(&tools, &catalog, budget, |tool, d| {
-        match tool
-            .and_then(|n| name_origin.get(n))
-            .map(|&i| (i, &m.tools[i]))
-        {
-            Some((i, cfg)) if cfg.name.is_some() => loaded.diag_at(d, &format!("/tools/{i}/name")),
-            Some((i, cfg)) if cfg.select.is_some() => {
-                loaded.diag_at_key(d, &format!("/tools/{i}/select"))
-            }
-            Some((i, _)) => loaded.diag_at(d, &format!("/tools/{i}/operation")),
-            None if m.budget.gateway_tokens.is_some() => {
-                loaded.diag_at(d, "/budget/gateway_tokens")
-            }
-            None => loaded.diag_at_key(d, "/tools"),
-        }
-    });
-    diags.extend(over);
+    diags.extend(budget::check_located(
+        loaded,
+        &tools,
+        &catalog,
+        budget,
+        &name_origin,
+    ));
 
     let errors = diags.iter().any(Diagnostic::is_error);
     crate::diag::sort(&mut diags);

@@ -98,6 +98,39 @@ pub(crate) fn expand<'a>(
     out
 }
 
+/// The `too-many-tools` warning, counting what selections expanded to and saying so.
+pub(crate) fn too_many(loaded: &LoadedManifest, entries: &[Entry<'_>]) -> Option<Diagnostic> {
+    let tools = &loaded.manifest.tools;
+    if entries.len() <= super::MAX_CURATED_TOOLS {
+        return None;
+    }
+    let selected = entries
+        .iter()
+        .filter(|(i, _)| tools[*i].select.is_some())
+        .count();
+    let hint = if selected > 0 {
+        format!(
+            "{selected} of them come from `select:`; narrow it by `tags`, `paths` or `methods`, or list the operations an agent needs"
+        )
+    } else {
+        "curate: keep the operations an agent needs for its job, merge or drop the rest".to_string()
+    };
+    Some(
+        loaded.diag_at_key(
+            Diagnostic::warning(
+                "too-many-tools",
+                format!(
+                    "{} tools; agents choose well among 5–{}",
+                    entries.len(),
+                    super::MAX_CURATED_TOOLS
+                ),
+            )
+            .with_hint(hint),
+            "/tools",
+        ),
+    )
+}
+
 /// Whether `op` matches every criterion of `sel`.
 pub(crate) fn matches(sel: &SelectConfig, op: &Operation) -> bool {
     (sel.tags.is_empty() || op.tags.iter().any(|t| sel.tags.contains(t)))
