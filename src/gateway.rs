@@ -17,12 +17,14 @@ use crate::secret::Secret;
 
 mod catalog;
 mod owned;
+mod definition;
 
 pub use catalog::{
     Catalog, Completion, MessageContent, Prompt, PromptArgument, PromptMessage, Resolved, Resource,
     ResourceCall, ResourceSource, ResourceTemplate, templates,
 };
 pub use owned::{Owner, RESERVED_HEADERS};
+pub use definition::{definition, prompt_definition, resource_definition, template_definition};
 
 /// A JSON object, as MCP carries schemas.
 pub type JsonObject = Map<String, Value>;
@@ -132,7 +134,8 @@ pub struct Tool {
     pub annotations: Annotations,
     /// Built once at compile time from `input_schema`.
     pub input_validator: Arc<jsonschema::Validator>,
-    /// Built once at compile time from `output_schema`.
+    /// Built once at compile time from the full output schema (before compaction: the
+    /// declared `output_schema` may be looser, never stricter).
     pub output_validator: Option<Arc<jsonschema::Validator>>,
     /// How to build the upstream request.
     pub plan: CallPlan,

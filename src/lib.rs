@@ -29,6 +29,7 @@
 //!   served snapshot; serving a folder of gateways.
 //! - [`auth`]: inbound authorization (OAuth resource server, API keys, metadata, 401/403).
 //! - [`server`]: the HTTP listener: connection timeouts and cap, graceful shutdown.
+//! - [`lock`]: the lock file (what an agent sees, committed) and drift against it.
 //! - [`cli`]: one file per subcommand.
 //! - [`secret`]: credentials that never print.
 //! - [`uri_template`]: RFC 6570 resource templates, parsed and matched against read URIs.
@@ -47,6 +48,7 @@ pub mod compile;
 pub mod diag;
 pub mod digest;
 pub mod gateway;
+pub mod lock;
 pub mod manifest;
 pub mod mcp;
 pub mod openapi;

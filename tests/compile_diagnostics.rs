@@ -26,7 +26,7 @@ fn schema_errors_are_all_reported_with_positions_and_suggestions() {
             "Error unknown-field @ upstreem 3:1: unknown field `upstreem` | help: did you mean `upstream`?",
             "Error invalid-value @ tools[0].operation 5:16: expected a string, found the number 42",
             "Error unknown-field @ tools[0].nmae 6:5: unknown field `nmae` | help: did you mean `name`?",
-            "Error invalid-value @ tools[1].output_schema 8:20: expected a boolean, found the string \"maybe\"",
+            "Error invalid-value @ tools[1].output_schema 8:20: \"maybe\" does not match any allowed form | help: `output_schema` is `true`, `false`, or limits such as `{max_depth: 2, max_bytes: 4000}`",
         ]
     );
 }

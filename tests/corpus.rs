@@ -292,3 +292,256 @@ fn every_operation_of_every_real_spec_compiles() {
         TARGET_SHARE * 100.0
     );
 }
+
+/// One instance for `schema`: every property filled (or only the required ones), first
+/// branches of unions, enum/const/default values where given. `None` where it cannot make one.
+fn instance(schema: &Value, root: &Value, all: bool, depth: usize) -> Option<Value> {
+    use serde_json::json;
+    if depth > 8 {
+        return None;
+    }
+    let o = match schema {
+        Value::Bool(true) => return Some(json!({})),
+        Value::Object(o) => o,
+        _ => return None,
+    };
+    if let Some(r) = o.get("$ref").and_then(Value::as_str) {
+        let target = root.pointer(r.strip_prefix('#')?)?;
+        return instance(target, root, all, depth + 1);
+    }
+    if let Some(c) = o.get("const") {
+        return Some(c.clone());
+    }
+    if let Some(e) = o.get("enum").and_then(Value::as_array) {
+        return e.first().cloned();
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(b) = o.get(key).and_then(Value::as_array) {
+            return b.iter().find_map(|b| instance(b, root, all, depth + 1));
+        }
+    }
+    if let Some(parts) = o.get("allOf").and_then(Value::as_array) {
+        let mut merged = serde_json::Map::new();
+        for p in parts {
+            match instance(p, root, all, depth + 1)? {
+                Value::Object(m) => merged.extend(m),
+                other => return Some(other),
+            }
+        }
+        return Some(Value::Object(merged));
+    }
+    let ty = match o.get("type") {
+        Some(Value::String(t)) => t.as_str(),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null")
+            .unwrap_or("null"),
+        _ if o.contains_key("properties") => "object",
+        _ if o.contains_key("items") => "array",
+        _ => return Some(json!("x")),
+    };
+    Some(match ty {
+        "object" => {
+            let required: Vec<&str> = o
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let mut out = serde_json::Map::new();
+            if let Some(Value::Object(props)) = o.get("properties") {
+                for (k, s) in props {
+                    if all || required.contains(&k.as_str()) {
+                        match instance(s, root, all, depth + 1) {
+                            Some(v) => {
+                                out.insert(k.clone(), v);
+                            }
+                            None if required.contains(&k.as_str()) => return None,
+                            None => {}
+                        }
+                    }
+                }
+            }
+            Value::Object(out)
+        }
+        "array" => match o.get("items") {
+            Some(items) => match instance(items, root, all, depth + 1) {
+                Some(v) => json!([v]),
+                None => json!([]),
+            },
+            None => json!([]),
+        },
+        "string" => {
+            let n = o
+                .get("minLength")
+                .and_then(Value::as_u64)
+                .unwrap_or(1)
+                .max(1);
+            Value::String("x".repeat(usize::try_from(n).unwrap_or(1).min(64)))
+        }
+        "integer" => o.get("minimum").cloned().unwrap_or(json!(1)),
+        "number" => o.get("minimum").cloned().unwrap_or(json!(1.5)),
+        "boolean" => json!(true),
+        _ => Value::Null,
+    })
+}
+
+#[derive(Default)]
+struct Compaction {
+    tools: usize,
+    with_output: usize,
+    proofs: usize,
+    unproven: Vec<String>,
+    instances: usize,
+    rejected: Vec<String>,
+    before: Vec<usize>,
+    after: Vec<usize>,
+}
+
+fn compact_spec(path: &Path, rt: &tokio::runtime::Runtime, c: &Mutex<Compaction>) {
+    use mcp_gateway::compile::budget::{self, Budget};
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let Ok(spec) = rt.block_on(mcp_gateway::openapi::Spec::load(name, dir, false)) else {
+        return;
+    };
+    let label = path.display().to_string();
+    let mut local = Compaction::default();
+    // Output schemas as the spec writes them (no budget), then compacted three ways.
+    mcp_gateway::compile::compile_each_with(&spec, None, |_, outcome| {
+        let Ok((mut t, _)) = outcome else { return };
+        local.tools += 1;
+        let before = budget::tool_bytes(&t);
+        local.before.push(before);
+        let Some(original) = t.output_schema.clone() else {
+            local.after.push(before);
+            return;
+        };
+        local.with_output += 1;
+        let original = Value::Object((*original).clone());
+        let default_budget = Budget::default();
+        budget::fit_output(&mut t, None, default_budget);
+        local.after.push(budget::tool_bytes(&t));
+        let target = default_budget.tool_tokens * budget::BYTES_PER_TOKEN / 4;
+        let variants = [
+            budget::compact_output_schema(&original, None, target),
+            budget::compact_output_schema(&original, Some(1), usize::MAX),
+            budget::compact_output_schema(&original, Some(2), 1),
+        ];
+        let Ok(strict) = jsonschema::validator_for(&original) else {
+            return;
+        };
+        let samples: Vec<Value> = [true, false]
+            .iter()
+            .filter_map(|all| instance(&original, &original, *all, 0))
+            .filter(|i| strict.is_valid(i))
+            .collect();
+        for v in variants {
+            local.proofs += 1;
+            if let Err(e) = budget::only_loosens(&v, &original) {
+                local.unproven.push(format!("{label} {}: {e}", t.name));
+            }
+            let Ok(loose) = jsonschema::validator_for(&v) else {
+                local.rejected.push(format!(
+                    "{label} {}: compacted schema does not build",
+                    t.name
+                ));
+                continue;
+            };
+            for s in &samples {
+                local.instances += 1;
+                if !loose.is_valid(s) {
+                    local.rejected.push(format!("{label} {}: {s}", t.name));
+                }
+            }
+        }
+    });
+    let mut c = c.lock().unwrap();
+    c.tools += local.tools;
+    c.with_output += local.with_output;
+    c.proofs += local.proofs;
+    c.instances += local.instances;
+    c.unproven.extend(local.unproven);
+    c.rejected.extend(local.rejected);
+    c.before.extend(local.before);
+    c.after.extend(local.after);
+}
+
+fn percentiles(v: &mut [usize]) -> String {
+    v.sort_unstable();
+    let at = |p: f64| {
+        v.get(((v.len() as f64 - 1.0) * p) as usize)
+            .copied()
+            .unwrap_or(0)
+            .div_ceil(4)
+    };
+    let within = v.iter().filter(|b| b.div_ceil(4) <= 2_000).count();
+    format!(
+        "tokens p50 {} · p75 {} · p90 {} · p99 {} · within 2,000: {:.1} %",
+        at(0.5),
+        at(0.75),
+        at(0.9),
+        at(0.99),
+        within as f64 * 100.0 / v.len().max(1) as f64
+    )
+}
+
+/// Compaction only loosens: on every output schema of every real spec, compacted to the
+/// default budget, to depth 1 and to depth 2, the structural proof holds and sample answers
+/// valid under the spec's schema stay valid. Also prints the definition sizes the default
+/// budgets were chosen from.
+#[test]
+fn compaction_only_loosens_every_output_schema_of_the_corpus() {
+    let files = corpus();
+    let c = Mutex::new(Compaction::default());
+    let next = Mutex::new(0usize);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                loop {
+                    let i = {
+                        let mut n = next.lock().unwrap();
+                        *n += 1;
+                        *n - 1
+                    };
+                    let Some(path) = files.get(i) else { break };
+                    let _ = catch_unwind(AssertUnwindSafe(|| compact_spec(path, &rt, &c)));
+                }
+            });
+        }
+    });
+    let mut c = c.into_inner().unwrap();
+    println!(
+        "tools: {}, with an output schema: {}; proofs: {}, sample answers checked: {}",
+        c.tools, c.with_output, c.proofs, c.instances
+    );
+    println!(
+        "definitions as the spec writes them: {}",
+        percentiles(&mut c.before)
+    );
+    println!(
+        "compacted to the default budget:     {}",
+        percentiles(&mut c.after)
+    );
+    for u in c.unproven.iter().take(20) {
+        println!("UNPROVEN: {u}");
+    }
+    for r in c.rejected.iter().take(20) {
+        println!("REJECTED: {r}");
+    }
+    assert!(c.with_output > 0, "no output schemas in the corpus");
+    assert!(
+        c.unproven.is_empty(),
+        "{} compactions not proven looser",
+        c.unproven.len()
+    );
+    assert!(
+        c.rejected.is_empty(),
+        "{} valid answers rejected after compaction",
+        c.rejected.len()
+    );
+}

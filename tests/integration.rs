@@ -1,6 +1,7 @@
 //! Integration tests: one binary, a module per area (see each module's docs).
 
 mod auth;
+mod budget;
 mod catalog;
 mod cli;
 mod common;
@@ -9,6 +10,7 @@ mod conformance;
 mod connections;
 mod examples;
 mod hostile;
+mod lock;
 mod prism;
 mod reload;
 mod retry_advice;

@@ -1,11 +1,14 @@
-//! `mcp-gateway init --spec SPEC`: a starter manifest on stdout, with the spec's identity and
-//! servers filled in, up to 15 operations selected and every operation listed in a comment, so
+//! `mcp-gateway init --spec SPEC [-o gateway.yaml]`: a starter manifest (on stdout, or written
+//! to `-o` with `openapi:` relative to it), with the spec's identity and servers filled in, the
+//! default budget written out, the 15 operations most useful to an agent selected (searches,
+//! lists and reads before administration) and every other operation listed in a comment, so
 //! curating is deleting and uncommenting lines.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use crate::compile::MAX_CURATED_TOOLS;
+use crate::compile::budget::{DEFAULT_GATEWAY_TOKENS, DEFAULT_TOOL_TOKENS};
 use crate::openapi::{Operation, Spec};
 
 /// Arguments of `init`.
@@ -20,6 +23,10 @@ pub(crate) struct Args {
     /// Where editors find the manifest schema (`mcp-gateway schema > gateway.schema.json`).
     #[arg(long, default_value = "gateway.schema.json")]
     schema: String,
+    /// Write the manifest to this file instead of stdout; `openapi:` is then written relative
+    /// to the file's folder, as `validate` and `serve` read it.
+    #[arg(short, long)]
+    output: Option<std::path::PathBuf>,
 }
 
 pub(crate) fn run(args: Args) -> ExitCode {
@@ -27,8 +34,154 @@ pub(crate) fn run(args: Args) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    print!("{}", render(&spec, &args));
+    let Some(out) = &args.output else {
+        print!("{}", render(&spec, &args, &args.spec));
+        return ExitCode::SUCCESS;
+    };
+    let openapi = spec_from(out, &args.spec);
+    if let Err(e) = std::fs::write(out, render(&spec, &args, &openapi)) {
+        eprintln!("error: cannot write `{}`: {e}", out.display());
+        return ExitCode::from(super::EXIT_USAGE);
+    }
+    eprintln!("wrote {} (openapi: {openapi})", out.display());
     ExitCode::SUCCESS
+}
+
+/// The spec's location as a manifest at `out` must name it: URLs as given, local paths relative
+/// to the manifest's folder (the working directory is not where `validate` looks).
+fn spec_from(out: &std::path::Path, spec: &str) -> String {
+    if spec.starts_with("http://") || spec.starts_with("https://") {
+        return spec.to_string();
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    // Lexically, not canonically: a spec reached through a symlink stays where the user sees it.
+    let abs = |p: &std::path::Path| {
+        let mut out: Vec<std::ffi::OsString> = Vec::new();
+        for c in cwd.join(p).components() {
+            match c {
+                std::path::Component::CurDir => {}
+                std::path::Component::ParentDir => {
+                    out.pop();
+                }
+                c => out.push(c.as_os_str().to_os_string()),
+            }
+        }
+        out
+    };
+    let to = abs(std::path::Path::new(spec));
+    let from = abs(out.parent().unwrap_or(std::path::Path::new("")));
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    if common <= 1 {
+        // Nothing shared but the root: an absolute path reads better than a ladder of `..`.
+        return to
+            .iter()
+            .collect::<std::path::PathBuf>()
+            .display()
+            .to_string();
+    }
+    let mut rel = std::path::PathBuf::new();
+    for _ in common..from.len() {
+        rel.push("..");
+    }
+    for c in &to[common..] {
+        rel.push(c);
+    }
+    rel.to_string_lossy().replace('\\', "/")
+}
+
+/// How useful an operation is to an agent, higher first: reads (search, list, get) before
+/// writes, writes before deletes, and anything administrative (webhooks, keys, settings,
+/// billing…) last; operations under the spec's first-declared tags get a small lift, since specs
+/// list their main resources first.
+fn usefulness(spec: &Spec, op: &Operation) -> i32 {
+    let name = format!("{} {}", op.id.as_deref().unwrap_or(""), op.path).to_lowercase();
+    let text = format!("{name} {}", op.summary.as_deref().unwrap_or("")).to_lowercase();
+    let mut score = match op.method.as_str() {
+        "GET" => 40,
+        "POST" => 20,
+        "PUT" | "PATCH" => 15,
+        "DELETE" => 5,
+        _ => 0,
+    };
+    // Summaries say "Find a pet by id" for a lookup: only names and paths mark a search.
+    if ["search", "query", "find"].iter().any(|w| name.contains(w)) {
+        score += 30;
+    } else if ["list", "get", "read", "retrieve", "fetch"]
+        .iter()
+        .any(|w| text.contains(w))
+    {
+        score += 15;
+    }
+    const ADMIN: &[&str] = &[
+        "admin",
+        "webhook",
+        "hook",
+        "setting",
+        "config",
+        "token",
+        "secret",
+        "key",
+        "audit",
+        "billing",
+        "invoice",
+        "permission",
+        "role",
+        "oauth",
+        "migration",
+        "export",
+        "import",
+        "license",
+        "enterprise",
+        "scim",
+        "saml",
+        "installation",
+    ];
+    if ADMIN.iter().any(|w| text.contains(w)) {
+        score -= 50;
+    }
+    // Shallower paths are the general entry points (`/pets` before `/pets/{id}/photos/{n}`).
+    score -= i32::try_from(op.path.matches('/').count())
+        .unwrap_or(10)
+        .min(10)
+        * 2;
+    let declared: Vec<&str> = spec
+        .docs
+        .root()
+        .get("tags")
+        .and_then(|t| t.as_array())
+        .map(|a| a.iter().filter_map(|t| t.get("name")?.as_str()).collect())
+        .unwrap_or_default();
+    if let Some(pos) = op
+        .tags
+        .iter()
+        .filter_map(|t| declared.iter().position(|d| d == t))
+        .min()
+    {
+        score += 10 - i32::try_from(pos).unwrap_or(10).min(10);
+    }
+    score
+}
+
+/// The first sentences of `text`, up to `max` characters, cut at a sentence end (or, failing
+/// that, a word) rather than mid-word.
+fn sentences(text: &str, max: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let cut: String = flat.chars().take(max).collect();
+    let end = cut
+        .char_indices()
+        .filter(|(i, c)| matches!(c, '.' | '!' | '?') && cut[i + 1..].starts_with(' '))
+        .map(|(i, _)| i + 1)
+        .next_back();
+    match end {
+        Some(e) => cut[..e].to_string(),
+        None => match cut.rfind(' ') {
+            Some(sp) => format!("{}…", &cut[..sp]),
+            None => format!("{cut}…"),
+        },
+    }
 }
 
 fn slug(s: &str) -> String {
@@ -83,7 +236,7 @@ fn catalogue_line(op: &Operation) -> String {
     format!("{} {}{summary}{deprecated}", op.method, op.path)
 }
 
-fn render(spec: &Spec, args: &Args) -> String {
+fn render(spec: &Spec, args: &Args, openapi: &str) -> String {
     let title = spec.title.clone().unwrap_or_else(|| "API".to_string());
     let name = args.name.clone().unwrap_or_else(|| slug(&title));
     let env_prefix: String = name
@@ -110,11 +263,11 @@ fn render(spec: &Spec, args: &Args) -> String {
     let instructions = spec
         .description
         .as_deref()
-        .map(|d| one_line(d, 300))
+        .map(|d| sentences(d, 300))
         .filter(|d| !d.is_empty())
         .unwrap_or_else(|| format!("Tools for the {title}."));
     let _ = writeln!(out, "instructions: {}", yaml_str(&instructions));
-    let _ = writeln!(out, "openapi: {}", yaml_str(&args.spec));
+    let _ = writeln!(out, "openapi: {}", yaml_str(openapi));
     let _ = writeln!(out, "upstream:");
     if spec.servers.len() > 1 || spec.servers.iter().any(|s| !s.variables.is_empty()) {
         let _ = writeln!(out, "  # Servers in the spec:");
@@ -161,12 +314,16 @@ fn render(spec: &Spec, args: &Args) -> String {
     if let Some(hint) = auth_hint(spec, &env_prefix) {
         let _ = writeln!(out, "{hint}");
     }
-    let selected: Vec<&Operation> = spec
-        .operations
-        .iter()
-        .filter(|o| !o.deprecated)
-        .take(MAX_CURATED_TOOLS)
-        .collect();
+    let _ = writeln!(
+        out,
+        "# Every definition is read by the model on every turn; `validate` warns past these\n\
+         # (estimated tokens) and output schemas are compacted to fit. `inspect --summary` shows sizes.\n\
+         budget:\n  tool_tokens: {DEFAULT_TOOL_TOKENS}\n  gateway_tokens: {DEFAULT_GATEWAY_TOKENS}"
+    );
+    let mut ranked: Vec<&Operation> = spec.operations.iter().filter(|o| !o.deprecated).collect();
+    // Stable: equally useful operations keep the spec's order.
+    ranked.sort_by_key(|o| std::cmp::Reverse(usefulness(spec, o)));
+    let selected: Vec<&Operation> = ranked.into_iter().take(MAX_CURATED_TOOLS).collect();
     let _ = writeln!(out, "tools:");
     if selected.is_empty() {
         let _ = writeln!(out, "  []");

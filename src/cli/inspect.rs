@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
+use crate::compile::budget::{Budget, approx_tokens, sizes as definition_sizes};
 use crate::compile::{Options, Secrets, compile_each, compile_file};
 
 /// Arguments of `inspect`.
@@ -22,22 +23,21 @@ pub(crate) struct Args {
     /// Print JSON instead of the human summary.
     #[arg(long)]
     json: bool,
-}
-
-/// Rough tokens for a JSON text: about four bytes per token for English and JSON punctuation.
-fn approx_tokens(bytes: usize) -> usize {
-    bytes.div_ceil(4)
+    /// One line per definition (tools, prompts, resources, resource templates) with its size,
+    /// then the totals against the manifest's budget.
+    #[arg(long, conflicts_with_all = ["json", "spec"])]
+    summary: bool,
 }
 
 pub(crate) fn run(args: Args) -> ExitCode {
     match (&args.path, &args.spec) {
         (_, Some(spec)) => inspect_spec(spec),
-        (Some(path), None) => inspect_manifest(path, args.json),
+        (Some(path), None) => inspect_manifest(path, args.json, args.summary),
         (None, None) => ExitCode::from(super::EXIT_USAGE),
     }
 }
 
-fn inspect_manifest(path: &std::path::Path, as_json: bool) -> ExitCode {
+fn inspect_manifest(path: &std::path::Path, as_json: bool, summary: bool) -> ExitCode {
     let outcome = match super::block_on(compile_file(
         path,
         Options {
@@ -73,7 +73,14 @@ fn inspect_manifest(path: &std::path::Path, as_json: bool) -> ExitCode {
         .collect();
     let total: usize = sizes.iter().map(|s| s.1).sum();
     let g = &compiled.gateway;
+    let budget = compiled.budget;
+    if summary {
+        print_summary(g, budget);
+        return ExitCode::SUCCESS;
+    }
     if as_json {
+        let all = definition_sizes(&g.tools, &g.catalog);
+        let everything: usize = all.iter().map(|s| s.bytes).sum();
         let doc = json!({
             "tools": defs,
             "sizes": sizes.iter().map(|(n, b)| json!({"name": n, "bytes": b, "approx_tokens": approx_tokens(*b)})).collect::<Vec<_>>(),
@@ -81,6 +88,9 @@ fn inspect_manifest(path: &std::path::Path, as_json: bool) -> ExitCode {
             "prompts": g.catalog.prompts.iter().map(crate::mcp::prompt_definition).collect::<Vec<_>>(),
             "resources": g.catalog.resources.iter().map(crate::mcp::resource_definition).collect::<Vec<_>>(),
             "resourceTemplates": g.catalog.templates.iter().map(crate::mcp::template_definition).collect::<Vec<_>>(),
+            "definitions": all.iter().map(|s| json!({"kind": s.kind, "name": s.name, "bytes": s.bytes, "approx_tokens": approx_tokens(s.bytes)})).collect::<Vec<_>>(),
+            "all": {"bytes": everything, "approx_tokens": approx_tokens(everything)},
+            "budget": {"tool_tokens": budget.tool_tokens, "gateway_tokens": budget.gateway_tokens},
         });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         return ExitCode::SUCCESS;
@@ -140,6 +150,41 @@ fn inspect_manifest(path: &std::path::Path, as_json: bool) -> ExitCode {
         println!("{}", serde_json::to_string_pretty(def).unwrap_or_default());
     }
     ExitCode::SUCCESS
+}
+
+/// `inspect --summary`: a line per definition, then totals against the budget.
+fn print_summary(g: &crate::gateway::Gateway, budget: Budget) {
+    let all = definition_sizes(&g.tools, &g.catalog);
+    let width = all.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    for s in &all {
+        let tokens = approx_tokens(s.bytes);
+        let over = if s.kind == "tool" && tokens > budget.tool_tokens {
+            format!("  over budget ({})", budget.tool_tokens)
+        } else {
+            String::new()
+        };
+        println!(
+            "{:<17} {:<width$} {:>8} B {:>7} tokens{over}",
+            s.kind,
+            s.name,
+            s.bytes,
+            format!("~{tokens}")
+        );
+    }
+    let total: usize = all.iter().map(|s| s.bytes).sum();
+    let tokens = approx_tokens(total);
+    let verdict = if tokens > budget.gateway_tokens {
+        "over budget"
+    } else {
+        "within budget"
+    };
+    println!(
+        "{} definitions ({} tools), {total} bytes (~{tokens} tokens): {verdict} ({} per gateway, {} per tool)",
+        all.len(),
+        g.tools.len(),
+        budget.gateway_tokens,
+        budget.tool_tokens
+    );
 }
 
 fn path_text(parts: &[crate::gateway::PathPart]) -> String {

@@ -3,6 +3,7 @@
 
 mod init;
 mod inspect;
+mod lock;
 mod schema;
 mod serve;
 mod validate;
@@ -34,6 +35,8 @@ enum Command {
     Inspect(inspect::Args),
     /// Write a starter manifest for a spec to stdout.
     Init(init::Args),
+    /// Write `gateway.lock.json`: exactly what an agent sees, for review and drift checks.
+    Lock(lock::Args),
     /// Print the manifest's JSON Schema.
     Schema(schema::Args),
 }
@@ -46,6 +49,7 @@ pub fn run() -> ExitCode {
         Command::Validate(a) => validate::run(a),
         Command::Inspect(a) => inspect::run(a),
         Command::Init(a) => init::run(a),
+        Command::Lock(a) => lock::run(a),
         Command::Schema(a) => schema::run(a),
     }
 }

@@ -21,6 +21,10 @@ pub(crate) struct Args {
     /// Treat warnings as errors.
     #[arg(long)]
     deny_warnings: bool,
+    /// Rewrite each valid manifest's lock file (`gateway.lock.json`) instead of checking
+    /// against it.
+    #[arg(long)]
+    update_lock: bool,
 }
 
 /// Expands folders into the manifests they hold.
@@ -96,10 +100,28 @@ pub(crate) fn run(args: Args) -> ExitCode {
     let mut warnings = 0;
     let mut reports = Vec::new();
     for (file, outcome) in files.iter().zip(&outcomes) {
-        let (diags, tools): (&[Diagnostic], Option<usize>) = match &outcome.result {
-            Ok(c) => (&c.warnings, Some(c.gateway.tools.len())),
-            Err(d) => (d, None),
+        let mut sources = outcome.sources.clone();
+        let (mut diags, tools): (Vec<Diagnostic>, Option<usize>) = match &outcome.result {
+            Ok(c) => (c.warnings.clone(), Some(c.gateway.tools.len())),
+            Err(d) => (d.clone(), None),
         };
+        let (mut drifted, mut breaking) = (0, 0);
+        if let Ok(c) = &outcome.result {
+            match lock_check(file, &c.gateway, args.update_lock, &mut sources) {
+                Ok(Some(line)) => eprintln!("{line}"),
+                Ok(None) => {}
+                Err(d) => {
+                    drifted = d.iter().filter(|d| d.code == "drift").count();
+                    breaking = d
+                        .iter()
+                        .filter(|d| d.message.ends_with("[breaking]"))
+                        .count();
+                    diags.extend(d);
+                }
+            }
+        }
+        let diags = &diags;
+        let sources = &sources;
         let e = diags
             .iter()
             .filter(|d| d.severity == Severity::Error)
@@ -110,20 +132,20 @@ pub(crate) fn run(args: Args) -> ExitCode {
         match args.format {
             Format::Human => {
                 for d in diags {
-                    eprint!("{}", render_human(d, &outcome.sources));
+                    eprint!("{}", render_human(d, sources));
                     eprintln!();
                 }
-                eprintln!("{}", summary(file, tools, e, w));
+                eprintln!("{}", summary(file, tools, e, w, (drifted, breaking)));
             }
             Format::Github => {
                 for d in diags {
                     println!("{}", render_github(d));
                 }
-                println!("{}", summary(file, tools, e, w));
+                println!("{}", summary(file, tools, e, w, (drifted, breaking)));
             }
             Format::Json => reports.push(json!({
                 "file": file,
-                "valid": tools.is_some(),
+                "valid": tools.is_some() && e == 0,
                 "tools": tools,
                 "diagnostics": diags,
             })),
@@ -174,12 +196,57 @@ fn reject_duplicate_names(files: &[PathBuf], outcomes: &mut [crate::compile::Out
     }
 }
 
-fn summary(file: &Path, tools: Option<usize>, errors: usize, warnings: usize) -> String {
+/// Compares the gateway with its lock file, if there is one (or rewrites it with
+/// `--update-lock`). `Ok(Some(line))` reports a write; `Err` holds one diagnostic per change.
+fn lock_check(
+    file: &Path,
+    g: &crate::gateway::Gateway,
+    update: bool,
+    sources: &mut crate::diag::Sources,
+) -> Result<Option<String>, Vec<Diagnostic>> {
+    let lock = crate::lock::path_for(file);
+    if update {
+        return super::lock::write(file, g)
+            .map(Some)
+            .map_err(|e| vec![Diagnostic::error("lock", e).in_file(&lock)]);
+    }
+    let Ok(text) = std::fs::read_to_string(&lock) else {
+        return Ok(None); // no lock file: nothing was pinned
+    };
+    let old: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        vec![
+            Diagnostic::error("lock", format!("the lock file is not JSON: {e}"))
+                .in_file(&lock)
+                .with_hint("rewrite it with `mcp-gateway lock` (or `validate --update-lock`)"),
+        ]
+    })?;
+    let changes = crate::lock::diff(&old, &crate::lock::document(g));
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    sources.insert(&lock, text.clone());
+    Err(crate::lock::diagnostics(&lock, &text, &changes))
+}
+
+fn summary(
+    file: &Path,
+    tools: Option<usize>,
+    errors: usize,
+    warnings: usize,
+    (drifted, breaking): (usize, usize),
+) -> String {
     let w = match warnings {
         0 => String::new(),
         1 => ", 1 warning".to_string(),
         n => format!(", {n} warnings"),
     };
+    if drifted > 0 {
+        return format!(
+            "{}: differs from its lock file ({drifted} change{}, {breaking} breaking{w})",
+            file.display(),
+            if drifted == 1 { "" } else { "s" }
+        );
+    }
     match tools {
         Some(n) => format!(
             "{}: valid ({n} tool{}{w})",

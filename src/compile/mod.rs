@@ -4,10 +4,14 @@
 //! can disagree with the server. Problems are [`Diagnostic`]s located in the manifest.
 
 mod auth;
+pub mod budget;
+mod compact;
+mod loosen;
 mod names;
 mod owned;
 mod prompts;
 mod resources;
+mod select;
 mod shape;
 mod tool;
 
@@ -56,6 +60,8 @@ pub struct Compiled {
     pub gateway: Gateway,
     /// Warnings (never errors).
     pub warnings: Vec<Diagnostic>,
+    /// The budgets the definitions were measured against.
+    pub budget: budget::Budget,
     /// Everything the gateway was built from (manifest, spec documents, secret files), with the
     /// digest of the content this compile read: a reload compares against exactly what is
     /// served, so an edit made while compiling is never mistaken for "unchanged".
@@ -197,17 +203,23 @@ pub fn compile(
     let upstream = upstream(&cx, spec, &mut diags);
     let (inbound, needs) = auth::inbound(&cx, &mut diags);
 
+    let budget = budget::Budget::of(&m.budget);
     let mut conv = Converter::new(&spec.docs, spec.version);
     let mut tools = Vec::new();
     let mut by_name: HashMap<String, usize> = HashMap::new();
     let mut name_origin: HashMap<String, usize> = HashMap::new();
-    for (i, cfg) in m.tools.iter().enumerate() {
+    let entries = select::expand(loaded, spec, &mut diags);
+    for (i, cfg) in &entries {
+        let (i, cfg) = (*i, cfg.as_ref());
         let base = format!("/tools/{i}");
-        let Some(op) = spec.find(&cfg.operation) else {
-            diags.push(loaded.diag_at(
-                unknown_operation(spec, &cfg.operation),
-                &format!("{base}/operation"),
-            ));
+        // A selected tool is located at the `select:` that brought it in.
+        let op_ptr = match m.tools[i].select {
+            Some(_) => format!("{base}/select"),
+            None => format!("{base}/operation"),
+        };
+        let wanted = cfg.operation.as_deref().unwrap_or_default();
+        let Some(op) = spec.find(wanted) else {
+            diags.push(loaded.diag_at(unknown_operation(spec, wanted), &op_ptr));
             continue;
         };
         for p in spec.problems.iter().filter(|p| {
@@ -221,7 +233,7 @@ pub fn compile(
                         Diagnostic::error("spec", format!("{}: {}", op.label(), p.message))
                     }
                     .with_hint("fix the operation in the spec"),
-                    &format!("{base}/operation"),
+                    &op_ptr,
                 ),
             );
         }
@@ -233,7 +245,7 @@ pub fn compile(
         let name_ptr = if explicit {
             format!("{base}/name")
         } else {
-            format!("{base}/operation")
+            op_ptr.clone()
         };
         match tool::check_name(&name) {
             Err(d) => {
@@ -287,6 +299,8 @@ pub fn compile(
         match tool::build(&mut conv, &op, Some(&cfg), name.clone(), timeout) {
             Ok((mut t, warnings)) => {
                 t.scopes = needs.get(i).cloned().unwrap_or_default();
+                budget::trim_input(&mut t, budget);
+                budget::fit_output(&mut t, cfg.output_schema.as_ref(), budget);
                 for w in warnings {
                     diags.push(loaded.diag_at(w.diag, &format!("{base}{}", w.pointer)));
                 }
@@ -314,16 +328,7 @@ pub fn compile(
             "/tools",
         ));
     }
-    if m.tools.len() > MAX_CURATED_TOOLS {
-        diags.push(loaded.diag_at_key(
-            Diagnostic::warning(
-                "too-many-tools",
-                format!("{} tools; agents choose well among 5–{MAX_CURATED_TOOLS}", m.tools.len()),
-            )
-            .with_hint("curate: keep the operations an agent needs for its job, merge or drop the rest"),
-            "/tools",
-        ));
-    }
+    diags.extend(select::too_many(loaded, &entries));
 
     let (catalog, catalog_files) = catalog(
         loaded,
@@ -333,6 +338,14 @@ pub fn compile(
         &by_name,
         &mut diags,
     );
+
+    diags.extend(budget::check_located(
+        loaded,
+        &tools,
+        &catalog,
+        budget,
+        &name_origin,
+    ));
 
     let errors = diags.iter().any(Diagnostic::is_error);
     crate::diag::sort(&mut diags);
@@ -366,6 +379,7 @@ pub fn compile(
                     catalog,
                 },
                 warnings: diags,
+                budget,
                 inputs,
             })
         }
@@ -675,12 +689,18 @@ pub fn compile_all(spec: &Spec) -> (Vec<crate::gateway::Tool>, Vec<Diagnostic>) 
 /// Like [`compile_all`], one operation at a time, so a caller can stream the tools of a huge
 /// spec instead of holding them all. Each operation gets its tool and warnings, or its errors;
 /// diagnostics are located by the operation's `METHOD /path`.
-pub fn compile_each(
+pub fn compile_each(spec: &Spec, each: impl FnMut(&crate::openapi::Operation, Each)) {
+    compile_each_with(spec, Some(budget::Budget::default()), each);
+}
+
+/// What [`compile_each`] yields per operation: the tool and its warnings, or its errors.
+pub type Each = Result<(crate::gateway::Tool, Vec<Diagnostic>), Vec<Diagnostic>>;
+
+/// [`compile_each`] with output schemas compacted to `budget`, or declared in full (`None`).
+pub fn compile_each_with(
     spec: &Spec,
-    mut each: impl FnMut(
-        &crate::openapi::Operation,
-        Result<(crate::gateway::Tool, Vec<Diagnostic>), Vec<Diagnostic>>,
-    ),
+    budget: Option<budget::Budget>,
+    mut each: impl FnMut(&crate::openapi::Operation, Each),
 ) {
     let mut conv = Converter::new(&spec.docs, spec.version);
     let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
@@ -705,7 +725,10 @@ pub fn compile_each(
             .collect();
         match tool::build(&mut conv, op, None, name.clone(), None) {
             Ok(_) if !problems.is_empty() => each(op, Err(problems)),
-            Ok((t, warnings)) => {
+            Ok((mut t, warnings)) => {
+                if let Some(b) = budget {
+                    budget::fit_output(&mut t, None, b);
+                }
                 taken.insert(name);
                 let mut warnings: Vec<Diagnostic> = warnings
                     .into_iter()

@@ -444,7 +444,10 @@ pub(crate) fn build(
     }
 
     // Output schema.
-    let (output_schema, output) = if cfg.and_then(|c| c.output_schema) == Some(false) {
+    let (output_schema, output) = if cfg
+        .and_then(|c| c.output_schema)
+        .is_some_and(|o| !o.enabled())
+    {
         (None, OutputShape::None)
     } else {
         match success_schema(op) {

@@ -325,6 +325,12 @@ fn one_of_hint(pointer: &str) -> String {
     {
         "secrets are references, never literals: `{env: VARIABLE}` or `{file: path/to/secret}`"
             .to_string()
+    } else if pointer.ends_with("/output_schema") {
+        "`output_schema` is `true`, `false`, or limits such as `{max_depth: 2, max_bytes: 4000}`"
+            .to_string()
+    } else if pointer.starts_with("/tools/") && pointer[7..].bytes().all(|b| b.is_ascii_digit()) {
+        "a tool entry has either `operation:` (one operation) or `select:` (every match), not both"
+            .to_string()
     } else {
         "see `mcp-gateway schema` for the allowed forms".to_string()
     }

@@ -6,12 +6,14 @@
 //! [`Manifest`] into a [`crate::gateway::Gateway`].
 
 mod auth;
+mod budget;
 mod catalog;
 mod env;
 mod load;
 mod spans;
 
 pub use auth::{ApiKeyConfig, AuthConfig, IntrospectionConfig, ListTools, OAuthConfig};
+pub use budget::{BudgetConfig, OutputSchemaConfig, OutputSchemaLimits};
 pub use catalog::{
     CompletionConfig, ImageConfig, PromptArgumentConfig, PromptConfig, PromptMessageConfig,
     ResourceConfig, RoleConfig, SubscriptionsConfig,
@@ -75,6 +77,9 @@ pub struct Manifest {
     /// How resource subscriptions are served.
     #[serde(default)]
     pub subscriptions: SubscriptionsConfig,
+    /// How many tokens of the agent's context the definitions may take.
+    #[serde(default)]
+    pub budget: BudgetConfig,
 }
 
 /// The upstream API.
@@ -195,13 +200,21 @@ pub enum SecretRef {
     File(String),
 }
 
-/// One tool: a single operation of the spec, shaped for an agent.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+/// One tool: a single operation of the spec, shaped for an agent; or, with `select:`, every
+/// operation that matches, each with default settings.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("oneOf" = [{"required": ["operation"]}, {"required": ["select"]}]))]
 pub struct ToolConfig {
     /// The operation: its `operationId`, or `METHOD /path` as written in the spec
     /// (e.g. `GET /pets/{petId}`).
-    pub operation: String,
+    #[serde(default)]
+    pub operation: Option<String>,
+    /// Instead of `operation`: every operation matching all of these, one tool each, in spec
+    /// order. An operation also listed with `operation:` is left to that entry, so a selected
+    /// tool can still be renamed and overridden.
+    #[serde(default)]
+    pub select: Option<SelectConfig>,
     /// Tool name (1–128 of `A-Z a-z 0-9 _ - .`; keep it under 64, several clients cut there).
     /// Defaults to the snake_case operationId, or method and path when there is none.
     #[serde(default)]
@@ -219,9 +232,11 @@ pub struct ToolConfig {
     /// Overrides of the hints derived from the HTTP method.
     #[serde(default)]
     pub annotations: AnnotationOverrides,
-    /// Declare an `outputSchema` from the success response's JSON schema. Default `true`.
+    /// Declare an `outputSchema` from the success response's JSON schema: `true` (default,
+    /// compacted to fit the tool's budget while staying true of every answer), `false`, or
+    /// explicit limits `{max_depth, max_bytes}`.
     #[serde(default)]
-    pub output_schema: Option<bool>,
+    pub output_schema: Option<OutputSchemaConfig>,
     /// Timeout of this tool's upstream call, overriding `upstream.timeout`.
     #[serde(default)]
     #[schemars(regex(pattern = r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|sec|secs|min|mins)\s*$"))]
@@ -235,6 +250,25 @@ pub struct ToolConfig {
     /// data and the declared output schema is rebuilt to match.
     #[serde(default)]
     pub response: Option<ResponseConfig>,
+}
+
+/// Which operations a `select:` entry exposes: those matching every given criterion.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SelectConfig {
+    /// Operations with at least one of these tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Operations whose path matches one of these globs: `*` stands for any text within a
+    /// segment, `**` for any text at all (e.g. `/search/*`, `/repos/**`).
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Operations with one of these HTTP methods (e.g. `[GET]`).
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// Leave out deprecated operations. Default `true`.
+    #[serde(default)]
+    pub skip_deprecated: Option<bool>,
 }
 
 /// How a tool's JSON answer is cut down and presented.

@@ -10,66 +10,16 @@ use std::collections::HashSet;
 
 use rmcp::model::{
     CompleteRequestParams, CompleteResult, CompletionInfo, ContentBlock, ErrorData,
-    GetPromptResult, Prompt as McpPrompt, PromptArgument as McpArgument, PromptMessage, Reference,
-    Resource as McpResource, ResourceContents, ResourceTemplate as McpTemplate, Role,
+    GetPromptResult, PromptMessage, Reference, ResourceContents, Role,
 };
 use serde_json::{Map, Value, json};
 
 use super::handler::Shared;
 use crate::auth::Principal;
-use crate::gateway::{
-    Completion, Gateway, MessageContent, Prompt, Resolved, Resource, ResourceSource,
-    ResourceTemplate, templates,
-};
+use crate::gateway::{Completion, Gateway, MessageContent, Resolved, ResourceSource, templates};
 use crate::upstream::{ReadError, UpstreamError, contents, resource_arguments};
 
-/// The MCP definition of a prompt.
-pub fn prompt_definition(p: &Prompt) -> McpPrompt {
-    let arguments: Vec<McpArgument> = p
-        .arguments
-        .iter()
-        .map(|a| {
-            let mut d = McpArgument::new(a.name.clone()).with_required(a.required);
-            if let Some(t) = &a.title {
-                d = d.with_title(t.clone());
-            }
-            if let Some(desc) = &a.description {
-                d = d.with_description(desc.clone());
-            }
-            d
-        })
-        .collect();
-    let mut def = McpPrompt::new(
-        p.name.clone(),
-        Some(p.description.clone()),
-        (!arguments.is_empty()).then_some(arguments),
-    );
-    if let Some(t) = &p.title {
-        def = def.with_title(t.clone());
-    }
-    def
-}
-
-/// The MCP definition of a static resource.
-pub fn resource_definition(r: &Resource) -> McpResource {
-    let mut def = McpResource::new(r.uri.clone(), r.name.clone());
-    def.title = r.title.clone();
-    def.description = r.description.clone();
-    def.mime_type = r.mime_type.clone();
-    if let ResourceSource::File { data, .. } = &r.source {
-        def.size = Some(data.len() as u64);
-    }
-    def
-}
-
-/// The MCP definition of a resource template.
-pub fn template_definition(t: &ResourceTemplate) -> McpTemplate {
-    let mut def = McpTemplate::new(t.template.as_str(), t.name.clone());
-    def.title = t.title.clone();
-    def.description = t.description.clone();
-    def.mime_type = t.mime_type.clone();
-    def
-}
+pub use crate::gateway::{prompt_definition, resource_definition, template_definition};
 
 fn not_found(uri: &str, why: &str) -> ErrorData {
     ErrorData::resource_not_found(
