@@ -1,6 +1,7 @@
 //! Integration tests: one binary, a module per area (see each module's docs).
 
 mod auth;
+mod call;
 mod catalog;
 mod cli;
 mod common;
