@@ -49,6 +49,31 @@ impl Gateway {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// Sends SIGTERM, as an orchestrator stopping the replica does, and waits for the process
+    /// to exit (at most `limit`; then it is killed and the test fails).
+    pub fn terminate(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM could not be sent");
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("the gateway can be waited on") {
+                return status;
+            }
+            if start.elapsed() > limit {
+                let _ = self.child.kill();
+                let log: Vec<String> = self.log.try_iter().collect();
+                panic!(
+                    "the gateway did not exit within {limit:?} of SIGTERM; it logged:\n{}",
+                    log.join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 impl Drop for Gateway {
