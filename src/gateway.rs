@@ -16,11 +16,13 @@ use serde_json::{Map, Value};
 use crate::secret::Secret;
 
 mod catalog;
+mod owned;
 
 pub use catalog::{
     Catalog, Completion, MessageContent, Prompt, PromptArgument, PromptMessage, Resolved, Resource,
     ResourceCall, ResourceSource, ResourceTemplate, templates,
 };
+pub use owned::{Owner, RESERVED_HEADERS};
 
 /// A JSON object, as MCP carries schemas.
 pub type JsonObject = Map<String, Value>;

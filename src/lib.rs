@@ -28,6 +28,7 @@
 //! - [`reload`]: watching a gateway's files, recompiling off the request path and swapping the
 //!   served snapshot; serving a folder of gateways.
 //! - [`auth`]: inbound authorization (OAuth resource server, API keys, metadata, 401/403).
+//! - [`server`]: the HTTP listener: connection timeouts and cap, graceful shutdown.
 //! - [`cli`]: one file per subcommand.
 //! - [`secret`]: credentials that never print.
 //! - [`uri_template`]: RFC 6570 resource templates, parsed and matched against read URIs.
@@ -51,6 +52,7 @@ pub mod mcp;
 pub mod openapi;
 pub mod reload;
 pub mod secret;
+pub mod server;
 pub mod tls;
 pub mod upstream;
 pub mod uri_template;

@@ -6,13 +6,24 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-
-use tokio_util::sync::CancellationToken;
+use std::time::Duration;
 
 use crate::compile::compile_to_serve;
 use crate::mcp::http::{self, HttpOptions};
 use crate::reload::Reloader;
 use crate::reload::fleet::{self, Fleet};
+use crate::server::{Lifecycle, Limits, Timeouts};
+
+/// A timeout flag: a duration such as `10s` or `500ms`, never zero.
+fn duration(s: &str) -> Result<Duration, String> {
+    crate::compile::parse_duration(s)
+}
+
+/// The shutdown grace, which may be zero (exit as soon as calls in flight are done).
+fn grace(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim())
+        .map_err(|e| format!("`{s}` is not a duration ({e}); write e.g. `5s` or `0s`"))
+}
 
 /// Arguments of `serve`.
 #[derive(Debug, clap::Args)]
@@ -47,8 +58,31 @@ pub(crate) struct Args {
     #[arg(long, env = "MCP_GATEWAY_SESSIONS")]
     sessions: bool,
     /// Largest accepted request body in bytes.
-    #[arg(long, default_value_t = http::DEFAULT_MAX_BODY_BYTES)]
+    #[arg(long, env = "MCP_GATEWAY_MAX_BODY_BYTES", default_value_t = http::DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
+    /// Time a client has to send a request head, from its first byte (or from connecting);
+    /// slower connections are closed.
+    #[arg(long, env = "MCP_GATEWAY_HEADER_TIMEOUT", default_value = "10s", value_parser = duration)]
+    header_timeout: Duration,
+    /// Longest pause while a request body arrives; the connection is closed after it.
+    #[arg(long, env = "MCP_GATEWAY_BODY_TIMEOUT", default_value = "30s", value_parser = duration)]
+    body_timeout: Duration,
+    /// How long a keep-alive connection may wait for its next request.
+    #[arg(long, env = "MCP_GATEWAY_IDLE_TIMEOUT", default_value = "60s", value_parser = duration)]
+    idle_timeout: Duration,
+    /// Most connections open at once. At the cap the connection idle longest is closed for a
+    /// new one; when every connection is busy, new ones get 503. Default: half of the
+    /// open-files limit less 64 (each call may also hold an upstream connection).
+    #[arg(long, env = "MCP_GATEWAY_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// After SIGTERM/SIGINT, how long `/readyz` answers 503 while the listener still accepts,
+    /// so a load balancer stops routing here first. A second signal ends the grace early.
+    #[arg(long, env = "MCP_GATEWAY_SHUTDOWN_GRACE", default_value = "5s", value_parser = grace)]
+    shutdown_grace: Duration,
+    /// After the grace, how long calls in flight may take to finish before the process exits
+    /// anyway.
+    #[arg(long, env = "MCP_GATEWAY_DRAIN_TIMEOUT", default_value = "30s", value_parser = duration)]
+    drain_timeout: Duration,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "MCP_GATEWAY_LOG_FORMAT")]
     log_format: LogFormat,
@@ -87,7 +121,10 @@ pub(crate) fn run(args: Args) -> ExitCode {
             return ExitCode::from(super::EXIT_USAGE);
         }
     };
-    runtime.block_on(serve(args))
+    let code = runtime.block_on(serve(args));
+    // Work still on the blocking pool (a compile) must not hold the exit up.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    code
 }
 
 async fn serve(args: Args) -> ExitCode {
@@ -99,13 +136,16 @@ async fn serve(args: Args) -> ExitCode {
         );
         return ExitCode::from(super::EXIT_USAGE);
     }
+    let life = Lifecycle::default();
     let opts = HttpOptions {
         allowed_hosts: args.allowed_hosts.clone(),
         allowed_origins: args.allowed_origins.clone(),
         sessions: args.sessions,
         max_body_bytes: args.max_body_bytes,
+        draining: life.draining.clone(),
     };
-    let shutdown = CancellationToken::new();
+    // Cancelled when the grace is over: the listener, rmcp's streams and the watches stop.
+    let shutdown = life.stop.clone();
     // A folder with no gateway.yaml of its own is a folder of gateways.
     let fleet_root = args.path.is_dir() && !args.path.join(fleet::MANIFEST).is_file();
     if fleet_root {
@@ -116,7 +156,7 @@ async fn serve(args: Args) -> ExitCode {
             );
             return ExitCode::from(super::EXIT_USAGE);
         }
-        return serve_fleet(args, opts, shutdown).await;
+        return serve_fleet(args, opts, life).await;
     }
     let manifest = if args.path.is_dir() {
         args.path.join(fleet::MANIFEST)
@@ -171,10 +211,11 @@ async fn serve(args: Args) -> ExitCode {
     let url = format!("http://{}/mcp", local_addr(&listener));
     let app = http::router(reloader, &opts, &shutdown);
     tracing::info!(gateway = %name, tools, url = %url, sessions = opts.sessions, "serving");
-    run_http(listener, app, shutdown).await
+    run_http(listener, app, &args, life).await
 }
 
-async fn serve_fleet(args: Args, opts: HttpOptions, shutdown: CancellationToken) -> ExitCode {
+async fn serve_fleet(args: Args, opts: HttpOptions, life: Lifecycle) -> ExitCode {
+    let shutdown = life.stop.clone();
     let fleet = Arc::new(Fleet::new(args.path.clone(), opts, shutdown.clone()));
     fleet.rescan().await;
     if let Err(e) = fleet::spawn_watch(fleet.clone(), shutdown.clone()) {
@@ -198,7 +239,7 @@ async fn serve_fleet(args: Args, opts: HttpOptions, shutdown: CancellationToken)
     }
     tracing::info!(folder = %args.path.display(), gateways = names.len(), "serving a folder of gateways; add, change or remove folders to change what is served");
     let app = http::fleet_router(fleet);
-    run_http(listener, app, shutdown).await
+    run_http(listener, app, &args, life).await
 }
 
 async fn bind(addr: SocketAddr) -> Option<tokio::net::TcpListener> {
@@ -221,16 +262,43 @@ fn local_addr(listener: &tokio::net::TcpListener) -> String {
 async fn run_http(
     listener: tokio::net::TcpListener,
     app: axum::Router,
-    shutdown: CancellationToken,
+    args: &Args,
+    life: Lifecycle,
 ) -> ExitCode {
-    let signal = shutdown.clone();
+    let limits = Limits {
+        timeouts: Timeouts {
+            header: args.header_timeout,
+            body: args.body_timeout,
+            idle: args.idle_timeout,
+        },
+        max_connections: args
+            .max_connections
+            .unwrap_or_else(crate::server::default_max_connections),
+    };
+    let (grace, drain) = (args.shutdown_grace, args.drain_timeout);
+    let signals = life.clone();
     tokio::spawn(async move {
         wait_for_signal().await;
-        tracing::info!("shutting down: finishing calls in flight");
-        signal.cancel();
+        tracing::info!(
+            grace = %humantime::format_duration(grace),
+            "shutting down: /readyz now answers 503; still accepting during the grace"
+        );
+        signals.draining.cancel();
+        tokio::select! {
+            _ = tokio::time::sleep(grace) => {}
+            _ = wait_for_signal() => {}
+        }
+        tracing::info!(
+            drain_timeout = %humantime::format_duration(drain),
+            "listener closed; finishing calls in flight"
+        );
+        signals.stop.cancel();
     });
-    match http::serve(listener, app, shutdown).await {
-        Ok(()) => ExitCode::SUCCESS,
+    match crate::server::serve(listener, app, limits, life, drain).await {
+        Ok(()) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: server failed: {e}");
             ExitCode::from(super::EXIT_USAGE)

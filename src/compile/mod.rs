@@ -5,6 +5,7 @@
 
 mod auth;
 mod names;
+mod owned;
 mod prompts;
 mod resources;
 mod shape;
@@ -267,7 +268,23 @@ pub fn compile(
             Some(Ok(d)) => Some(d),
             None => None,
         };
-        match tool::build(&mut conv, op, Some(cfg), name.clone(), timeout) {
+        let (op, cfg, owned) = match &upstream {
+            Some(up) => owned::without_owned(op, cfg, up),
+            None => (
+                std::borrow::Cow::Borrowed(op),
+                std::borrow::Cow::Borrowed(cfg),
+                Vec::new(),
+            ),
+        };
+        for w in owned {
+            let ptr = format!("{base}{}", w.pointer);
+            diags.push(if w.pointer.starts_with("/params/") {
+                loaded.diag_at_key(w.diag, &ptr)
+            } else {
+                loaded.diag_at(w.diag, &ptr)
+            });
+        }
+        match tool::build(&mut conv, &op, Some(&cfg), name.clone(), timeout) {
             Ok((mut t, warnings)) => {
                 t.scopes = needs.get(i).cloned().unwrap_or_default();
                 for w in warnings {

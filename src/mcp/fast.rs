@@ -89,16 +89,9 @@ fn headers_eligible(h: &HeaderMap, hosts: &[String]) -> bool {
     if !header(h, "content-type").is_some_and(|c| c.starts_with("application/json")) {
         return false;
     }
-    let Some(host) = header(h, "host") else {
-        return false;
-    };
-    let name = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => host.rsplit_once(':').map(|(n, _)| n).unwrap_or(host),
-    };
-    hosts
-        .iter()
-        .any(|allowed| allowed.eq_ignore_ascii_case(name))
+    // The same check the layer in front of `/mcp` made (`super::host`); kept so this path can
+    // never serve a request that rmcp would refuse.
+    super::host::check(h, hosts).is_ok()
 }
 
 /// The `/mcp` endpoint: the fast path when it applies, rmcp otherwise.

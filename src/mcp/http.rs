@@ -13,11 +13,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{any, get};
-use axum::serve::ListenerExt;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::fast::{self, FastPath};
@@ -42,6 +40,9 @@ pub struct HttpOptions {
     pub sessions: bool,
     /// Request body limit.
     pub max_body_bytes: usize,
+    /// Cancelled when the process starts shutting down: `/readyz` then answers 503 so load
+    /// balancers stop routing here (see [`crate::server::Lifecycle`]).
+    pub draining: CancellationToken,
 }
 
 impl Default for HttpOptions {
@@ -51,6 +52,7 @@ impl Default for HttpOptions {
             allowed_origins: Vec::new(),
             sessions: false,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            draining: CancellationToken::new(),
         }
     }
 }
@@ -87,6 +89,9 @@ pub fn mcp_service(
     shutdown: &CancellationToken,
 ) -> Router {
     let cfg = config(opts, shutdown);
+    // One Host check in front of both the fast path and rmcp (see `super::host`).
+    let allowed_hosts = Arc::new(cfg.allowed_hosts.clone());
+    let host_guard = axum::middleware::from_fn_with_state(allowed_hosts, super::host::guard);
     let factory = {
         let shared = shared.clone();
         move || Ok(Handler::new(shared.clone()))
@@ -96,10 +101,12 @@ pub fn mcp_service(
         // Idle sessions end after 30 minutes rather than rmcp's 5: clients such as IDE agents
         // sit idle for long stretches and several do not re-initialize after a 404.
         manager.session_config.keep_alive = Some(Duration::from_secs(30 * 60));
-        Router::new().nest_service(
-            "/mcp",
-            StreamableHttpService::new(factory, Arc::new(manager), cfg),
-        )
+        Router::new()
+            .nest_service(
+                "/mcp",
+                StreamableHttpService::new(factory, Arc::new(manager), cfg),
+            )
+            .route_layer(host_guard)
     } else {
         let hosts = cfg
             .allowed_hosts
@@ -117,6 +124,7 @@ pub fn mcp_service(
         Router::new()
             .route("/mcp", any(fast::entry))
             .with_state(fast)
+            .route_layer(host_guard)
     }
 }
 
@@ -128,6 +136,7 @@ pub fn router(reloader: Arc<Reloader>, opts: &HttpOptions, shutdown: &Cancellati
     // Inbound auth sits in front of both the fast path and rmcp (see `crate::auth::http`); the
     // health and metrics routes added after the layer are not behind it, for probes.
     let guard = auth::Guard::new(shared.clone(), opts.max_body_bytes);
+    let draining = opts.draining.clone();
     mcp_service(shared.clone(), opts, shutdown)
         .route_layer(axum::middleware::from_fn_with_state(guard, auth::require))
         .merge(auth::metadata_routes(shared))
@@ -136,7 +145,8 @@ pub fn router(reloader: Arc<Reloader>, opts: &HttpOptions, shutdown: &Cancellati
             "/readyz",
             get(move || {
                 let r = ready.clone();
-                async move { readiness(&r) }
+                let draining = draining.clone();
+                async move { ready_or_draining(&draining, || readiness(&r)) }
             }),
         )
         .route(
@@ -175,6 +185,22 @@ pub fn readiness(r: &Reloader) -> String {
     out
 }
 
+/// `/readyz`: 503 once the process is draining (the load balancer must stop routing here
+/// before the listener closes), else `ready` (200).
+pub fn ready_or_draining(
+    draining: &CancellationToken,
+    ready: impl FnOnce() -> String,
+) -> (http::StatusCode, String) {
+    if draining.is_cancelled() {
+        (
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            "draining: shutting down; calls in flight are finishing\n".to_string(),
+        )
+    } else {
+        (http::StatusCode::OK, ready())
+    }
+}
+
 /// `/metrics` in the Prometheus text format for `reloaders`.
 pub fn prometheus<'a>(
     reloaders: impl Iterator<Item = &'a Arc<Reloader>>,
@@ -188,21 +214,6 @@ pub fn prometheus<'a>(
         [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         out,
     )
-}
-
-/// Serves `app` on `listener` until `shutdown` is cancelled, then drains in-flight requests.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    shutdown: CancellationToken,
-) -> std::io::Result<()> {
-    // Nagle's algorithm holds small SSE frames back ~40 ms each; MCP replies are small.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
 }
 
 /// Whether binding `addr` needs named hosts: anything but loopback is reachable by others,
@@ -226,19 +237,8 @@ pub fn fleet_router(fleet: Arc<Fleet>) -> Router {
             get(move || {
                 let f = ready.clone();
                 async move {
-                    let eps = f.endpoints.load();
-                    let mut names: Vec<&String> = eps.keys().collect();
-                    names.sort();
-                    let mut out = String::new();
-                    for n in names {
-                        if let Some(ep) = eps.get(n) {
-                            out.push_str(&readiness(&ep.reloader));
-                        }
-                    }
-                    if out.is_empty() {
-                        out = format!("ready: no gateways under {} yet\n", f.root().display());
-                    }
-                    out
+                    let draining = f.draining().clone();
+                    ready_or_draining(&draining, || fleet_readiness(&f))
                 }
             }),
         )
@@ -254,6 +254,23 @@ pub fn fleet_router(fleet: Arc<Fleet>) -> Router {
         )
         .fallback(dispatch)
         .with_state(fleet)
+}
+
+/// The `/readyz` text of a folder of gateways: one line per gateway.
+fn fleet_readiness(f: &Fleet) -> String {
+    let eps = f.endpoints.load();
+    let mut names: Vec<&String> = eps.keys().collect();
+    names.sort();
+    let mut out = String::new();
+    for n in names {
+        if let Some(ep) = eps.get(n) {
+            out.push_str(&readiness(&ep.reloader));
+        }
+    }
+    if out.is_empty() {
+        out = format!("ready: no gateways under {} yet\n", f.root().display());
+    }
+    out
 }
 
 async fn dispatch(

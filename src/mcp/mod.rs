@@ -4,6 +4,7 @@
 mod catalog;
 mod fast;
 mod handler;
+mod host;
 pub mod http;
 mod subscriptions;
 mod tools;

@@ -70,6 +70,11 @@ impl Fleet {
         &self.root
     }
 
+    /// Cancelled when the process starts shutting down (`/readyz` answers 503).
+    pub fn draining(&self) -> &CancellationToken {
+        &self.opts.draining
+    }
+
     /// Brings the served set in line with the folder: adds gateways whose folder appeared (or
     /// whose manifest now compiles) and removes those whose folder or manifest is gone.
     pub async fn rescan(&self) {

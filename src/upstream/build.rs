@@ -41,7 +41,13 @@ const RESERVED_ALLOWED: &AsciiSet = &UNRESERVED
     .remove(b',')
     .remove(b';');
 
+/// The longest URL the gateway sends. Servers refuse longer request lines (nginx and Apache
+/// stop at 8 KiB and answer 414), so an argument that makes one is refused here, where the
+/// message can name it, rather than by the upstream or the HTTP client.
+pub(crate) const MAX_URL_BYTES: usize = 8 * 1024;
+
 /// A request that cannot be built from the arguments (the caller's fault, not the upstream's).
+/// Each names the argument; nothing has been sent when one is returned.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum BuildError {
     /// A header value with characters HTTP forbids.
@@ -49,12 +55,56 @@ pub enum BuildError {
         "argument `{0}` cannot be sent as a header: it contains a line break or control character"
     )]
     BadHeader(String),
+    /// A header value with leading or trailing whitespace, which receivers strip silently.
+    #[error(
+        "argument `{0}` cannot be sent as a header: it starts or ends with a space or tab, which HTTP receivers strip; trim it"
+    )]
+    HeaderWhitespace(String),
     /// A header name the spec declared that is not a valid HTTP header name.
     #[error("the spec's header name `{0}` is not a valid HTTP header name")]
     BadHeaderName(String),
-    /// A path value that would climb the upstream's path.
-    #[error("argument `{0}` cannot be `.` or `..`: it would change the upstream path")]
+    /// A path value that would climb or drop a segment of the upstream's path.
+    #[error(
+        "argument `{0}` cannot make the path segment `.` or `..`: servers resolve it, so it would change the upstream path"
+    )]
     DotSegment(String),
+    /// A path value that would leave an empty segment (`//`) in the upstream's path.
+    #[error(
+        "argument `{0}` cannot be empty: it is a segment of the upstream path, and an empty one changes which resource is addressed"
+    )]
+    EmptySegment(String),
+    /// A key of an object argument that would become a name the gateway sets, fixes or hides.
+    #[error(
+        "argument `{arg}` cannot hold the key `{key}`: it would send `{key}`, which {owner}; remove the key"
+    )]
+    OwnedKey {
+        /// The argument.
+        arg: String,
+        /// The key it holds.
+        key: String,
+        /// Who owns that name, as a phrase.
+        owner: String,
+    },
+    /// A deepObject key with brackets, which would restructure the nesting on the wire.
+    #[error("argument `{arg}` cannot hold the key `{key}`: keys cannot contain `[` or `]`")]
+    BracketKey {
+        /// The argument.
+        arg: String,
+        /// The key it holds.
+        key: String,
+    },
+    /// The URL would be longer than servers accept.
+    #[error(
+        "argument `{arg}` makes the upstream URL {len} bytes long, over the {max}-byte limit servers accept; send a shorter value"
+    )]
+    UrlTooLong {
+        /// The argument that contributes most.
+        arg: String,
+        /// The URL's length.
+        len: usize,
+        /// The limit ([`MAX_URL_BYTES`]).
+        max: usize,
+    },
     /// A required path parameter with no value.
     #[error("missing value for path parameter `{0}`")]
     MissingPath(String),
@@ -70,7 +120,7 @@ pub struct RequestParts {
     pub method: Method,
     /// Full URL.
     pub url: String,
-    /// Headers.
+    /// Headers, each name at most once for the names the gateway owns.
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// Body and its content type.
     pub body: Option<Body>,
@@ -110,47 +160,27 @@ fn scalar(v: &Value) -> String {
     }
 }
 
+/// How refusals name a parameter: its argument name, or its wire name when it is hidden.
+fn arg_name(b: &ParamBinding) -> String {
+    b.arg.clone().unwrap_or_else(|| b.wire.clone())
+}
+
 /// Builds the request for `plan` from already-validated `args`.
+///
+/// Every value is checked in its final, encoded form: a path segment after the style put it
+/// together, a header value as it will be sent, every query name an object argument produces.
+/// Names the gateway owns ([`Upstream::header_owner`]) are never taken from an argument, and
+/// the gateway's own headers replace any earlier value, so each is sent once.
 pub fn build(
     upstream: &Upstream,
     plan: &CallPlan,
     args: &Map<String, Value>,
 ) -> Result<RequestParts, BuildError> {
-    let mut path = String::new();
     let mut url = String::with_capacity(128);
     url.push_str(upstream.base_url.as_str().trim_end_matches('/'));
-    for part in &plan.path {
-        match part {
-            PathPart::Literal(s) => path.push_str(s),
-            PathPart::Param(wire) => {
-                let binding = plan
-                    .params
-                    .iter()
-                    .find(|b| b.location == ParamLocation::Path && &b.wire == wire);
-                let value = binding.and_then(|b| {
-                    value_of(args, b.arg.as_deref(), b.fixed.as_ref(), b.default.as_ref())
-                });
-                let Some(value) = value else {
-                    return Err(BuildError::MissingPath(wire.clone()));
-                };
-                if is_dot_segment(value) {
-                    return Err(BuildError::DotSegment(
-                        binding
-                            .and_then(|b| b.arg.clone())
-                            .unwrap_or_else(|| wire.clone()),
-                    ));
-                }
-                let style = binding
-                    .map(|b| (b.style, b.explode))
-                    .unwrap_or((ParamStyle::Simple, false));
-                path.push_str(&path_value(wire, value, style.0, style.1));
-            }
-        }
-    }
-    if !path.starts_with('/') {
-        url.push('/');
-    }
-    url.push_str(&path);
+    // Which argument wrote which bytes, to name the one that made a URL too long.
+    let mut written: Vec<(String, usize)> = Vec::new();
+    path(&mut url, plan, args, &mut written)?;
 
     let mut query = String::new();
     let mut headers: Vec<(HeaderName, HeaderValue)> = Vec::new();
@@ -160,9 +190,18 @@ pub fn build(
         else {
             continue;
         };
+        // The compiler keeps such parameters out of the tool; this holds even if a plan was
+        // built some other way (a resource template, a completion).
+        if upstream.param_owner(b.location, &b.wire).is_some() {
+            continue;
+        }
         match b.location {
             ParamLocation::Path => {}
-            ParamLocation::Query => query_pairs(&mut query, b, value),
+            ParamLocation::Query => {
+                let before = query.len();
+                query_pairs(&mut query, upstream, plan, b, value)?;
+                written.push((arg_name(b), query.len() - before));
+            }
             ParamLocation::Header => {
                 let text = if b.json_encoded {
                     value.to_string()
@@ -171,9 +210,11 @@ pub fn build(
                 };
                 let name = HeaderName::from_bytes(b.wire.as_bytes())
                     .map_err(|_| BuildError::BadHeaderName(b.wire.clone()))?;
-                let v = HeaderValue::from_str(&text).map_err(|_| {
-                    BuildError::BadHeader(b.arg.clone().unwrap_or_else(|| b.wire.clone()))
-                })?;
+                if text.starts_with([' ', '\t']) || text.ends_with([' ', '\t']) {
+                    return Err(BuildError::HeaderWhitespace(arg_name(b)));
+                }
+                let v =
+                    HeaderValue::from_str(&text).map_err(|_| BuildError::BadHeader(arg_name(b)))?;
                 headers.push((name, v));
             }
             ParamLocation::Cookie => {
@@ -196,24 +237,26 @@ pub fn build(
             .map_err(|_| BuildError::BadHeaderName(name.clone()))?;
         let value =
             HeaderValue::from_str(value).map_err(|_| BuildError::BadHeader(name.to_string()))?;
-        headers.push((name, value));
+        set_header(&mut headers, name, value);
     }
     match &upstream.auth {
         // Added when the call is sent (the token may need fetching first).
         None | Some(UpstreamAuth::OAuth2(_)) => {}
         Some(UpstreamAuth::Bearer(token)) => {
-            headers.push((
+            set_header(
+                &mut headers,
                 http::header::AUTHORIZATION,
                 sensitive(&format!("Bearer {}", token.expose()))?,
-            ));
+            );
         }
         Some(UpstreamAuth::Basic { username, password }) => {
             let raw = format!("{username}:{}", password.expose());
             let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
-            headers.push((
+            set_header(
+                &mut headers,
                 http::header::AUTHORIZATION,
                 sensitive(&format!("Basic {encoded}"))?,
-            ));
+            );
         }
         Some(UpstreamAuth::ApiKey {
             location,
@@ -223,7 +266,7 @@ pub fn build(
             ApiKeyLocation::Header => {
                 let n = HeaderName::from_bytes(name.as_bytes())
                     .map_err(|_| BuildError::BadHeaderName(name.clone()))?;
-                headers.push((n, sensitive(value.expose())?));
+                set_header(&mut headers, n, sensitive(value.expose())?);
             }
             ApiKeyLocation::Query => push_pair(&mut query, name, value.expose(), UNRESERVED),
             ApiKeyLocation::Cookie => cookies.push(format!("{name}={}", value.expose())),
@@ -232,11 +275,23 @@ pub fn build(
     if !cookies.is_empty() {
         let v = HeaderValue::from_str(&cookies.join("; "))
             .map_err(|_| BuildError::BadHeader("cookie".into()))?;
-        headers.push((http::header::COOKIE, v));
+        set_header(&mut headers, http::header::COOKIE, v);
     }
     if !query.is_empty() {
         url.push('?');
         url.push_str(&query);
+    }
+    if url.len() > MAX_URL_BYTES {
+        let arg = written
+            .iter()
+            .max_by_key(|(_, n)| *n)
+            .map(|(a, _)| a.clone())
+            .unwrap_or_else(|| "(the path)".into());
+        return Err(BuildError::UrlTooLong {
+            arg,
+            len: url.len(),
+            max: MAX_URL_BYTES,
+        });
     }
     let body = match &plan.body {
         None => None,
@@ -248,6 +303,79 @@ pub fn build(
         headers,
         body,
     })
+}
+
+/// Sets a header the gateway owns: any earlier value of that name is removed first, so the
+/// gateway's value is the only one sent (servers disagree on which of two they read).
+pub(crate) fn set_header(
+    headers: &mut Vec<(HeaderName, HeaderValue)>,
+    name: HeaderName,
+    value: HeaderValue,
+) {
+    headers.retain(|(n, _)| n != name);
+    headers.push((name, value));
+}
+
+/// Appends the path to `url`, checking every segment a parameter wrote in its final encoded
+/// form: `.`/`..` (resolved by servers and proxies) and empty segments are refused whatever the
+/// style produced them (a `["..", …]` array, a label value of `"."`, an empty string).
+fn path(
+    url: &mut String,
+    plan: &CallPlan,
+    args: &Map<String, Value>,
+    written: &mut Vec<(String, usize)>,
+) -> Result<(), BuildError> {
+    let mut path = String::new();
+    // Byte ranges of `path` written by each parameter.
+    let mut spans: Vec<(usize, usize, String)> = Vec::new();
+    for part in &plan.path {
+        match part {
+            PathPart::Literal(s) => path.push_str(s),
+            PathPart::Param(wire) => {
+                let binding = plan
+                    .params
+                    .iter()
+                    .find(|b| b.location == ParamLocation::Path && &b.wire == wire);
+                let value = binding.and_then(|b| {
+                    value_of(args, b.arg.as_deref(), b.fixed.as_ref(), b.default.as_ref())
+                });
+                let Some(value) = value else {
+                    return Err(BuildError::MissingPath(wire.clone()));
+                };
+                let name = binding.map(arg_name).unwrap_or_else(|| wire.clone());
+                let (style, explode) = binding
+                    .map(|b| (b.style, b.explode))
+                    .unwrap_or((ParamStyle::Simple, false));
+                let start = path.len();
+                path.push_str(&path_value(wire, value, style, explode));
+                written.push((name.clone(), path.len() - start));
+                spans.push((start, path.len(), name));
+            }
+        }
+    }
+    let mut at = 0;
+    for segment in path.split('/') {
+        let end = at + segment.len();
+        // A segment the parameter touched: its bytes overlap the segment, or it wrote nothing
+        // where the segment is.
+        let by = spans
+            .iter()
+            .find(|(s, e, _)| (*s < end && *e > at) || (*s == *e && *s >= at && *s <= end));
+        if let Some((_, _, name)) = by {
+            if segment == "." || segment == ".." {
+                return Err(BuildError::DotSegment(name.clone()));
+            }
+            if segment.is_empty() && at > 0 {
+                return Err(BuildError::EmptySegment(name.clone()));
+            }
+        }
+        at = end + 1;
+    }
+    if !path.starts_with('/') {
+        url.push('/');
+    }
+    url.push_str(&path);
+    Ok(())
 }
 
 fn sensitive(s: &str) -> Result<HeaderValue, BuildError> {
@@ -301,12 +429,6 @@ fn encode_segment(s: &str) -> String {
     utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
-/// `.` and `..` would be resolved as dot-segments by URL parsers, servers and proxies, even
-/// percent-encoded (WHATWG URL treats `%2e` as `.`), so they are refused rather than sent.
-fn is_dot_segment(v: &Value) -> bool {
-    matches!(v.as_str(), Some(".") | Some(".."))
-}
-
 /// The items of a value for `simple`-like styles: arrays as their elements, objects as
 /// `k,v,k,v` (or `k=v` pairs when exploded), scalars as themselves.
 fn items(v: &Value, explode: bool) -> Vec<String> {
@@ -341,7 +463,50 @@ fn push_pair(query: &mut String, key: &str, value: &str, set: &'static AsciiSet)
     );
 }
 
-fn query_pairs(query: &mut String, b: &ParamBinding, v: &Value) {
+/// Refuses a key of object argument `b` that would put a name the gateway owns on the wire: the
+/// name of another query parameter of the operation (which the manifest may fix or hide) or the
+/// gateway's API key. Names are compared case-insensitively, as several frameworks read them.
+fn check_key(
+    upstream: &Upstream,
+    plan: &CallPlan,
+    b: &ParamBinding,
+    key: &str,
+) -> Result<(), BuildError> {
+    let other = plan.params.iter().find(|p| {
+        p.location == ParamLocation::Query
+            && !std::ptr::eq(*p, b)
+            && p.wire.eq_ignore_ascii_case(key)
+    });
+    let owner = match other {
+        Some(p) if p.arg.is_none() => Some(format!(
+            "is the parameter `{}` that the manifest fixes or hides",
+            p.wire
+        )),
+        Some(p) => Some(format!(
+            "is another parameter of this tool (pass it as `{}`)",
+            arg_name(p)
+        )),
+        None => upstream
+            .name_owner(ParamLocation::Query, key)
+            .map(|o| format!("is {}", o.describe())),
+    };
+    match owner {
+        Some(owner) => Err(BuildError::OwnedKey {
+            arg: arg_name(b),
+            key: key.to_string(),
+            owner,
+        }),
+        None => Ok(()),
+    }
+}
+
+fn query_pairs(
+    query: &mut String,
+    upstream: &Upstream,
+    plan: &CallPlan,
+    b: &ParamBinding,
+    v: &Value,
+) -> Result<(), BuildError> {
     let set = if b.allow_reserved {
         RESERVED_ALLOWED
     } else {
@@ -350,12 +515,13 @@ fn query_pairs(query: &mut String, b: &ParamBinding, v: &Value) {
     let name = b.wire.as_str();
     if b.json_encoded {
         push_pair(query, name, &v.to_string(), set);
-        return;
+        return Ok(());
     }
     match (b.style, v) {
         (ParamStyle::DeepObject, Value::Object(o)) => {
             for (k, x) in o {
-                deep(query, &format!("{name}[{k}]"), x, set);
+                check_key(upstream, plan, b, k)?;
+                deep(query, b, name, k, x, set)?;
             }
         }
         (ParamStyle::Form, Value::Array(a)) if b.explode => {
@@ -364,7 +530,9 @@ fn query_pairs(query: &mut String, b: &ParamBinding, v: &Value) {
             }
         }
         (ParamStyle::Form, Value::Object(o)) if b.explode => {
+            // Each key becomes a query name of its own: the one place an argument chooses names.
             for (k, x) in o {
+                check_key(upstream, plan, b, k)?;
                 push_pair(query, k, &scalar(x), set);
             }
         }
@@ -401,13 +569,31 @@ fn query_pairs(query: &mut String, b: &ParamBinding, v: &Value) {
         }
         (_, other) => push_pair(query, name, &simple(other, false), set),
     }
+    Ok(())
 }
 
-fn deep(query: &mut String, key: &str, v: &Value, set: &'static AsciiSet) {
+/// `key[k]=…` pairs of deepObject member `k`, nested objects as `key[k][a]=…` and arrays as
+/// `key[k][]=…` (the bracket convention). A key with brackets of its own would restructure the
+/// nesting a server parses, so it is refused.
+fn deep(
+    query: &mut String,
+    b: &ParamBinding,
+    key: &str,
+    k: &str,
+    v: &Value,
+    set: &'static AsciiSet,
+) -> Result<(), BuildError> {
+    if k.contains(['[', ']']) {
+        return Err(BuildError::BracketKey {
+            arg: arg_name(b),
+            key: k.to_string(),
+        });
+    }
+    let key = format!("{key}[{k}]");
     match v {
         Value::Object(o) => {
             for (k, x) in o {
-                deep(query, &format!("{key}[{k}]"), x, set);
+                deep(query, b, &key, k, x, set)?;
             }
         }
         Value::Array(a) => {
@@ -415,8 +601,9 @@ fn deep(query: &mut String, key: &str, v: &Value, set: &'static AsciiSet) {
                 push_pair(query, &format!("{key}[]"), &scalar(x), set);
             }
         }
-        other => push_pair(query, key, &scalar(other), set),
+        other => push_pair(query, &key, &scalar(other), set),
     }
+    Ok(())
 }
 
 fn body(plan: &crate::gateway::BodyPlan, args: &Map<String, Value>) -> Option<Body> {
@@ -773,5 +960,124 @@ mod tests {
             serde_json::from_slice::<Value>(&data).unwrap(),
             json!({"name": "Rex", "kind": "dog", "quantity": 1})
         );
+    }
+
+    #[test]
+    fn dot_and_empty_segments_are_refused_whatever_the_style_produced_them() {
+        let cases = [
+            (ParamStyle::Simple, false, json!([".."]), "DotSegment"),
+            (ParamStyle::Simple, false, json!(["."]), "DotSegment"),
+            (ParamStyle::Simple, false, json!([]), "EmptySegment"),
+            (ParamStyle::Simple, false, json!(""), "EmptySegment"),
+            (ParamStyle::Label, false, json!(["."]), "DotSegment"),
+            (ParamStyle::Label, false, json!([""]), "DotSegment"),
+            (ParamStyle::Label, true, json!(["", ""]), "DotSegment"),
+        ];
+        for (style, explode, v, want) in cases {
+            let p = plan(
+                "/t/{v}/n",
+                vec![param("v", ParamLocation::Path, style, explode)],
+            );
+            let Value::Object(args) = json!({ "v": v }) else {
+                panic!()
+            };
+            let err = build(&upstream("http://h"), &p, &args).unwrap_err();
+            assert!(
+                format!("{err:?}").starts_with(want),
+                "{style:?} {v}: {err:?}"
+            );
+        }
+        // Values that only look like dots stay one ordinary segment.
+        assert_eq!(
+            url_for(
+                "http://h",
+                "/t/{v}/n",
+                vec![param("v", ParamLocation::Path, ParamStyle::Label, false)],
+                json!({"v": ["a", "."]})
+            ),
+            "http://h/t/.a,./n"
+        );
+    }
+
+    #[test]
+    fn object_keys_cannot_name_another_query_parameter_or_the_api_key() {
+        let mut up = upstream("http://h");
+        up.auth = Some(UpstreamAuth::ApiKey {
+            location: ApiKeyLocation::Query,
+            name: "api_key".into(),
+            value: crate::secret::Secret::new("k", "env:K"),
+        });
+        let mut tenant = param("tenant", ParamLocation::Query, ParamStyle::Form, true);
+        tenant.arg = None;
+        tenant.fixed = Some(json!("acme"));
+        for style in [ParamStyle::Form, ParamStyle::DeepObject] {
+            let p = plan(
+                "/x",
+                vec![
+                    param("opts", ParamLocation::Query, style, true),
+                    tenant.clone(),
+                ],
+            );
+            for key in ["tenant", "TENANT", "API_KEY"] {
+                let Value::Object(args) = json!({"opts": {key: "evil"}}) else {
+                    panic!()
+                };
+                let err = build(&up, &p, &args).unwrap_err();
+                assert!(
+                    matches!(&err, BuildError::OwnedKey { arg, key: k, .. } if arg == "opts" && k == key),
+                    "{style:?} {key}: {err:?}"
+                );
+            }
+        }
+        let p = plan(
+            "/x",
+            vec![param(
+                "f",
+                ParamLocation::Query,
+                ParamStyle::DeepObject,
+                true,
+            )],
+        );
+        let Value::Object(args) = json!({"f": {"a": {"b]": 1}}}) else {
+            panic!()
+        };
+        assert_eq!(
+            build(&up, &p, &args).unwrap_err(),
+            BuildError::BracketKey {
+                arg: "f".into(),
+                key: "b]".into()
+            }
+        );
+    }
+
+    #[test]
+    fn gateway_headers_replace_argument_headers_and_long_urls_name_the_argument() {
+        let mut up = upstream("http://h");
+        up.headers = vec![("X-Tenant".into(), "acme".into())];
+        let p = plan(
+            "/x",
+            vec![
+                param("x-tenant", ParamLocation::Header, ParamStyle::Simple, false),
+                param("q", ParamLocation::Query, ParamStyle::Form, true),
+            ],
+        );
+        let Value::Object(args) = json!({"x-tenant": "evil", "q": "a"}) else {
+            panic!()
+        };
+        let parts = build(&up, &p, &args).unwrap();
+        let tenants: Vec<_> = parts
+            .headers
+            .iter()
+            .filter(|(n, _)| n == "x-tenant")
+            .map(|(_, v)| v.to_str().unwrap())
+            .collect();
+        assert_eq!(tenants, ["acme"]);
+        let Value::Object(args) = json!({"q": "x".repeat(MAX_URL_BYTES)}) else {
+            panic!()
+        };
+        assert!(matches!(
+            build(&up, &p, &args).unwrap_err(),
+            BuildError::UrlTooLong { arg, .. } if arg == "q"
+        ));
     }
 }

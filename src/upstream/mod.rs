@@ -27,7 +27,9 @@ use crate::gateway::{CallPlan, Gateway, Tool, UpstreamAuth};
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
     /// The arguments could not form a request (the caller's fault).
-    #[error("The request could not be built: {0}")]
+    #[error(
+        "The request could not be built: {0}. Nothing was sent to the API; fix the argument and call again."
+    )]
     Build(#[from] BuildError),
     /// No answer within the timeout.
     #[error(

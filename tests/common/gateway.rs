@@ -50,29 +50,34 @@ impl Gateway {
         self.child.id()
     }
 
-    /// Sends SIGTERM, as an orchestrator stopping the replica does, and waits for the process
-    /// to exit (at most `limit`; then it is killed and the test fails).
+    /// Waits up to `limit` for the process to exit on its own.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    /// Sends SIGTERM, as an orchestrator stopping the replica does, and waits up to `limit`
+    /// for the process to exit (then it is killed and the test fails, showing its log).
     pub fn terminate(&mut self, limit: Duration) -> std::process::ExitStatus {
         let sent = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
             .expect("kill runs");
         assert!(sent.success(), "SIGTERM could not be sent");
-        let start = std::time::Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().expect("the gateway can be waited on") {
-                return status;
-            }
-            if start.elapsed() > limit {
-                let _ = self.child.kill();
-                let log: Vec<String> = self.log.try_iter().collect();
-                panic!(
-                    "the gateway did not exit within {limit:?} of SIGTERM; it logged:\n{}",
-                    log.join("\n")
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.wait_exit(limit).unwrap_or_else(|| {
+            let _ = self.child.kill();
+            let log: Vec<String> = self.log.try_iter().collect();
+            panic!(
+                "the gateway did not exit within {limit:?} of SIGTERM; it logged:\n{}",
+                log.join("\n")
+            )
+        })
     }
 }
 
@@ -100,6 +105,12 @@ pub fn serve_at(manifest: &Path, listen: &str, args: &[&str], env: &[(&str, &str
     for (k, v) in env {
         cmd.env(k, v);
     }
+    start(cmd)
+}
+
+/// Starts a prepared `serve` command (for a test that wraps the binary, e.g. in `sh -c` with a
+/// `ulimit`) and waits until it logs its URL.
+pub fn start(mut cmd: Command) -> Gateway {
     let mut child = cmd
         .env("MCP_GATEWAY_LOG", "info")
         .stdout(Stdio::null())

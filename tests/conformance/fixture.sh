@@ -16,7 +16,7 @@ python3 "$root/tests/conformance/upstream.py" "$upstream_port" &
 upstream=$!
 trap 'kill "$upstream" 2>/dev/null || true' EXIT INT TERM
 export CONFORMANCE_UPSTREAM_URL="http://127.0.0.1:$upstream_port"
-"$bin" serve "$root/gateways/conformance/gateway.yaml" --listen "127.0.0.1:$port" "$@" &
+"$bin" serve "$root/gateways/conformance/gateway.yaml" --listen "127.0.0.1:$port" --shutdown-grace 0s "$@" &
 gateway=$!
 trap 'kill "$gateway" "$upstream" 2>/dev/null || true' EXIT INT TERM
 wait "$gateway"

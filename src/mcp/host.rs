@@ -1,0 +1,194 @@
+//! The `Host` check against DNS rebinding, as one function every path to `/mcp` goes through
+//! (the fast path and rmcp alike), so the two can never disagree about a host.
+//!
+//! `Host` is parsed strictly (RFC 9112 §3.2, RFC 3986 §3.2.2): a request with two `Host`
+//! headers, none, or one that is not `host[:port]` is 400. Lenient parsers are the attack:
+//! `127.0.0.1:@evil.example` is a userinfo to a URL parser and a loopback address to a prefix
+//! match, `[::1]evil.example` ends an IPv6 literal and goes on. A well-formed host that is not
+//! allowed is 403, as rmcp answers.
+
+use std::net::Ipv6Addr;
+
+use http::{HeaderMap, StatusCode};
+
+/// A parsed `Host`: the host in lower case (an IPv6 literal without brackets) and the port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Authority {
+    host: String,
+    port: Option<u16>,
+}
+
+impl Authority {
+    /// Parses `host[:port]` strictly; `None` when it is not one.
+    pub(crate) fn parse(value: &str) -> Option<Self> {
+        let (host, port) = if let Some(rest) = value.strip_prefix('[') {
+            let (literal, after) = rest.split_once(']')?;
+            literal.parse::<Ipv6Addr>().ok()?;
+            let port = match after {
+                "" => None,
+                p => Some(port(p.strip_prefix(':')?)?),
+            };
+            (literal.to_ascii_lowercase(), port)
+        } else {
+            let (name, port) = match value.split_once(':') {
+                Some((name, p)) => (name, Some(port(p)?)),
+                None => (value, None),
+            };
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+            {
+                return None;
+            }
+            (name.to_ascii_lowercase(), port)
+        };
+        Some(Self { host, port })
+    }
+
+    /// An allowlist entry: `name`, `name:port`, `[v6]:port` or a bare IPv6 address (`::1`).
+    fn allowed_entry(entry: &str) -> Option<Self> {
+        let entry = entry.trim();
+        if let Ok(v6) = entry.parse::<Ipv6Addr>() {
+            return Some(Self {
+                host: v6.to_string(),
+                port: None,
+            });
+        }
+        Self::parse(entry)
+    }
+
+    /// Compared as text, as rmcp compares (behind this check) so the two agree: `[::1]` is
+    /// loopback, a longhand spelling of it is not on the list.
+    fn same_host(&self, other: &Self) -> bool {
+        self.host == other.host
+    }
+
+    /// Whether an allowlist names this authority (an entry without a port allows any port).
+    pub(crate) fn allowed_by(&self, allowed: &[String]) -> bool {
+        allowed
+            .iter()
+            .filter_map(|a| Self::allowed_entry(a))
+            .any(|a| a.same_host(self) && a.port.is_none_or(|p| self.port == Some(p)))
+    }
+}
+
+/// 1–5 digits, at most 65535.
+fn port(p: &str) -> Option<u16> {
+    if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    p.parse().ok()
+}
+
+/// Checks the request's `Host` against `allowed`: `Err` carries the status and body to answer.
+pub(crate) fn check(
+    headers: &HeaderMap,
+    allowed: &[String],
+) -> Result<(), (StatusCode, &'static str)> {
+    let mut values = headers.get_all(http::header::HOST).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "Bad Request: exactly one Host header is required\n",
+        ));
+    };
+    let authority = value.to_str().ok().and_then(Authority::parse).ok_or((
+        StatusCode::BAD_REQUEST,
+        "Bad Request: Invalid Host header\n",
+    ))?;
+    if authority.allowed_by(allowed) {
+        Ok(())
+    } else {
+        Err((
+            StatusCode::FORBIDDEN,
+            "Forbidden: Host header is not allowed\n",
+        ))
+    }
+}
+
+/// The axum layer in front of `/mcp`: answers a bad or foreign `Host` before anything else runs.
+pub(crate) async fn guard(
+    axum::extract::State(allowed): axum::extract::State<std::sync::Arc<Vec<String>>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    match check(req.headers(), &allowed) {
+        Ok(()) => next.run(req).await,
+        Err((status, body)) => {
+            tracing::warn!(status = status.as_u16(), host = ?req.headers().get_all(http::header::HOST).iter().collect::<Vec<_>>(), "refused a request by its Host header (DNS-rebinding protection)");
+            (status, body).into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loopback() -> Vec<String> {
+        vec!["localhost".into(), "127.0.0.1".into(), "::1".into()]
+    }
+
+    fn status(values: &[&str], allowed: &[String]) -> u16 {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(http::header::HOST, v.parse().unwrap());
+        }
+        match check(&h, allowed) {
+            Ok(()) => 200,
+            Err((s, _)) => s.as_u16(),
+        }
+    }
+
+    #[test]
+    fn host_values_that_smuggle_another_host_are_bad_requests() {
+        let allowed = loopback();
+        for bad in [
+            "127.0.0.1:@evil.example",
+            "localhost:80@evil.example",
+            "[::1]evil.example",
+            "[::1]:80x",
+            "localhost:",
+            "localhost:99999",
+            "user@localhost",
+            "localhost/evil",
+            "local host",
+            "",
+            "[evil.example]",
+        ] {
+            assert_eq!(status(&[bad], &allowed), 400, "{bad:?}");
+        }
+        assert_eq!(status(&[], &allowed), 400, "no Host");
+        assert_eq!(
+            status(&["localhost", "localhost"], &allowed),
+            400,
+            "two Host headers"
+        );
+    }
+
+    #[test]
+    fn well_formed_hosts_are_allowed_or_forbidden_by_the_list() {
+        let mut allowed = loopback();
+        allowed.push("mcp.example.com:8443".into());
+        for ok in [
+            "localhost",
+            "LOCALHOST:8000",
+            "127.0.0.1:1",
+            "[::1]:8000",
+            "mcp.example.com:8443",
+        ] {
+            assert_eq!(status(&[ok], &allowed), 200, "{ok:?}");
+        }
+        for foreign in [
+            "evil.example",
+            "mcp.example.com",
+            "mcp.example.com:80",
+            "127.0.0.2",
+            "[0:0:0:0:0:0:0:1]",
+        ] {
+            assert_eq!(status(&[foreign], &allowed), 403, "{foreign:?}");
+        }
+    }
+}
