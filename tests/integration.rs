@@ -7,6 +7,7 @@ mod common;
 mod compile_diagnostics;
 mod conformance;
 mod examples;
+mod operating;
 mod prism;
 mod reload;
 mod security;

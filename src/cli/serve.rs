@@ -62,8 +62,10 @@ enum LogFormat {
 
 fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_env("MCP_GATEWAY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // rmcp's own info lines (one per connection, naming its transport rather than the client)
+    // say nothing the per-call line does not; they stay available with MCP_GATEWAY_LOG=info,rmcp=info.
+    let filter = EnvFilter::try_from_env("MCP_GATEWAY_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn"));
     use std::io::IsTerminal as _;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -4,6 +4,7 @@
 //! can disagree with the server. Problems are [`Diagnostic`]s located in the manifest.
 
 mod auth;
+mod limits;
 mod names;
 mod prompts;
 mod resources;
@@ -308,6 +309,7 @@ pub fn compile(
         ));
     }
 
+    let limits = limits::compile(loaded, &name_origin, &mut diags);
     let (catalog, catalog_files) = catalog(
         loaded,
         spec,
@@ -347,6 +349,7 @@ pub fn compile(
                     upstream,
                     auth: inbound,
                     catalog,
+                    limits: std::sync::Arc::new(limits),
                 },
                 warnings: diags,
                 inputs,
@@ -640,6 +643,7 @@ fn upstream(cx: &auth::Cx<'_>, spec: &Spec, out: &mut Vec<Diagnostic>) -> Option
         auth,
         client,
         identity_headers,
+        retries: u.retries.unwrap_or(0).min(5),
     })
 }
 

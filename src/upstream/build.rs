@@ -497,6 +497,7 @@ mod tests {
             auth: None,
             client: None,
             identity_headers: Vec::new(),
+            retries: 0,
         }
     }
 
