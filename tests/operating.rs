@@ -428,3 +428,159 @@ fn limits_in_the_manifest_are_checked_at_compile_time() {
         assert!(stderr.contains(expected), "{expected}\n{stderr}");
     }
 }
+
+/// An OTLP/HTTP receiver: collects the spans of every `POST /v1/traces` (OTLP/JSON).
+async fn otlp_receiver() -> (String, Arc<std::sync::Mutex<Vec<Value>>>) {
+    let spans = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = spans.clone();
+    let app = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(move |body: axum::Json<Value>| {
+            let store = store.clone();
+            async move {
+                for rs in body["resourceSpans"].as_array().into_iter().flatten() {
+                    assert_eq!(
+                        rs["resource"]["attributes"][0],
+                        json!({"key": "service.name", "value": {"stringValue": "gw-under-test"}})
+                    );
+                    for ss in rs["scopeSpans"].as_array().into_iter().flatten() {
+                        for s in ss["spans"].as_array().into_iter().flatten() {
+                            store.lock().unwrap().push(s.clone());
+                        }
+                    }
+                }
+                axum::Json(json!({}))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, spans)
+}
+
+fn attr<'a>(span: &'a Value, key: &str) -> &'a Value {
+    span["attributes"]
+        .as_array()
+        .and_then(|a| a.iter().find(|kv| kv["key"] == key))
+        .map(|kv| &kv["value"])
+        .unwrap_or(&Value::Null)
+}
+
+#[test]
+fn spans_reach_an_otlp_receiver_under_the_callers_trace_and_the_context_goes_upstream() {
+    use rmcp::ServiceExt as _;
+    let rt = runtime();
+    rt.block_on(async {
+        let up = upstream::start().await;
+        let (collector, spans) = otlp_receiver().await;
+        let dir = fixture(&up.url(), &format!("{PETSTORE}{TOOLS}"));
+        let gw = serve(
+            &dir.path().join("gateway.yaml"),
+            &[],
+            &[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", &collector),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+                ("OTEL_SERVICE_NAME", "gw-under-test"),
+                ("OTEL_BSP_SCHEDULE_DELAY", "50"),
+            ],
+        );
+        // A 2025-era client sending the W3C header (through the fast path)…
+        let header_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        let header_parent = "00f067aa0ba902b7";
+        let mut headers = std::collections::HashMap::new();
+        headers.insert(
+            http::HeaderName::from_static("traceparent"),
+            http::HeaderValue::from_str(&format!("00-{header_trace}-{header_parent}-01")).unwrap(),
+        );
+        let transport = rmcp::transport::StreamableHttpClientTransport::from_config(
+            rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(
+                gw.url.clone(),
+            )
+            .custom_headers(headers),
+        );
+        let old: Client = ().serve(transport).await.expect("the rmcp client connects");
+        assert_ne!(get_pet(&old, 1).await.is_error, Some(true));
+        let upstream_saw = up.last().headers["traceparent"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        // …and a 2026-07-28 client sending `_meta.traceparent`.
+        let meta_trace = "0af7651916cd43dd8448eb211c80319c";
+        let meta_parent = "b7ad6b7169203331";
+        let new = client_2026(&gw.url).await;
+        let mut params = CallToolRequestParams::new("get_pet")
+            .with_arguments(json!({"petId": 404}).as_object().cloned().unwrap());
+        let mut meta = rmcp::model::RequestMetaObject::default();
+        meta.set_traceparent(format!("00-{meta_trace}-{meta_parent}-01"));
+        params.meta = Some(meta);
+        let r = new.call_tool(params).await.expect("a result");
+        assert_eq!(r.is_error, Some(true));
+
+        let until = Instant::now() + Duration::from_secs(10);
+        while spans.lock().unwrap().len() < 4 {
+            assert!(Instant::now() < until, "spans: {:?}", spans.lock().unwrap());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let spans = spans.lock().unwrap().clone();
+        let find = |trace: &str, kind: u64| {
+            spans
+                .iter()
+                .find(|s| s["traceId"] == trace && s["kind"] == kind)
+                .unwrap_or_else(|| panic!("no kind-{kind} span in trace {trace}: {spans:#?}"))
+                .clone()
+        };
+        for (trace, parent, status) in [
+            (header_trace, header_parent, 200),
+            (meta_trace, meta_parent, 404),
+        ] {
+            let server = find(trace, 2);
+            let client = find(trace, 3);
+            assert_eq!(server["parentSpanId"], parent, "{server}");
+            assert_eq!(server["name"], "tools/call get_pet");
+            assert_eq!(attr(&server, "gen_ai.tool.name")["stringValue"], "get_pet");
+            assert_eq!(client["parentSpanId"], server["spanId"], "{client}");
+            assert_eq!(client["name"], "GET /pets/{petId}");
+            assert_eq!(
+                attr(&client, "url.template")["stringValue"],
+                "/pets/{petId}"
+            );
+            assert_eq!(
+                attr(&client, "http.response.status_code")["intValue"],
+                status.to_string()
+            );
+            if trace == header_trace {
+                assert_eq!(server["status"]["code"], 0);
+                // The upstream got the client span's context.
+                assert_eq!(
+                    upstream_saw,
+                    format!(
+                        "00-{header_trace}-{}-01",
+                        client["spanId"].as_str().unwrap()
+                    )
+                );
+            } else {
+                assert_eq!(server["status"]["code"], 2, "a tool error fails the span");
+            }
+        }
+    });
+}
+
+#[test]
+fn without_otel_configuration_nothing_is_propagated_upstream() {
+    let rt = runtime();
+    rt.block_on(async {
+        let up = upstream::start().await;
+        let (_dir, gw) = start(&up.url(), "", "", &[]);
+        let client = client_2026(&gw.url).await;
+        let mut params = CallToolRequestParams::new("get_pet")
+            .with_arguments(json!({"petId": 1}).as_object().cloned().unwrap());
+        let mut meta = rmcp::model::RequestMetaObject::default();
+        meta.set_traceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+        params.meta = Some(meta);
+        client.call_tool(params).await.expect("a result");
+        assert!(up.last().headers.get("traceparent").is_none());
+    });
+}

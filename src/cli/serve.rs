@@ -77,6 +77,28 @@ fn init_logging(format: LogFormat) {
     };
 }
 
+/// Starts the OTLP exporter when `OTEL_*` configures one; otherwise tracing stays off.
+fn start_tracing() {
+    use crate::telemetry::trace;
+    match trace::Config::from_env(|k| std::env::var(k).ok()) {
+        Ok(Some(config)) => match crate::upstream::client_builder().build() {
+            Ok(http) => {
+                tracing::info!(endpoint = %config.endpoint, service = %config.service, "exporting traces over OTLP/HTTP");
+                trace::start(config, http);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot create the trace exporter's HTTP client; traces are off");
+                trace::disable();
+            }
+        },
+        Ok(None) => trace::disable(),
+        Err(e) => {
+            tracing::warn!("{e}; traces are off");
+            trace::disable();
+        }
+    }
+}
+
 pub(crate) fn run(args: Args) -> ExitCode {
     init_logging(args.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -107,6 +129,7 @@ async fn serve(args: Args) -> ExitCode {
         sessions: args.sessions,
         max_body_bytes: args.max_body_bytes,
     };
+    start_tracing();
     let shutdown = CancellationToken::new();
     // A folder with no gateway.yaml of its own is a folder of gateways.
     let fleet_root = args.path.is_dir() && !args.path.join(fleet::MANIFEST).is_file();

@@ -17,6 +17,7 @@ use super::handler::{Reporter, Shared};
 use crate::auth::http::{Caller, refusal};
 use crate::gateway::{Gateway, Tool};
 use crate::limit::CallerKey;
+use crate::telemetry::trace::{Attr, Span, TraceParent};
 use crate::telemetry::{Era, Outcome};
 use crate::upstream::UpstreamError;
 
@@ -29,6 +30,8 @@ pub(crate) struct CallContext<'a> {
     pub(crate) client: Option<IpAddr>,
     /// The protocol era of the request.
     pub(crate) era: Era,
+    /// The caller's trace context (`traceparent` header, or `_meta.traceparent`).
+    pub(crate) parent: Option<TraceParent>,
 }
 
 impl<'a> CallContext<'a> {
@@ -40,6 +43,10 @@ impl<'a> CallContext<'a> {
                 .and_then(|p| p.extensions.get::<axum::extract::ConnectInfo<SocketAddr>>())
                 .map(|c| c.0.ip()),
             era,
+            parent: parts
+                .and_then(|p| p.headers.get("traceparent"))
+                .and_then(|v| v.to_str().ok())
+                .and_then(TraceParent::parse),
         }
     }
 
@@ -105,8 +112,26 @@ pub(crate) async fn run_tool(
 ) -> CallToolResult {
     let started = Instant::now();
     let _in_flight = shared.telemetry.enter();
-    let ran = execute(shared, g, tool, args, reporter, &cx).await;
+    let mut span = Span::server(format!("tools/call {}", tool.name), cx.parent);
+    let ran = execute(shared, g, tool, args, reporter, &cx, span.as_ref()).await;
     let took = started.elapsed();
+    if let Some(mut s) = span.take() {
+        s.set("mcp.method.name", Attr::Str("tools/call".into()));
+        s.set("gen_ai.operation.name", Attr::Str("execute_tool".into()));
+        s.set("gen_ai.tool.name", Attr::Str(tool.name.clone()));
+        s.set("mcp_gateway.gateway", Attr::Str(g.name.clone()));
+        s.set("mcp_gateway.result", Attr::Str(ran.outcome.label().into()));
+        if let Some(ip) = cx.client {
+            s.set("client.address", Attr::Str(ip.to_string()));
+        }
+        if let Some(limit) = ran.limited {
+            s.set("mcp_gateway.limited", Attr::Str(limit.into()));
+        }
+        if ran.outcome != Outcome::Ok {
+            s.fail(ran.outcome.label());
+        }
+        s.end();
+    }
     let metrics = shared.telemetry.tool(&tool.name);
     metrics.call(cx.era, ran.outcome, took);
     if let Some(limit) = ran.limited {
@@ -139,6 +164,7 @@ async fn execute(
     args: serde_json::Map<String, Value>,
     reporter: Option<&Reporter<'_>>,
     cx: &CallContext<'_>,
+    span: Option<&Span>,
 ) -> Ran {
     if let Some(message) = refusal(g, tool, cx.caller) {
         return Ran::early(error(message), Outcome::RefusedByAuth);
@@ -179,9 +205,50 @@ async fn execute(
         )
         .await;
     }
+    let mut client = span.map(|s| s.client(format!("{} {}", tool.plan.method, path_of(tool))));
+    let extra: Vec<(http::HeaderName, http::HeaderValue)> = client
+        .as_ref()
+        .and_then(|c| http::HeaderValue::from_str(&c.context().header()).ok())
+        .map(|v| vec![(http::HeaderName::from_static("traceparent"), v)])
+        .unwrap_or_default();
     let sent = Instant::now();
-    let (answer, retries) = shared.upstream.call(g, tool, &args, principal).await;
+    let (answer, retries) = shared
+        .upstream
+        .call(g, tool, &args, principal, &extra)
+        .await;
     let upstream = sent.elapsed();
+    if let Some(mut c) = client.take() {
+        c.set(
+            "http.request.method",
+            Attr::Str(tool.plan.method.to_string()),
+        );
+        c.set("url.template", Attr::Str(path_of(tool)));
+        if let Some(h) = g.upstream.base_url.host_str() {
+            c.set("server.address", Attr::Str(h.to_string()));
+        }
+        if let Some(p) = g.upstream.base_url.port_or_known_default() {
+            c.set("server.port", Attr::Int(i64::from(p)));
+        }
+        if retries > 0 {
+            c.set("http.request.resend_count", Attr::Int(i64::from(retries)));
+        }
+        match &answer {
+            Ok(resp) => {
+                let code = resp.status.as_u16();
+                c.set("http.response.status_code", Attr::Int(i64::from(code)));
+                if code >= 400 {
+                    c.set("error.type", Attr::Str(code.to_string()));
+                    c.fail(code.to_string());
+                }
+            }
+            Err(e) => {
+                let kind = error_type(e);
+                c.set("error.type", Attr::Str(kind.into()));
+                c.fail(kind);
+            }
+        }
+        c.end();
+    }
     let metrics = shared.telemetry.tool(&tool.name);
     let (result, status) = match answer {
         Ok(resp) => {
@@ -232,6 +299,18 @@ async fn execute(
         upstream: Some(upstream),
         retries,
         limited: None,
+    }
+}
+
+/// The `error.type` of a failed upstream request.
+fn error_type(e: &UpstreamError) -> &'static str {
+    match e {
+        UpstreamError::Build(_) => "build",
+        UpstreamError::Timeout { .. } => "timeout",
+        UpstreamError::Connect { .. } => "connect",
+        UpstreamError::Tls { .. } => "tls",
+        UpstreamError::Credentials { .. } => "credentials",
+        UpstreamError::Other { .. } => "other",
     }
 }
 

@@ -543,7 +543,16 @@ impl ServerHandler for Handler {
         };
         let args = request.arguments.unwrap_or_default();
         let parts = cx.extensions.get::<http::request::Parts>();
-        let call = CallContext::of(parts, era);
+        let mut call = CallContext::of(parts, era);
+        // The 2026-07-28 `_meta.traceparent` names the MCP request's own context: it wins
+        // over a transport header.
+        if let Some(p) = cx
+            .meta
+            .get_traceparent()
+            .and_then(crate::telemetry::trace::TraceParent::parse)
+        {
+            call.parent = Some(p);
+        }
         tokio::select! {
             r = run_tool(&self.shared, &g, tool, args, Some(&reporter), call) => Ok(r.into()),
             () = cx.ct.cancelled() => {

@@ -1,5 +1,5 @@
 //! Per-call telemetry: the counters and histograms behind `/metrics`, the one log line per
-//! call, and throttled upstream-failure warnings.
+//! call, throttled upstream-failure warnings, and OpenTelemetry traces ([`trace`]).
 //!
 //! A small registry of atomics rather than a metrics crate: a call costs the gateway about
 //! 40 µs of CPU and is benchmarked, and every series here is known in advance (tools come from
@@ -9,6 +9,7 @@
 mod expose;
 mod histogram;
 mod throttle;
+pub mod trace;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};

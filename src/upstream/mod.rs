@@ -142,12 +142,14 @@ impl UpstreamClient {
     /// An idempotent tool (GET, HEAD, OPTIONS, PUT, DELETE) is sent again up to
     /// `upstream.retries` times when the upstream could not be reached or answered 502, 503 or
     /// 504, after 100 ms, 200 ms, 400 ms…; the second value is how many retries were sent.
+    /// `extra` are headers of the gateway's own (the trace context).
     pub async fn call(
         &self,
         gateway: &Gateway,
         tool: &Tool,
         args: &Map<String, Value>,
         caller: Option<&Principal>,
+        extra: &[(http::HeaderName, http::HeaderValue)],
     ) -> (Result<UpstreamResponse, UpstreamError>, u32) {
         let timeout = tool.timeout.unwrap_or(gateway.upstream.timeout);
         let idempotent = matches!(
@@ -166,7 +168,7 @@ impl UpstreamClient {
         let mut retries = 0;
         loop {
             let r = self
-                .send(gateway, &tool.plan, timeout, args, caller, &[])
+                .send(gateway, &tool.plan, timeout, args, caller, extra)
                 .await;
             let again = match &r {
                 Ok(resp) => matches!(resp.status.as_u16(), 502..=504),
