@@ -584,3 +584,77 @@ fn without_otel_configuration_nothing_is_propagated_upstream() {
         assert!(up.last().headers.get("traceparent").is_none());
     });
 }
+
+#[test]
+fn auth_refusals_are_counted_by_reason_and_limits_and_logs_name_the_key() {
+    use rmcp::ServiceExt as _;
+    let rt = runtime();
+    rt.block_on(async {
+        let up = upstream::start().await;
+        let dir = fixture(
+            &up.url(),
+            &format!(
+                "{PETSTORE}auth:\n  api_keys:\n    - {{name: alice, sha256: {{env: ALICE_SHA256}}, scopes: [pets:read]}}\n\
+                 limits:\n  per_caller: {{requests: 1, per: 1h}}\n\
+                 tools:\n  - operation: getPetById\n    name: get_pet\n    scopes: [pets:read]\n  \
+                 - operation: listPets\n    name: find_pets\n    scopes: [pets:admin]\n"
+            ),
+        );
+        let sha = crate::common::oauth::sha256_hex("alice-key");
+        let gw = serve(
+            &dir.path().join("gateway.yaml"),
+            &["--log-format", "json"],
+            &[("ALICE_SHA256", &sha)],
+        );
+        let transport = rmcp::transport::StreamableHttpClientTransport::from_config(
+            rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(
+                gw.url.clone(),
+            )
+            .auth_header("alice-key"),
+        );
+        let alice: Client = ().serve(transport).await.expect("alice connects");
+        assert_ne!(get_pet(&alice, 1).await.is_error, Some(true));
+        let limited = get_pet(&alice, 2).await;
+        assert!(
+            text(&limited).starts_with("Rate limit: `alice` may make 1 calls per 1h; wait "),
+            "{}",
+            text(&limited)
+        );
+        assert!(call(&alice, "find_pets", json!({})).await.is_err(), "403");
+        let http = reqwest::Client::new();
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get_pet", "arguments": {"petId": 1}}});
+        let post = |url: String, token: Option<&'static str>| {
+            let mut r = http
+                .post(url)
+                .header("accept", "application/json, text/event-stream")
+                .json(&body);
+            if let Some(t) = token {
+                r = r.bearer_auth(t);
+            }
+            r.send()
+        };
+        assert_eq!(post(gw.url.clone(), None).await.unwrap().status(), 401);
+        assert_eq!(post(gw.url.clone(), Some("wrong")).await.unwrap().status(), 401);
+        let in_query = format!("{}?access_token=alice-key", gw.url);
+        assert_eq!(post(in_query, None).await.unwrap().status(), 401);
+
+        let m = metrics(&gw).await;
+        for reason in ["missing_token", "invalid_token", "token_in_query", "insufficient_scope"] {
+            assert_eq!(
+                value(&m, &format!("mcp_gateway_auth_refusals_total{{gateway=\"petstore\",reason=\"{reason}\"}}")),
+                1.0,
+                "{reason}\n{m}"
+            );
+        }
+        assert_eq!(value(&m, "mcp_gateway_calls_total{gateway=\"petstore\",tool=\"find_pets\",result=\"refused-by-auth\",era=\"2025\"}"), 1.0, "{m}");
+        let lines: Vec<Value> = drain(&gw, Duration::from_millis(300))
+            .iter()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .filter(|v: &Value| v["fields"]["message"] == "tool call")
+            .collect();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines.iter().all(|l| l["fields"]["caller"] == "alice"), "{lines:?}");
+        assert_eq!(lines[1]["fields"]["limited"], "caller_rate");
+        assert!(!lines.iter().any(|l| l.to_string().contains("alice-key")), "a key was logged");
+    });
+}

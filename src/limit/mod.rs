@@ -284,6 +284,13 @@ impl Limiter {
 }
 
 impl Admitted {
+    /// Frees the slot without telling the breaker anything: the request never reached the
+    /// upstream (its arguments could not form one), so it says nothing about the upstream's
+    /// health, and a probe is given back for another call.
+    pub fn release(self) {
+        self.state.breaker.release(self.probe);
+    }
+
     /// Tells the breaker how the call went (`failed`: no answer, or 500/502/503/504), and
     /// frees the slot.
     pub fn record(self, failed: bool) {

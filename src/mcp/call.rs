@@ -18,7 +18,7 @@ use crate::auth::http::{Caller, refusal};
 use crate::gateway::{Gateway, Tool};
 use crate::limit::CallerKey;
 use crate::telemetry::trace::{Attr, Span, TraceParent};
-use crate::telemetry::{Era, Outcome};
+use crate::telemetry::{Era, Outcome, ToolMetrics};
 use crate::upstream::UpstreamError;
 
 /// Who a call comes from and how: for authorization, limits, metrics and the log line.
@@ -112,8 +112,19 @@ pub(crate) async fn run_tool(
 ) -> CallToolResult {
     let started = Instant::now();
     let _in_flight = shared.telemetry.enter();
-    let mut span = Span::server(format!("tools/call {}", tool.name), cx.parent);
-    let ran = execute(shared, g, tool, args, reporter, &cx, span.as_ref()).await;
+    let mut span = Span::server(|| format!("tools/call {}", tool.name), cx.parent);
+    let metrics = shared.telemetry.tool(&tool.name);
+    let ran = execute(
+        shared,
+        g,
+        tool,
+        args,
+        reporter,
+        &cx,
+        span.as_ref(),
+        &metrics,
+    )
+    .await;
     let took = started.elapsed();
     if let Some(mut s) = span.take() {
         s.set("mcp.method.name", Attr::Str("tools/call".into()));
@@ -132,7 +143,6 @@ pub(crate) async fn run_tool(
         }
         s.end();
     }
-    let metrics = shared.telemetry.tool(&tool.name);
     metrics.call(cx.era, ran.outcome, took);
     if let Some(limit) = ran.limited {
         metrics.limited(limit);
@@ -157,6 +167,8 @@ pub(crate) async fn run_tool(
     ran.result
 }
 
+// The call's parts are passed as they are rather than bundled for this one private callee.
+#[allow(clippy::too_many_arguments)]
 async fn execute(
     shared: &Shared,
     g: &Gateway,
@@ -165,6 +177,7 @@ async fn execute(
     reporter: Option<&Reporter<'_>>,
     cx: &CallContext<'_>,
     span: Option<&Span>,
+    metrics: &ToolMetrics,
 ) -> Ran {
     if let Some(message) = refusal(g, tool, cx.caller) {
         return Ran::early(error(message), Outcome::RefusedByAuth);
@@ -249,7 +262,6 @@ async fn execute(
         }
         c.end();
     }
-    let metrics = shared.telemetry.tool(&tool.name);
     let (result, status) = match answer {
         Ok(resp) => {
             let status = resp.status;
@@ -271,10 +283,12 @@ async fn execute(
         Err(e) => {
             // A request the arguments could not form never reached the upstream.
             let reached = !matches!(e, UpstreamError::Build(_));
-            admitted.record(reached);
             if reached {
+                admitted.record(true);
                 let timed_out = matches!(e, UpstreamError::Timeout { .. });
                 metrics.upstream(None, upstream, timed_out, retries);
+            } else {
+                admitted.release();
             }
             if let Some(r) = reporter {
                 r.stage(50.0, LoggingLevel::Warning, format!("upstream failed: {e}"))

@@ -135,9 +135,9 @@ const SERVER: u8 = 2;
 const CLIENT: u8 = 3;
 
 impl Span {
-    /// A server span under `parent` (the caller's context), or the root of a new trace; `None`
-    /// when tracing is off.
-    pub fn server(name: String, parent: Option<TraceParent>) -> Option<Span> {
+    /// A server span named by `name` under `parent` (the caller's context), or the root of a
+    /// new trace; `None` when tracing is off (and `name` is never called).
+    pub fn server(name: impl FnOnce() -> String, parent: Option<TraceParent>) -> Option<Span> {
         exporter()?;
         let ctx = TraceParent {
             trace_id: parent.map_or_else(
@@ -156,7 +156,7 @@ impl Span {
         Some(Span {
             ctx,
             parent: parent.map(|p| p.span_id),
-            name,
+            name: name(),
             kind: SERVER,
             start: now_nanos(),
             attrs: Vec::new(),
