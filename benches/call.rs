@@ -164,7 +164,11 @@ fn start(manifest: &std::path::Path, upstream: std::net::SocketAddr) -> Served {
             "127.0.0.1:0",
         ])
         .env("PETSTORE_BASE_URL", format!("http://{upstream}"))
-        .env("MCP_GATEWAY_LOG", "warn,mcp_gateway::cli=info")
+        // BENCH_LOG=info prices the per-call log line too (written to a pipe the bench drains).
+        .env(
+            "MCP_GATEWAY_LOG",
+            std::env::var("BENCH_LOG").unwrap_or_else(|_| "warn,mcp_gateway::cli=info".into()),
+        )
         .stderr(Stdio::piped())
         .spawn()
         .expect("the gateway starts");

@@ -18,6 +18,7 @@ use crate::secret::Secret;
 mod catalog;
 mod owned;
 mod definition;
+mod limits;
 
 pub use catalog::{
     Catalog, Completion, MessageContent, Prompt, PromptArgument, PromptMessage, Resolved, Resource,
@@ -25,6 +26,7 @@ pub use catalog::{
 };
 pub use owned::{Owner, RESERVED_HEADERS};
 pub use definition::{definition, prompt_definition, resource_definition, template_definition};
+pub use limits::{Breaker, DEFAULT_MAX_CONCURRENT, DEFAULT_QUEUE_TIMEOUT, Limits, RateLimit};
 
 /// A JSON object, as MCP carries schemas.
 pub type JsonObject = Map<String, Value>;
@@ -50,6 +52,9 @@ pub struct Gateway {
     pub auth: Option<crate::auth::Auth>,
     /// Prompts, resources, resource templates and their completions.
     pub catalog: Catalog,
+    /// Concurrency cap, circuit breaker and rate limits (shared with the running limiter,
+    /// which compares by pointer first: see [`crate::limit`]).
+    pub limits: Arc<Limits>,
 }
 
 impl Gateway {
@@ -77,6 +82,8 @@ pub struct Upstream {
     pub client: Option<reqwest::Client>,
     /// Upstream header ← claim of the verified caller (`upstream.identity_headers`).
     pub identity_headers: Vec<(http::HeaderName, String)>,
+    /// How many times an idempotent call is sent again after no answer or a 502/503/504.
+    pub retries: u32,
 }
 
 /// The gateway's own credentials for the upstream API.

@@ -33,6 +33,8 @@
 //! - [`cli`]: one file per subcommand.
 //! - [`secret`]: credentials that never print.
 //! - [`uri_template`]: RFC 6570 resource templates, parsed and matched against read URIs.
+//! - [`limit`]: the running limits of a gateway (concurrency cap, circuit breaker, rate limits).
+//! - [`telemetry`]: call metrics for `/metrics`, throttled warnings.
 
 #![forbid(unsafe_code)]
 #![warn(
@@ -49,12 +51,14 @@ pub mod diag;
 pub mod digest;
 pub mod gateway;
 pub mod lock;
+pub mod limit;
 pub mod manifest;
 pub mod mcp;
 pub mod openapi;
 pub mod reload;
 pub mod secret;
 pub mod server;
+pub mod telemetry;
 pub mod tls;
 pub mod upstream;
 pub mod uri_template;

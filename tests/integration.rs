@@ -13,6 +13,7 @@ mod deploy;
 mod examples;
 mod hostile;
 mod lock;
+mod operating;
 mod prism;
 mod reload;
 mod retry_advice;

@@ -32,6 +32,7 @@ use rmcp::service::RequestContext;
 use super::{Auth, Principal};
 use crate::gateway::{Gateway, Tool};
 use crate::mcp::Shared;
+use crate::telemetry::{AuthRefusal, Era, Outcome};
 
 /// What the middleware established about an HTTP request, put in its extensions. Absent on
 /// stdio, where authorization does not apply (the MCP spec: credentials come from the
@@ -118,6 +119,10 @@ pub async fn require(State(guard): State<Guard>, mut req: Request, next: Next) -
         url::form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "access_token")
     }) {
         tracing::info!("request refused: access token in the query string");
+        guard
+            .shared
+            .telemetry
+            .auth_refused(AuthRefusal::TokenInQuery);
         return refuse(
             auth,
             StatusCode::UNAUTHORIZED,
@@ -136,6 +141,10 @@ pub async fn require(State(guard): State<Guard>, mut req: Request, next: Next) -
         });
     let Some(token) = token else {
         // RFC 6750 §3.1: no error code when the request carries no credentials.
+        guard
+            .shared
+            .telemetry
+            .auth_refused(AuthRefusal::MissingToken);
         return refuse(
             auth,
             StatusCode::UNAUTHORIZED,
@@ -148,6 +157,10 @@ pub async fn require(State(guard): State<Guard>, mut req: Request, next: Next) -
         Ok(p) => p,
         Err(e) => {
             tracing::info!(reason = %e, "request refused: invalid token");
+            guard
+                .shared
+                .telemetry
+                .auth_refused(AuthRefusal::InvalidToken);
             return refuse(
                 auth,
                 StatusCode::UNAUTHORIZED,
@@ -179,6 +192,20 @@ pub async fn require(State(guard): State<Guard>, mut req: Request, next: Next) -
         }
         if !denied.is_empty() {
             tracing::info!(subject = principal.subject.as_deref().unwrap_or("-"), tools = %denied.join(","), "call refused: insufficient scope");
+            let t = &guard.shared.telemetry;
+            t.auth_refused(AuthRefusal::InsufficientScope);
+            let era = if parts
+                .headers
+                .get("mcp-protocol-version")
+                .is_some_and(|v| v == "2026-07-28")
+            {
+                Era::Stateless
+            } else {
+                Era::Legacy
+            };
+            for name in &denied {
+                t.tool(name).refused(era, Outcome::RefusedByAuth);
+            }
             return refuse(
                 auth,
                 StatusCode::FORBIDDEN,

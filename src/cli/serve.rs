@@ -96,8 +96,10 @@ enum LogFormat {
 
 fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_env("MCP_GATEWAY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // rmcp's own info lines (one per connection, naming its transport rather than the client)
+    // say nothing the per-call line does not; they stay available with MCP_GATEWAY_LOG=info,rmcp=info.
+    let filter = EnvFilter::try_from_env("MCP_GATEWAY_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn"));
     use std::io::IsTerminal as _;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -107,6 +109,28 @@ fn init_logging(format: LogFormat) {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
+}
+
+/// Starts the OTLP exporter when `OTEL_*` configures one; otherwise tracing stays off.
+fn start_tracing() {
+    use crate::telemetry::trace;
+    match trace::Config::from_env(|k| std::env::var(k).ok()) {
+        Ok(Some(config)) => match crate::upstream::client_builder().build() {
+            Ok(http) => {
+                tracing::info!(endpoint = %config.endpoint, service = %config.service, "exporting traces over OTLP/HTTP");
+                trace::start(config, http);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot create the trace exporter's HTTP client; traces are off");
+                trace::disable();
+            }
+        },
+        Ok(None) => trace::disable(),
+        Err(e) => {
+            tracing::warn!("{e}; traces are off");
+            trace::disable();
+        }
+    }
 }
 
 pub(crate) fn run(args: Args) -> ExitCode {
@@ -144,6 +168,7 @@ async fn serve(args: Args) -> ExitCode {
         max_body_bytes: args.max_body_bytes,
         draining: life.draining.clone(),
     };
+    start_tracing();
     // Cancelled when the grace is over: the listener, rmcp's streams and the watches stop.
     let shutdown = life.stop.clone();
     // A folder with no gateway.yaml of its own is a folder of gateways.

@@ -7,6 +7,7 @@ mod auth;
 pub mod budget;
 mod compact;
 mod loosen;
+mod limits;
 mod names;
 mod owned;
 mod prompts;
@@ -330,6 +331,7 @@ pub fn compile(
     }
     diags.extend(select::too_many(loaded, &entries));
 
+    let limits = limits::compile(loaded, &name_origin, &mut diags);
     let (catalog, catalog_files) = catalog(
         loaded,
         spec,
@@ -377,6 +379,7 @@ pub fn compile(
                     upstream,
                     auth: inbound,
                     catalog,
+                    limits: std::sync::Arc::new(limits),
                 },
                 warnings: diags,
                 budget,
@@ -671,6 +674,7 @@ fn upstream(cx: &auth::Cx<'_>, spec: &Spec, out: &mut Vec<Diagnostic>) -> Option
         auth,
         client,
         identity_headers,
+        retries: u.retries.unwrap_or(0).min(5),
     })
 }
 

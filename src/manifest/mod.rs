@@ -9,6 +9,7 @@ mod auth;
 mod budget;
 mod catalog;
 mod env;
+mod limits;
 mod load;
 mod spans;
 
@@ -19,6 +20,7 @@ pub use catalog::{
     ResourceConfig, RoleConfig, SubscriptionsConfig,
 };
 pub use env::{EnvError, interpolate};
+pub use limits::{CircuitBreakerConfig, LimitsConfig, RateLimitConfig};
 pub use load::{LoadedManifest, load, load_str};
 pub use spans::{SpanIndex, display_path, pointer_segment, unescape_segment};
 
@@ -80,6 +82,10 @@ pub struct Manifest {
     /// How many tokens of the agent's context the definitions may take.
     #[serde(default)]
     pub budget: BudgetConfig,
+    /// Rate limits across tools (per caller). Per-tool limits are `tools[].rate_limit`; the
+    /// upstream's concurrency cap and circuit breaker are under `upstream:`.
+    #[serde(default)]
+    pub limits: LimitsConfig,
 }
 
 /// The upstream API.
@@ -121,6 +127,26 @@ pub struct UpstreamConfig {
     /// The caller's token itself is never forwarded.
     #[serde(default)]
     pub identity_headers: IndexMap<String, String>,
+    /// Most requests to the upstream in flight at once (and so most connections to it); further
+    /// calls wait in a queue for `queue_timeout`, then get an error result saying the API is
+    /// saturated. Default 100.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub max_concurrent: Option<u32>,
+    /// How long a call waits for one of the `max_concurrent` slots, e.g. `2s`. Default `5s`.
+    #[serde(default)]
+    #[schemars(regex(pattern = r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|sec|secs|min|mins)\s*$"))]
+    pub queue_timeout: Option<String>,
+    /// How many times a call to an idempotent operation (GET, HEAD, OPTIONS, PUT, DELETE) is
+    /// sent again when the upstream could not be reached or answered 502, 503 or 504, after
+    /// 100 ms, 200 ms, 400 ms… Default 0: a failure goes straight back to the agent.
+    #[serde(default)]
+    #[schemars(range(max = 5))]
+    pub retries: Option<u32>,
+    /// When to stop calling a failing upstream for a while. On by default (5 failures in a row
+    /// open it for 30s).
+    #[serde(default)]
+    pub circuit_breaker: Option<CircuitBreakerConfig>,
 }
 
 /// A client certificate and its key, both PEM.
@@ -250,6 +276,10 @@ pub struct ToolConfig {
     /// data and the declared output schema is rebuilt to match.
     #[serde(default)]
     pub response: Option<ResponseConfig>,
+    /// A token bucket for this tool, shared by every caller (e.g. to protect an expensive
+    /// endpoint): a call over it is an error result that says how long to wait.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitConfig>,
 }
 
 /// Which operations a `select:` entry exposes: those matching every given criterion.

@@ -22,8 +22,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tower::ServiceExt as _;
 
-use super::handler::{Shared, run_tool};
-use crate::auth::http::Caller;
+use super::handler::{CallContext, Shared, run_tool};
+use crate::telemetry::Era;
 
 /// Protocol versions the fast path answers; they all share the `tools/call` wire shape.
 const LEGACY_VERSIONS: [&str; 3] = ["2025-03-26", "2025-06-18", "2025-11-25"];
@@ -141,7 +141,7 @@ where
                         tool,
                         env.params.arguments.unwrap_or_default(),
                         None,
-                        parts.extensions.get::<Caller>(),
+                        CallContext::of(Some(&parts), Era::Legacy),
                     )
                     .await;
                     // 2025-era peers do not know `resultType` (rmcp strips it for them too).

@@ -13,25 +13,26 @@ use std::sync::{Arc, Mutex, OnceLock};
 use arc_swap::ArcSwap;
 use rmcp::model::SubscriptionFilter;
 use rmcp::model::{
-    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams,
-    CompleteResult, ContentBlock, ErrorData, GetPromptRequestParams, GetPromptResponse,
-    Implementation, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
-    ListToolsResult, LoggingLevel, LoggingMessageNotificationParam, PaginatedRequestParams,
-    ProgressNotificationParam, ProgressToken, ReadResourceRequestParams, ReadResourceResponse,
-    ReadResourceResult, ServerCapabilities, ServerConfig, SetLevelRequestParams,
-    SubscribeRequestParams, Tool as McpTool, UnsubscribeRequestParams,
+    CacheScope, CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult,
+    ErrorData, GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, LoggingLevel,
+    LoggingMessageNotificationParam, PaginatedRequestParams, ProgressNotificationParam,
+    ProgressToken, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
+    ServerCapabilities, ServerConfig, SetLevelRequestParams, SubscribeRequestParams,
+    Tool as McpTool, UnsubscribeRequestParams,
 };
 use rmcp::service::{
     NotificationContext, Peer, RequestContext, SubscriptionContext, SubscriptionSink,
 };
 use rmcp::{RoleServer, ServerHandler};
-use serde_json::Value;
 
+pub(crate) use super::call::{CallContext, run_tool};
 use super::catalog;
 use super::definition;
 use super::subscriptions::{Session, Subscriptions, spawn_poller};
-use crate::auth::http::{Caller, caller_of, may_list, refusal};
+use crate::auth::http::{Caller, caller_of, may_list};
 use crate::gateway::{Gateway, Tool};
+use crate::telemetry::{Era, Outcome};
 use crate::upstream::UpstreamClient;
 
 /// How many tools one `tools/list` page holds. Curated gateways have 5–15, so this only
@@ -53,12 +54,18 @@ pub struct Shared {
     pub listeners: Listeners,
     /// Resource subscriptions of 2025-era sessions, and the poller's state.
     pub subscriptions: Subscriptions,
+    /// Call metrics and throttled warnings.
+    pub telemetry: crate::telemetry::Telemetry,
+    /// The running concurrency cap, circuit breaker and rate limits.
+    pub limiter: crate::limit::Limiter,
 }
 
 impl Shared {
     /// State serving `gateway` through `upstream`, with nobody listening yet.
     pub fn new(gateway: Gateway, upstream: UpstreamClient) -> Self {
         Self {
+            limiter: crate::limit::Limiter::new(gateway.limits.clone()),
+            telemetry: crate::telemetry::Telemetry::default(),
             gateway: ArcSwap::from_pointee(gateway),
             upstream,
             listeners: Listeners::default(),
@@ -227,7 +234,7 @@ pub(crate) struct Reporter<'a> {
 }
 
 impl Reporter<'_> {
-    async fn stage(&self, progress: f64, level: LoggingLevel, message: String) {
+    pub(super) async fn stage(&self, progress: f64, level: LoggingLevel, message: String) {
         if let Some(token) = &self.progress {
             let p = ProgressNotificationParam::new(token.clone(), progress)
                 .with_total(100.0)
@@ -247,67 +254,6 @@ impl Reporter<'_> {
                 )
                 .await;
         }
-    }
-}
-
-/// Turns validation errors into one message an agent can act on.
-fn argument_errors(tool: &Tool, args: &Value) -> Option<String> {
-    let mut lines = Vec::new();
-    for err in tool.input_validator.iter_errors(args) {
-        let path = err.instance_path().as_str();
-        let location = if path.is_empty() {
-            "arguments".to_string()
-        } else {
-            format!(
-                "argument `{}`",
-                path.trim_start_matches('/').replace('/', ".")
-            )
-        };
-        let msg = match err.kind() {
-            jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
-                let known: Vec<&str> = tool
-                    .input_schema
-                    .get("properties")
-                    .and_then(Value::as_object)
-                    .map(|p| p.keys().map(String::as_str).collect())
-                    .unwrap_or_default();
-                format!(
-                    "unknown argument{} {}; this tool takes: {}",
-                    if unexpected.len() == 1 { "" } else { "s" },
-                    unexpected
-                        .iter()
-                        .map(|u| format!("`{u}`"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    if known.is_empty() {
-                        "no arguments".to_string()
-                    } else {
-                        known.join(", ")
-                    }
-                )
-            }
-            jsonschema::error::ValidationErrorKind::Required { property } => {
-                format!(
-                    "missing required argument `{}`",
-                    property.as_str().unwrap_or_default()
-                )
-            }
-            _ => format!("{location}: {err}"),
-        };
-        lines.push(msg);
-        if lines.len() >= 10 {
-            lines.push("(further errors omitted)".to_string());
-            break;
-        }
-    }
-    if lines.is_empty() {
-        None
-    } else {
-        Some(format!(
-            "Invalid arguments for `{}`:\n- {}\nNothing was sent to the API; fix the arguments and call again.",
-            tool.name,
-            lines.join("\n- ")
-        ))
     }
 }
 
@@ -564,7 +510,16 @@ impl ServerHandler for Handler {
     ) -> Result<CallToolResponse, ErrorData> {
         // One snapshot for the whole call: a reload mid-call does not change what it runs.
         let g = self.shared.gateway.load_full();
+        let era = if cx.protocol_version() == Some(rmcp::model::ProtocolVersion::V_2026_07_28) {
+            Era::Stateless
+        } else {
+            Era::Legacy
+        };
         let Some(tool) = g.tool(&request.name) else {
+            self.shared
+                .telemetry
+                .unknown_tool()
+                .refused(era, Outcome::ProtocolError);
             let mut names: Vec<&str> = g.tools.iter().map(|t| t.name.as_str()).collect();
             names.sort_unstable();
             return Err(ErrorData::invalid_params(
@@ -587,10 +542,23 @@ impl ServerHandler for Handler {
             tool: &tool.name,
         };
         let args = request.arguments.unwrap_or_default();
-        let caller = caller_of(&cx);
+        let parts = cx.extensions.get::<http::request::Parts>();
+        let mut call = CallContext::of(parts, era);
+        // The 2026-07-28 `_meta.traceparent` names the MCP request's own context: it wins
+        // over a transport header.
+        if let Some(p) = cx
+            .meta
+            .get_traceparent()
+            .and_then(crate::telemetry::trace::TraceParent::parse)
+        {
+            call.parent = Some(p);
+        }
         tokio::select! {
-            r = run_tool(&self.shared, &g, tool, args, Some(&reporter), caller.as_ref()) => Ok(r.into()),
-            () = cx.ct.cancelled() => Err(ErrorData::internal_error("the call was cancelled by the client", None)),
+            r = run_tool(&self.shared, &g, tool, args, Some(&reporter), call) => Ok(r.into()),
+            () = cx.ct.cancelled() => {
+                self.shared.telemetry.tool(&tool.name).refused(era, Outcome::ProtocolError);
+                Err(ErrorData::internal_error("the call was cancelled by the client", None))
+            }
         }
     }
 }
@@ -628,78 +596,4 @@ fn page(
     };
     let end = (start + PAGE_SIZE).min(len);
     Ok((start..end, (end < len).then(|| end.to_string())))
-}
-
-/// Runs one call of `tool`: check the caller's scopes, validate the arguments, call the
-/// upstream, map the answer. The one implementation of tool semantics, used by the rmcp handler
-/// and by the HTTP fast path.
-pub(crate) async fn run_tool(
-    shared: &Shared,
-    g: &Gateway,
-    tool: &Tool,
-    args: serde_json::Map<String, Value>,
-    reporter: Option<&Reporter<'_>>,
-    caller: Option<&Caller>,
-) -> CallToolResult {
-    if let Some(message) = refusal(g, tool, caller) {
-        return CallToolResult::error(vec![ContentBlock::text(message)]);
-    }
-    let principal = match caller {
-        Some(Caller::Verified(p)) => Some(p),
-        _ => None,
-    };
-    let args = Value::Object(args);
-    if let Some(message) = argument_errors(tool, &args) {
-        return CallToolResult::error(vec![ContentBlock::text(message)]);
-    }
-    let Value::Object(args) = args else {
-        return CallToolResult::error(vec![ContentBlock::text("arguments must be an object")]);
-    };
-    if let Some(r) = reporter {
-        r.stage(
-            0.0,
-            LoggingLevel::Info,
-            format!("calling {} {}", tool.plan.method, path_of(tool)),
-        )
-        .await;
-    }
-    let result = match shared.upstream.call(g, tool, &args, principal).await {
-        Ok(resp) => {
-            let status = resp.status;
-            if let Some(r) = reporter {
-                r.stage(
-                    50.0,
-                    LoggingLevel::Info,
-                    format!("upstream answered {status}"),
-                )
-                .await;
-            }
-            let result = crate::upstream::to_result(g, tool, resp);
-            tracing::debug!(tool = %tool.name, status = status.as_u16(), is_error = result.is_error.unwrap_or(false), "upstream call");
-            result
-        }
-        Err(e) => {
-            if let Some(r) = reporter {
-                r.stage(50.0, LoggingLevel::Warning, format!("upstream failed: {e}"))
-                    .await;
-            }
-            tracing::warn!(tool = %tool.name, error = %e, "upstream call failed");
-            crate::upstream::error_result(g, tool, &e)
-        }
-    };
-    if let Some(r) = reporter {
-        r.stage(100.0, LoggingLevel::Info, "done".to_string()).await;
-    }
-    result
-}
-
-fn path_of(tool: &Tool) -> String {
-    tool.plan
-        .path
-        .iter()
-        .map(|p| match p {
-            crate::gateway::PathPart::Literal(s) => s.clone(),
-            crate::gateway::PathPart::Param(s) => format!("{{{s}}}"),
-        })
-        .collect()
 }

@@ -205,15 +205,48 @@ pub fn ready_or_draining(
 pub fn prometheus<'a>(
     reloaders: impl Iterator<Item = &'a Arc<Reloader>>,
 ) -> ([(http::HeaderName, &'static str); 1], String) {
-    let mut out = String::from(crate::reload::METRICS_HEADER);
+    let mut out = crate::telemetry::Exposition::default();
     for r in reloaders {
         let g = r.shared().gateway.load();
         r.status.write_metrics(&g.name, g.tools.len(), &mut out);
+        let shared = r.shared();
+        shared
+            .telemetry
+            .write(&g.name, g.tools.iter().map(|t| t.name.as_str()), &mut out);
+        write_limits(&g.name, &shared.limiter, &mut out);
     }
+    let out = out.render();
     (
         [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         out,
     )
+}
+
+/// The limiter's series of one gateway.
+fn write_limits(
+    gateway: &str,
+    limiter: &crate::limit::Limiter,
+    out: &mut crate::telemetry::Exposition,
+) {
+    let g = crate::telemetry::escape(gateway);
+    out.sample(
+        "mcp_gateway_upstream_in_flight",
+        "gauge",
+        "Upstream requests holding one of the `upstream.max_concurrent` slots now.",
+        &format!("gateway=\"{g}\""),
+        limiter.in_use(),
+    );
+    if let Some(now) = limiter.breaker_state() {
+        for state in crate::limit::BreakerState::ALL {
+            out.sample(
+                "mcp_gateway_circuit_breaker_state",
+                "gauge",
+                "1 for the upstream circuit breaker's current state (closed, open, half_open).",
+                &format!("gateway=\"{g}\",state=\"{}\"", state.label()),
+                u8::from(state == now),
+            );
+        }
+    }
 }
 
 /// Whether binding `addr` needs named hosts: anything but loopback is reachable by others,

@@ -1,6 +1,7 @@
 //! The MCP server: the rmcp handler that serves a hot-swappable compiled gateway, and its
 //! transports (Streamable HTTP, stdio).
 
+mod call;
 mod catalog;
 mod fast;
 mod handler;

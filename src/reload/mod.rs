@@ -15,7 +15,6 @@
 pub mod fleet;
 pub mod watch;
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -27,6 +26,7 @@ use crate::mcp::{
     Changed, Shared, definition, files_updated, prompt_definition, resource_definition,
     template_definition,
 };
+use crate::telemetry::Exposition;
 
 /// What one reload did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,45 +61,39 @@ pub struct Status {
 }
 
 impl Status {
-    /// Appends this gateway's metrics in the Prometheus text format.
-    pub fn write_metrics(&self, gateway: &str, tools: usize, out: &mut String) {
-        let g = gateway.replace('\\', "\\\\").replace('"', "\\\"");
-        let _ = writeln!(
-            out,
-            "mcp_gateway_config_stale{{gateway=\"{g}\"}} {}",
-            u8::from(self.stale.load(Ordering::Relaxed))
+    /// Appends this gateway's configuration series to `out`.
+    pub fn write_metrics(&self, gateway: &str, tools: usize, out: &mut Exposition) {
+        let g = format!("gateway=\"{}\"", crate::telemetry::escape(gateway));
+        out.sample(
+            "mcp_gateway_config_stale",
+            "gauge",
+            "1 when the files on disk hold a version that failed to compile and an older one is served.",
+            &g,
+            u8::from(self.stale.load(Ordering::Relaxed)),
         );
-        let _ = writeln!(
-            out,
-            "mcp_gateway_config_generation{{gateway=\"{g}\"}} {}",
-            self.generation.load(Ordering::Relaxed)
+        out.sample(
+            "mcp_gateway_config_generation",
+            "gauge",
+            "Version of the served configuration, bumped on every swap.",
+            &g,
+            self.generation.load(Ordering::Relaxed),
         );
-        let _ = writeln!(out, "mcp_gateway_tools{{gateway=\"{g}\"}} {tools}");
+        out.sample("mcp_gateway_tools", "gauge", "Tools served.", &g, tools);
         for (result, n) in [
             ("swapped", &self.swapped),
             ("unchanged", &self.unchanged),
             ("rejected", &self.rejected),
         ] {
-            let _ = writeln!(
-                out,
-                "mcp_gateway_reloads_total{{gateway=\"{g}\",result=\"{result}\"}} {}",
-                n.load(Ordering::Relaxed)
+            out.sample(
+                "mcp_gateway_reloads_total",
+                "counter",
+                "Reloads by result.",
+                &format!("{g},result=\"{result}\""),
+                n.load(Ordering::Relaxed),
             );
         }
     }
 }
-
-/// The `# HELP`/`# TYPE` header of [`Status::write_metrics`].
-pub const METRICS_HEADER: &str = "\
-# HELP mcp_gateway_config_stale 1 when the files on disk hold a version that failed to compile and an older one is served.
-# TYPE mcp_gateway_config_stale gauge
-# HELP mcp_gateway_config_generation Version of the served configuration, bumped on every swap.
-# TYPE mcp_gateway_config_generation gauge
-# HELP mcp_gateway_tools Tools served.
-# TYPE mcp_gateway_tools gauge
-# HELP mcp_gateway_reloads_total Reloads by result.
-# TYPE mcp_gateway_reloads_total counter
-";
 
 /// One served gateway and how to rebuild it from its manifest.
 #[derive(Debug)]

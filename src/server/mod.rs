@@ -106,7 +106,7 @@ pub async fn serve(
     let ids = AtomicU64::new(0);
     let mut full_warned: Option<Instant> = None;
     loop {
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             biased;
             _ = life.stop.cancelled() => break,
             accepted = listener.accept() => match accepted {
@@ -144,7 +144,7 @@ pub async fn serve(
         let app = app.clone();
         let life = life.clone();
         tracker.spawn(async move {
-            connection(stream, app, state, limits.timeouts, &life).await;
+            connection(stream, peer, app, state, limits.timeouts, &life).await;
             if let Ok(mut m) = open.lock() {
                 m.remove(&id);
             }
@@ -201,6 +201,7 @@ async fn shed(mut stream: TcpStream) {
 /// process stops.
 async fn connection(
     stream: TcpStream,
+    peer: std::net::SocketAddr,
     app: Router,
     state: Arc<ConnState>,
     timeouts: Timeouts,
@@ -214,12 +215,16 @@ async fn connection(
     let svc_state = state.clone();
     let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
         let guard = svc_state.begin(hyper::body::Body::is_end_stream(req.body()));
-        let req = req.map(|inner| {
+        let mut req = req.map(|inner| {
             Body::new(TrackedBody {
                 inner,
                 state: svc_state.clone(),
             })
         });
+        // As `axum::serve` with connect info does: per-caller limits count anonymous callers
+        // by address.
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
         let app = app.clone();
         let draining = draining.clone();
         async move {

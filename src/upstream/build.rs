@@ -684,6 +684,7 @@ mod tests {
             auth: None,
             client: None,
             identity_headers: Vec::new(),
+            retries: 0,
         }
     }
 

@@ -130,9 +130,14 @@ pub fn start(mut cmd: Command) -> Gateway {
     loop {
         match rx.recv_timeout(Duration::from_secs(20)) {
             Ok(line) => {
-                if let Some(i) = line.find("url=http://") {
-                    let url = line[i + 4..]
-                        .split_whitespace()
+                // `url=…` in text logs, `"url":"…"` with `--log-format json`.
+                let found = line
+                    .find("url=http://")
+                    .map(|i| i + 4)
+                    .or_else(|| line.find("\"url\":\"http://").map(|i| i + 7));
+                if let Some(i) = found {
+                    let url = line[i..]
+                        .split(|c: char| c.is_whitespace() || c == '"')
                         .next()
                         .unwrap_or("")
                         .to_string();

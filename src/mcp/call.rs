@@ -1,0 +1,415 @@
+//! One tool call, end to end: authorization, rate limits, argument validation, the circuit
+//! breaker and concurrency cap, the upstream request, the result; with its metrics, its log
+//! line and its throttled failure warning. The one implementation of tool semantics, used by
+//! the rmcp handler and by the HTTP fast path.
+
+// Progress log notifications use MCP logging, deprecated by 2026-07-28 but still served (see
+// the handler).
+#![allow(deprecated)]
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use rmcp::model::{CallToolResult, ContentBlock, LoggingLevel};
+use serde_json::Value;
+
+use super::handler::{Reporter, Shared};
+use crate::auth::http::{Caller, refusal};
+use crate::gateway::{Gateway, Tool};
+use crate::limit::CallerKey;
+use crate::telemetry::trace::{Attr, Span, TraceParent};
+use crate::telemetry::{Era, Outcome, ToolMetrics};
+use crate::upstream::UpstreamError;
+
+/// Who a call comes from and how: for authorization, limits, metrics and the log line.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CallContext<'a> {
+    /// What the auth middleware established (`None` on stdio).
+    pub(crate) caller: Option<&'a Caller>,
+    /// The client's address (HTTP).
+    pub(crate) client: Option<IpAddr>,
+    /// The protocol era of the request.
+    pub(crate) era: Era,
+    /// The caller's trace context (`traceparent` header, or `_meta.traceparent`).
+    pub(crate) parent: Option<TraceParent>,
+}
+
+impl<'a> CallContext<'a> {
+    /// The context of an HTTP request (`None`: stdio).
+    pub(crate) fn of(parts: Option<&'a http::request::Parts>, era: Era) -> Self {
+        Self {
+            caller: parts.and_then(|p| p.extensions.get::<Caller>()),
+            client: parts
+                .and_then(|p| p.extensions.get::<axum::extract::ConnectInfo<SocketAddr>>())
+                .map(|c| c.0.ip()),
+            era,
+            parent: parts
+                .and_then(|p| p.headers.get("traceparent"))
+                .and_then(|v| v.to_str().ok())
+                .and_then(TraceParent::parse),
+        }
+    }
+
+    fn subject(&self) -> Option<&'a str> {
+        match self.caller {
+            Some(Caller::Verified(p)) => p.subject.as_deref(),
+            _ => None,
+        }
+    }
+
+    fn key(&self) -> CallerKey {
+        match (self.subject(), self.client) {
+            (Some(s), _) => CallerKey::Subject(s.to_string()),
+            (None, Some(ip)) => CallerKey::Address(ip),
+            (None, None) => CallerKey::Local,
+        }
+    }
+}
+
+/// What one call did, for its metrics and log line.
+struct Ran {
+    result: CallToolResult,
+    outcome: Outcome,
+    /// The upstream's status, when it answered.
+    status: Option<u16>,
+    /// Time spent on the upstream request, when one was sent.
+    upstream: Option<Duration>,
+    retries: u32,
+    /// The limit that refused the call, if one did.
+    limited: Option<&'static str>,
+}
+
+impl Ran {
+    fn early(result: CallToolResult, outcome: Outcome) -> Self {
+        Self {
+            result,
+            outcome,
+            status: None,
+            upstream: None,
+            retries: 0,
+            limited: None,
+        }
+    }
+}
+
+fn error(message: impl Into<String>) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(message.into())])
+}
+
+/// Milliseconds to a tenth, for the log line.
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 10_000.0).round() / 10.0
+}
+
+/// Runs one call of `tool` and records it (metrics, one log line at `info`).
+pub(crate) async fn run_tool(
+    shared: &Shared,
+    g: &Gateway,
+    tool: &Tool,
+    args: serde_json::Map<String, Value>,
+    reporter: Option<&Reporter<'_>>,
+    cx: CallContext<'_>,
+) -> CallToolResult {
+    let started = Instant::now();
+    let _in_flight = shared.telemetry.enter();
+    let mut span = Span::server(|| format!("tools/call {}", tool.name), cx.parent);
+    let metrics = shared.telemetry.tool(&tool.name);
+    let ran = execute(
+        shared,
+        g,
+        tool,
+        args,
+        reporter,
+        &cx,
+        span.as_ref(),
+        &metrics,
+    )
+    .await;
+    let took = started.elapsed();
+    if let Some(mut s) = span.take() {
+        s.set("mcp.method.name", Attr::Str("tools/call".into()));
+        s.set("gen_ai.operation.name", Attr::Str("execute_tool".into()));
+        s.set("gen_ai.tool.name", Attr::Str(tool.name.clone()));
+        s.set("mcp_gateway.gateway", Attr::Str(g.name.clone()));
+        s.set("mcp_gateway.result", Attr::Str(ran.outcome.label().into()));
+        if let Some(ip) = cx.client {
+            s.set("client.address", Attr::Str(ip.to_string()));
+        }
+        if let Some(limit) = ran.limited {
+            s.set("mcp_gateway.limited", Attr::Str(limit.into()));
+        }
+        if ran.outcome != Outcome::Ok {
+            s.fail(ran.outcome.label());
+        }
+        s.end();
+    }
+    metrics.call(cx.era, ran.outcome, took);
+    if let Some(limit) = ran.limited {
+        metrics.limited(limit);
+    }
+    tracing::info!(
+        target: "mcp_gateway::call",
+        gateway = %g.name,
+        tool = %tool.name,
+        method = %tool.plan.method,
+        path = %path_of(tool),
+        status = ran.status,
+        result = ran.outcome.label(),
+        duration_ms = ms(took),
+        upstream_ms = ran.upstream.map(ms),
+        retries = ran.retries,
+        limited = ran.limited,
+        caller = cx.subject(),
+        client = cx.client.map(tracing::field::display),
+        era = cx.era.label(),
+        "tool call"
+    );
+    ran.result
+}
+
+// The call's parts are passed as they are rather than bundled for this one private callee.
+#[allow(clippy::too_many_arguments)]
+async fn execute(
+    shared: &Shared,
+    g: &Gateway,
+    tool: &Tool,
+    args: serde_json::Map<String, Value>,
+    reporter: Option<&Reporter<'_>>,
+    cx: &CallContext<'_>,
+    span: Option<&Span>,
+    metrics: &ToolMetrics,
+) -> Ran {
+    if let Some(message) = refusal(g, tool, cx.caller) {
+        return Ran::early(error(message), Outcome::RefusedByAuth);
+    }
+    let host = || {
+        let base = &g.upstream.base_url;
+        base[url::Position::BeforeHost..url::Position::AfterPort].to_string()
+    };
+    if let Err(r) = shared.limiter.rate(&g.limits, &cx.key(), &tool.name) {
+        let mut ran = Ran::early(error(r.message(&tool.name, &host())), Outcome::ToolError);
+        ran.limited = Some(r.label());
+        return ran;
+    }
+    let principal = match cx.caller {
+        Some(Caller::Verified(p)) => Some(p),
+        _ => None,
+    };
+    let args = Value::Object(args);
+    if let Some(message) = argument_errors(tool, &args) {
+        return Ran::early(error(message), Outcome::ToolError);
+    }
+    let Value::Object(args) = args else {
+        return Ran::early(error("arguments must be an object"), Outcome::ToolError);
+    };
+    let admitted = match shared.limiter.admit(&g.limits).await {
+        Ok(a) => a,
+        Err(r) => {
+            let mut ran = Ran::early(error(r.message(&tool.name, &host())), Outcome::ToolError);
+            ran.limited = Some(r.label());
+            return ran;
+        }
+    };
+    if let Some(r) = reporter {
+        r.stage(
+            0.0,
+            LoggingLevel::Info,
+            format!("calling {} {}", tool.plan.method, path_of(tool)),
+        )
+        .await;
+    }
+    let mut client = span.map(|s| s.client(format!("{} {}", tool.plan.method, path_of(tool))));
+    let extra: Vec<(http::HeaderName, http::HeaderValue)> = client
+        .as_ref()
+        .and_then(|c| http::HeaderValue::from_str(&c.context().header()).ok())
+        .map(|v| vec![(http::HeaderName::from_static("traceparent"), v)])
+        .unwrap_or_default();
+    let sent = Instant::now();
+    let (answer, retries) = shared
+        .upstream
+        .call(g, tool, &args, principal, &extra)
+        .await;
+    let upstream = sent.elapsed();
+    if let Some(mut c) = client.take() {
+        c.set(
+            "http.request.method",
+            Attr::Str(tool.plan.method.to_string()),
+        );
+        c.set("url.template", Attr::Str(path_of(tool)));
+        if let Some(h) = g.upstream.base_url.host_str() {
+            c.set("server.address", Attr::Str(h.to_string()));
+        }
+        if let Some(p) = g.upstream.base_url.port_or_known_default() {
+            c.set("server.port", Attr::Int(i64::from(p)));
+        }
+        if retries > 0 {
+            c.set("http.request.resend_count", Attr::Int(i64::from(retries)));
+        }
+        match &answer {
+            Ok(resp) => {
+                let code = resp.status.as_u16();
+                c.set("http.response.status_code", Attr::Int(i64::from(code)));
+                if code >= 400 {
+                    c.set("error.type", Attr::Str(code.to_string()));
+                    c.fail(code.to_string());
+                }
+            }
+            Err(e) => {
+                let kind = error_type(e);
+                c.set("error.type", Attr::Str(kind.into()));
+                c.fail(kind);
+            }
+        }
+        c.end();
+    }
+    let (result, status) = match answer {
+        Ok(resp) => {
+            let status = resp.status;
+            admitted.record(matches!(status.as_u16(), 500 | 502 | 503 | 504));
+            metrics.upstream(Some(status.as_u16()), upstream, false, retries);
+            if let Some(r) = reporter {
+                r.stage(
+                    50.0,
+                    LoggingLevel::Info,
+                    format!("upstream answered {status}"),
+                )
+                .await;
+            }
+            (
+                crate::upstream::to_result(g, tool, resp),
+                Some(status.as_u16()),
+            )
+        }
+        Err(e) => {
+            // A request the arguments could not form never reached the upstream.
+            let reached = !matches!(e, UpstreamError::Build(_));
+            if reached {
+                admitted.record(true);
+                let timed_out = matches!(e, UpstreamError::Timeout { .. });
+                metrics.upstream(None, upstream, timed_out, retries);
+            } else {
+                admitted.release();
+            }
+            if let Some(r) = reporter {
+                r.stage(50.0, LoggingLevel::Warning, format!("upstream failed: {e}"))
+                    .await;
+            }
+            warn_throttled(shared, g, tool, &e);
+            (crate::upstream::error_result(g, tool, &e), None)
+        }
+    };
+    if let Some(r) = reporter {
+        r.stage(100.0, LoggingLevel::Info, "done".to_string()).await;
+    }
+    let outcome = if result.is_error == Some(true) {
+        Outcome::ToolError
+    } else {
+        Outcome::Ok
+    };
+    Ran {
+        result,
+        outcome,
+        status,
+        upstream: Some(upstream),
+        retries,
+        limited: None,
+    }
+}
+
+/// The `error.type` of a failed upstream request.
+fn error_type(e: &UpstreamError) -> &'static str {
+    match e {
+        UpstreamError::Build(_) => "build",
+        UpstreamError::Timeout { .. } => "timeout",
+        UpstreamError::Connect { .. } => "connect",
+        UpstreamError::Tls { .. } => "tls",
+        UpstreamError::Credentials { .. } => "credentials",
+        UpstreamError::Other { .. } => "other",
+    }
+}
+
+/// Logs an upstream failure, unless an identical one was logged moments ago (then it is
+/// counted, and the next one logged says how many were held back).
+fn warn_throttled(shared: &Shared, g: &Gateway, tool: &Tool, e: &UpstreamError) {
+    let message = e.to_string();
+    let key = format!("{}\u{0}{message}", tool.name);
+    if let Some(held_back) = shared.telemetry.failures.admit(&key, Instant::now()) {
+        if held_back == 0 {
+            tracing::warn!(gateway = %g.name, tool = %tool.name, error = %message, "upstream call failed");
+        } else {
+            tracing::warn!(gateway = %g.name, tool = %tool.name, error = %message, held_back, "upstream call failed (and {held_back} more like it since the last warning)");
+        }
+    }
+}
+
+/// Turns validation errors into one message an agent can act on.
+fn argument_errors(tool: &Tool, args: &Value) -> Option<String> {
+    let mut lines = Vec::new();
+    for err in tool.input_validator.iter_errors(args) {
+        let path = err.instance_path().as_str();
+        let location = if path.is_empty() {
+            "arguments".to_string()
+        } else {
+            format!(
+                "argument `{}`",
+                path.trim_start_matches('/').replace('/', ".")
+            )
+        };
+        let msg = match err.kind() {
+            jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
+                let known: Vec<&str> = tool
+                    .input_schema
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .map(|p| p.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                format!(
+                    "unknown argument{} {}; this tool takes: {}",
+                    if unexpected.len() == 1 { "" } else { "s" },
+                    unexpected
+                        .iter()
+                        .map(|u| format!("`{u}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if known.is_empty() {
+                        "no arguments".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                )
+            }
+            jsonschema::error::ValidationErrorKind::Required { property } => {
+                format!(
+                    "missing required argument `{}`",
+                    property.as_str().unwrap_or_default()
+                )
+            }
+            _ => format!("{location}: {err}"),
+        };
+        lines.push(msg);
+        if lines.len() >= 10 {
+            lines.push("(further errors omitted)".to_string());
+            break;
+        }
+    }
+    if lines.is_empty() {
+        None
+    } else {
+        Some(format!(
+            "Invalid arguments for `{}`:\n- {}\nNothing was sent to the API; fix the arguments and call again.",
+            tool.name,
+            lines.join("\n- ")
+        ))
+    }
+}
+
+fn path_of(tool: &Tool) -> String {
+    tool.plan
+        .path
+        .iter()
+        .map(|p| match p {
+            crate::gateway::PathPart::Literal(s) => s.clone(),
+            crate::gateway::PathPart::Param(s) => format!("{{{s}}}"),
+        })
+        .collect()
+}
