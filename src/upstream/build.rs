@@ -11,8 +11,8 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value};
 
 use crate::gateway::{
-    ApiKeyLocation, BodyEncoding, BodySource, CallPlan, ParamBinding, ParamLocation, ParamStyle,
-    PathPart, Upstream, UpstreamAuth,
+    ApiKeyLocation, CallPlan, ParamBinding, ParamLocation, ParamStyle, PathPart, Upstream,
+    UpstreamAuth,
 };
 
 /// RFC 3986 unreserved characters stay as they are; everything else is encoded. Used for path
@@ -73,21 +73,7 @@ pub struct RequestParts {
     /// Headers.
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// Body and its content type.
-    pub body: Option<Body>,
-}
-
-/// A request body.
-#[derive(Debug)]
-pub enum Body {
-    /// Bytes with a content type.
-    Bytes {
-        /// `Content-Type`.
-        content_type: String,
-        /// Content.
-        data: Vec<u8>,
-    },
-    /// A multipart form: `(name, value text, is JSON)`.
-    Multipart(Vec<(String, String)>),
+    pub body: Option<super::body::Body>,
 }
 
 fn value_of<'a>(
@@ -240,7 +226,7 @@ pub fn build(
     }
     let body = match &plan.body {
         None => None,
-        Some(bp) => body(bp, args),
+        Some(bp) => super::body::body(bp, args),
     };
     Ok(RequestParts {
         method: plan.method.clone(),
@@ -419,72 +405,9 @@ fn deep(query: &mut String, key: &str, v: &Value, set: &'static AsciiSet) {
     }
 }
 
-fn body(plan: &crate::gateway::BodyPlan, args: &Map<String, Value>) -> Option<Body> {
-    let value = match &plan.source {
-        BodySource::Whole(arg) => args.get(arg).cloned()?,
-        BodySource::Fields(fields) => {
-            let mut obj = Map::new();
-            for f in fields {
-                if let Some(v) = f
-                    .arg
-                    .as_deref()
-                    .and_then(|a| args.get(a))
-                    .or(f.fixed.as_ref())
-                    .or(f.default.as_ref())
-                {
-                    obj.insert(f.property.clone(), v.clone());
-                }
-            }
-            if obj.is_empty() && !plan.required {
-                return None;
-            }
-            Value::Object(obj)
-        }
-    };
-    Some(match &plan.content_type {
-        BodyEncoding::Json(mime) => Body::Bytes {
-            content_type: mime.clone(),
-            data: serde_json::to_vec(&value).unwrap_or_default(),
-        },
-        BodyEncoding::Form => {
-            // Arrays repeat the key (the OpenAPI default `form` + `explode: true`); objects and
-            // nested values are sent as JSON text.
-            let mut out = String::new();
-            if let Value::Object(o) = &value {
-                for (k, v) in o {
-                    match v {
-                        Value::Array(a) => a
-                            .iter()
-                            .for_each(|x| push_pair(&mut out, k, &scalar(x), UNRESERVED)),
-                        other => push_pair(&mut out, k, &scalar(other), UNRESERVED),
-                    }
-                }
-            }
-            Body::Bytes {
-                content_type: "application/x-www-form-urlencoded".to_string(),
-                data: out.into_bytes(),
-            }
-        }
-        BodyEncoding::Multipart => {
-            let mut parts = Vec::new();
-            if let Value::Object(o) = &value {
-                for (k, v) in o {
-                    parts.push((k.clone(), scalar(v)));
-                }
-            }
-            Body::Multipart(parts)
-        }
-        BodyEncoding::Raw(mime) => Body::Bytes {
-            content_type: mime.clone(),
-            data: scalar(&value).into_bytes(),
-        },
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gateway::{BodyField, BodyPlan};
     use serde_json::json;
     use std::time::Duration;
 
@@ -732,46 +655,5 @@ mod tests {
             .find(|(n, _)| n == http::header::COOKIE)
             .unwrap();
         assert_eq!(cookie.1, "a=1; b=x%20y");
-    }
-
-    #[test]
-    fn bodies_assemble_from_fields_with_fixed_and_default_values() {
-        let mut p = plan("/x", vec![]);
-        p.body = Some(BodyPlan {
-            content_type: BodyEncoding::Json("application/json".into()),
-            source: BodySource::Fields(vec![
-                BodyField {
-                    arg: Some("name".into()),
-                    property: "name".into(),
-                    fixed: None,
-                    default: None,
-                },
-                BodyField {
-                    arg: None,
-                    property: "kind".into(),
-                    fixed: Some(json!("dog")),
-                    default: None,
-                },
-                BodyField {
-                    arg: Some("qty".into()),
-                    property: "quantity".into(),
-                    fixed: None,
-                    default: Some(json!(1)),
-                },
-            ]),
-            required: true,
-        });
-        let Value::Object(args) = json!({"name": "Rex"}) else {
-            panic!()
-        };
-        let parts = build(&upstream("http://h"), &p, &args).unwrap();
-        let Some(Body::Bytes { content_type, data }) = parts.body else {
-            panic!()
-        };
-        assert_eq!(content_type, "application/json");
-        assert_eq!(
-            serde_json::from_slice::<Value>(&data).unwrap(),
-            json!({"name": "Rex", "kind": "dog", "quantity": 1})
-        );
     }
 }

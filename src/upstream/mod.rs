@@ -5,6 +5,7 @@
 //! call plan and the gateway's own credentials make up the upstream request.
 
 mod answer;
+mod body;
 mod build;
 mod oauth;
 mod resource;
@@ -15,7 +16,8 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 pub use answer::{UpstreamResponse, error_result, to_result};
-pub use build::{Body, BuildError, RequestParts, build};
+pub use body::Body;
+pub use build::{BuildError, RequestParts, build};
 pub use oauth::{ClientCredentials, TokenError};
 pub use resource::{ReadError, body_contents, contents, resource_arguments};
 
