@@ -4,11 +4,14 @@
 //! can disagree with the server. Problems are [`Diagnostic`]s located in the manifest.
 
 mod auth;
+mod body;
 mod names;
 mod prompts;
 mod resources;
+mod servers;
 mod shape;
 mod tool;
+mod values;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -270,6 +273,9 @@ pub fn compile(
         match tool::build(&mut conv, op, Some(cfg), name.clone(), timeout) {
             Ok((mut t, warnings)) => {
                 t.scopes = needs.get(i).cloned().unwrap_or_default();
+                let target = servers::target(&cx, cfg, op, upstream.as_ref(), &base, &mut diags);
+                t.plan.base_url = target.base_url.map(Box::new);
+                t.plan.credentials = target.credentials;
                 for w in warnings {
                     diags.push(loaded.diag_at(w.diag, &format!("{base}{}", w.pointer)));
                 }

@@ -222,6 +222,11 @@ pub struct ToolConfig {
     /// Declare an `outputSchema` from the success response's JSON schema. Default `true`.
     #[serde(default)]
     pub output_schema: Option<bool>,
+    /// Base URL of this tool's calls, replacing `upstream.base_url` and the spec's `servers`
+    /// (for an operation served from another host, such as an upload host). `${VAR}` and
+    /// `${VAR:-default}` read the environment. The upstream's credentials are sent there too.
+    #[serde(default)]
+    pub base_url: Option<String>,
     /// Timeout of this tool's upstream call, overriding `upstream.timeout`.
     #[serde(default)]
     #[schemars(regex(pattern = r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|sec|secs|min|mins)\s*$"))]

@@ -61,6 +61,9 @@ pub enum BuildError {
     /// The assembled URL is invalid.
     #[error("cannot build the upstream URL: {0}")]
     Url(String),
+    /// The request body cannot be built from the arguments.
+    #[error(transparent)]
+    Body(#[from] super::body::BodyError),
 }
 
 /// The parts of a request, independent of the HTTP client.
@@ -104,7 +107,8 @@ pub fn build(
 ) -> Result<RequestParts, BuildError> {
     let mut path = String::new();
     let mut url = String::with_capacity(128);
-    url.push_str(upstream.base_url.as_str().trim_end_matches('/'));
+    let base = plan.base_url.as_deref().unwrap_or(&upstream.base_url);
+    url.push_str(base.as_str().trim_end_matches('/'));
     for part in &plan.path {
         match part {
             PathPart::Literal(s) => path.push_str(s),
@@ -184,7 +188,9 @@ pub fn build(
             HeaderValue::from_str(value).map_err(|_| BuildError::BadHeader(name.to_string()))?;
         headers.push((name, value));
     }
-    match &upstream.auth {
+    // Not to an operation server of another origin that only the spec names.
+    let auth = upstream.auth.as_ref().filter(|_| plan.credentials);
+    match auth {
         // Added when the call is sent (the token may need fetching first).
         None | Some(UpstreamAuth::OAuth2(_)) => {}
         Some(UpstreamAuth::Bearer(token)) => {
@@ -226,7 +232,7 @@ pub fn build(
     }
     let body = match &plan.body {
         None => None,
-        Some(bp) => super::body::body(bp, args),
+        Some(bp) => super::body::body(bp, args)?,
     };
     Ok(RequestParts {
         method: plan.method.clone(),
@@ -344,6 +350,8 @@ fn query_pairs(query: &mut String, b: &ParamBinding, v: &Value) {
                 deep(query, &format!("{name}[{k}]"), x, set);
             }
         }
+        // Arrays use the bracket convention of deepObject APIs (`expand[]=a&expand[]=b`).
+        (ParamStyle::DeepObject, Value::Array(_)) => deep(query, name, v, set),
         (ParamStyle::Form, Value::Array(a)) if b.explode => {
             for x in a {
                 push_pair(query, name, &scalar(x), set);
@@ -460,6 +468,8 @@ mod tests {
             path: parts,
             params,
             body: None,
+            base_url: None,
+            credentials: true,
         }
     }
 
@@ -597,6 +607,10 @@ mod tests {
                 json!({"color": "red", "size": {"min": 1}})
             ),
             "f%5Bcolor%5D=red&f%5Bsize%5D%5Bmin%5D=1"
+        );
+        assert_eq!(
+            q(ParamStyle::DeepObject, true, json!(["a", "b"])),
+            "f%5B%5D=a&f%5B%5D=b"
         );
         assert_eq!(q(ParamStyle::Form, true, json!("a&b=c")), "f=a%26b%3Dc");
         assert_eq!(q(ParamStyle::Form, true, json!(true)), "f=true");

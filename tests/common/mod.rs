@@ -85,4 +85,5 @@ pub fn summarize(diags: &[mcp_gateway::diag::Diagnostic]) -> Vec<String> {
 
 pub mod gateway;
 pub mod oauth;
+pub mod proxy;
 pub mod upstream;
