@@ -1,5 +1,6 @@
 //! Integration tests: one binary, a module per area (see each module's docs).
 
+mod answers;
 mod auth;
 mod catalog;
 mod cli;

@@ -237,3 +237,48 @@ fn an_operation_server_is_followed_but_gets_credentials_only_where_the_manifest_
         summarize(&compiled.warnings)
     );
 }
+
+#[test]
+fn environment_variables_fill_fixed_values_and_the_spec_path_and_validate_runs_without_serves_own()
+{
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "openapi.yaml", SPEC);
+    let m = write(
+        dir.path(),
+        "gateway.yaml",
+        "name: env\nopenapi: ${I11_SPEC_UNSET:-openapi.yaml}\nupstream:\n  base_url: ${I11_URL_UNSET}\ntools:\n  - operation: addNote\n    params:\n      author: {fixed: '${I11_AUTHOR_UNSET:-gateway}'}\n      title: {fixed: '${I11_TITLE_UNSET}'}\n  - operation: upload\n    base_url: ${I11_UPLOADS_UNSET}\n",
+    );
+    // `compile` here runs as `validate` does (credentials and the deployment are elsewhere).
+    let compiled = compile(&m).result.unwrap();
+    assert_eq!(
+        summarize(&compiled.warnings),
+        [
+            "Warning env @ upstream.base_url 4:13: environment variable `I11_URL_UNSET` is not set here; `serve` will need it | help: set it where the gateway runs, or give a default: `${VAR:-value}`",
+            "Warning env @ tools[0].params.title.fixed 9:22: environment variable `I11_TITLE_UNSET` is not set here; `serve` will need it | help: set it where the gateway runs, or give a default: `${VAR:-value}`",
+            "Warning env @ tools[1].base_url 11:15: environment variable `I11_UPLOADS_UNSET` is not set here; `serve` will need it | help: set it where the gateway runs, or give a default: `${VAR:-value}`",
+        ]
+    );
+    let plan = &compiled.gateway.tool("add_note").unwrap().plan;
+    let Some(mcp_gateway::gateway::BodyPlan {
+        source: mcp_gateway::gateway::BodySource::Fields(fields),
+        ..
+    }) = &plan.body
+    else {
+        panic!("{plan:?}")
+    };
+    let author = fields.iter().find(|f| f.property == "author").unwrap();
+    assert_eq!(author.fixed, Some(json!("gateway")));
+    // `serve` needs them: the same manifest does not start without.
+    let serve = crate::common::bin()
+        .arg("serve")
+        .arg(&m)
+        .args(["--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!serve.status.success());
+    assert!(
+        String::from_utf8_lossy(&serve.stderr).contains("I11_URL_UNSET"),
+        "{}",
+        String::from_utf8_lossy(&serve.stderr)
+    );
+}

@@ -5,6 +5,7 @@
 
 mod auth;
 mod body;
+mod env;
 mod names;
 mod prompts;
 mod resources;
@@ -119,6 +120,23 @@ pub async fn compile_file(path: &Path, opts: Options) -> Outcome {
         }
     };
     sources.insert(&loaded.path, loaded.text.clone());
+    let mut loaded = loaded;
+    // `openapi:` may differ per environment (a path or URL) like `upstream.base_url`; every
+    // command needs the spec, so an unset variable is an error everywhere.
+    match interpolate(&loaded.manifest.openapi, |n| std::env::var(n).ok()) {
+        Ok(location) => loaded.manifest.openapi = location,
+        Err(e) => {
+            let d = loaded.diag_at(
+                Diagnostic::error("env", e.to_string())
+                    .with_hint("set the variable, or give a default: `${VAR:-path/or/url}`"),
+                "/openapi",
+            );
+            return Outcome {
+                result: Err(vec![d]),
+                sources,
+            };
+        }
+    }
     let m = &loaded.manifest;
     let spec = match Spec::load(&m.openapi, &loaded.dir, m.allow_remote_refs).await {
         Ok(s) => s,
@@ -270,6 +288,8 @@ pub fn compile(
             Some(Ok(d)) => Some(d),
             None => None,
         };
+        let expanded = env::fixed_values(&cx, cfg, &base, &mut diags);
+        let cfg = expanded.as_ref().unwrap_or(cfg);
         match tool::build(&mut conv, op, Some(cfg), name.clone(), timeout) {
             Ok((mut t, warnings)) => {
                 t.scopes = needs.get(i).cloned().unwrap_or_default();
@@ -476,6 +496,10 @@ fn upstream(cx: &auth::Cx<'_>, spec: &Spec, out: &mut Vec<Diagnostic>) -> Option
     let base = match &u.base_url {
         Some(raw) => match interpolate(raw, lookup) {
             Ok(s) => Some((s, "/upstream/base_url")),
+            Err(manifest::EnvError::Unset(var)) if cx.opts.secrets == Secrets::Skip => {
+                diags.push(servers::serve_only(loaded, &var, "/upstream/base_url"));
+                Some((servers::UNSET_URL.to_string(), "/upstream/base_url"))
+            }
             Err(e) => {
                 diags.push(loaded.diag_at(
                     Diagnostic::error("env", e.to_string()).with_hint(env_hint),
@@ -560,6 +584,9 @@ fn upstream(cx: &auth::Cx<'_>, spec: &Spec, out: &mut Vec<Diagnostic>) -> Option
                 Diagnostic::error("invalid-header", format!("the value of `{name}` contains characters not allowed in a header (such as CR or LF)")),
                 &ptr,
             )),
+            Err(manifest::EnvError::Unset(var)) if cx.opts.secrets == Secrets::Skip => {
+                diags.push(servers::serve_only(loaded, &var, &ptr))
+            }
             Err(e) => diags.push(loaded.diag_at(Diagnostic::error("env", e.to_string()).with_hint(env_hint), &ptr)),
         }
     }

@@ -8,7 +8,7 @@ use super::Secrets;
 use super::auth::Cx;
 use crate::diag::Diagnostic;
 use crate::gateway::Upstream;
-use crate::manifest::{EnvError, ToolConfig, interpolate};
+use crate::manifest::{EnvError, LoadedManifest, ToolConfig, interpolate};
 use crate::openapi::Operation;
 
 /// A tool's destination, when it is not the upstream's base URL.
@@ -34,20 +34,7 @@ pub(super) fn target(
             Ok(t) => t,
             // `validate` and `inspect` run where the deployment's variables are not set.
             Err(EnvError::Unset(var)) if cx.opts.secrets == Secrets::Skip => {
-                diags.push(
-                    loaded.diag_at(
-                        Diagnostic::warning(
-                            "env",
-                            format!(
-                                "environment variable `{var}` is not set; `serve` will need it"
-                            ),
-                        )
-                        .with_hint(
-                            "set it where the gateway runs, or give a default: `${VAR:-value}`",
-                        ),
-                        &ptr,
-                    ),
-                );
+                diags.push(serve_only(loaded, &var, &ptr));
                 return Target {
                     base_url: None,
                     credentials: true,
@@ -141,6 +128,22 @@ pub(super) fn target(
         base_url: Some(url),
         credentials: same_origin,
     }
+}
+
+/// What `validate` and `inspect` use for a base URL whose variable is not set where they run.
+pub(super) const UNSET_URL: &str = "http://unset.invalid";
+
+/// `validate` and `inspect` run where the deployment's variables are not set: an unset one that
+/// only `serve` reads is reported, not fatal.
+pub(super) fn serve_only(loaded: &LoadedManifest, var: &str, ptr: &str) -> Diagnostic {
+    loaded.diag_at(
+        Diagnostic::warning(
+            "env",
+            format!("environment variable `{var}` is not set here; `serve` will need it"),
+        )
+        .with_hint("set it where the gateway runs, or give a default: `${VAR:-value}`"),
+        ptr,
+    )
 }
 
 /// An absolute http(s) URL without trailing slash, query or fragment.

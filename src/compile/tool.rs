@@ -359,10 +359,11 @@ pub(crate) fn build(
                         let mut defs = out_root.take_defs();
                         let schema = unwrap_recursive_root(schema, defs.as_mut());
                         let (mut obj, shape) = if is_object_schema(&schema) {
-                            (
-                                schema.as_object().cloned().unwrap_or_default(),
-                                OutputShape::Object,
-                            )
+                            // MCP wants `type: object` at the root (an `allOf` of objects has none).
+                            let mut o = Map::new();
+                            o.insert("type".into(), json!("object"));
+                            o.extend(schema.as_object().cloned().unwrap_or_default());
+                            (o, OutputShape::Object)
                         } else {
                             let mut o = Map::new();
                             o.insert("type".into(), json!("object"));
@@ -710,12 +711,12 @@ fn unwrap_recursive_root(schema: Value, defs: Option<&mut Map<String, Value>>) -
 fn is_object_schema(schema: &Value) -> bool {
     match schema.get("type") {
         Some(t) => t == "object",
-        None => {
-            schema.get("properties").is_some()
-                && ["oneOf", "anyOf", "allOf"]
-                    .iter()
-                    .all(|k| schema.get(*k).is_none())
-        }
+        None if ["oneOf", "anyOf"].iter().any(|k| schema.get(*k).is_some()) => false,
+        // "Paging object + items": every part of an `allOf` is an object, so the answer is.
+        None => match schema.get("allOf").and_then(Value::as_array) {
+            Some(parts) => !parts.is_empty() && parts.iter().all(is_object_schema),
+            None => schema.get("properties").is_some(),
+        },
     }
 }
 

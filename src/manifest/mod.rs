@@ -50,7 +50,7 @@ pub struct Manifest {
     #[serde(default)]
     pub instructions: Option<String>,
     /// The OpenAPI document (3.0, 3.1 or Swagger 2.0; JSON or YAML): a path relative to this
-    /// manifest, or an `https://` URL.
+    /// manifest, or an `https://` URL. `${VAR}` and `${VAR:-default}` read the environment.
     pub openapi: String,
     /// Allow `$ref`s that point at network URLs to be fetched. Off by default: a spec should not
     /// make the gateway fetch arbitrary URLs.
@@ -306,7 +306,8 @@ pub struct ParamOverride {
     /// Replaces the parameter's description.
     #[serde(default)]
     pub description: Option<String>,
-    /// Hide the parameter and always send this value.
+    /// Hide the parameter and always send this value. Strings in it may use `${VAR}` and
+    /// `${VAR:-default}` (the environment), `$$` for a literal `$`.
     #[serde(default)]
     pub fixed: Option<Value>,
     /// Hide an optional parameter: the agent never sees it and nothing is sent.
