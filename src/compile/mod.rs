@@ -7,6 +7,7 @@ mod auth;
 mod body;
 mod env;
 mod names;
+pub mod patterns;
 mod prompts;
 mod resources;
 mod servers;

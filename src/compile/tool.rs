@@ -471,6 +471,10 @@ pub(crate) fn build(
             )]);
         }
     };
+    // What clients compile may differ from what the gateway validates with (see `patterns`).
+    for d in super::patterns::make_portable(&mut input_value) {
+        warnings.push(problem("/operation", unportable(op, "input", d)));
+    }
     // Response shaping rewrites the output schema, so it runs before the validator is built.
     let mut output_schema = output_schema;
     let shape = match cfg.and_then(|c| c.response.as_ref()) {
@@ -505,6 +509,11 @@ pub(crate) fn build(
         },
         None => None,
     };
+    if let Some(out) = output_value.as_mut() {
+        for d in super::patterns::make_portable(out) {
+            warnings.push(problem("/operation", unportable(op, "output", d)));
+        }
+    }
     let into_obj = |v: Value| match v {
         Value::Object(o) => o,
         _ => Map::new(),
@@ -592,6 +601,17 @@ fn repaired(op: &Operation, side: &str, what: String) -> Diagnostic {
         ),
     )
     .with_hint("fix the schema in the spec")
+}
+
+fn unportable(op: &Operation, side: &str, what: String) -> Diagnostic {
+    Diagnostic::warning(
+        "schema-repaired",
+        format!(
+            "the {side} schema of {} has a pattern that clients cannot all compile: {what}; it is not advertised (the gateway still checks it)",
+            op.label()
+        ),
+    )
+    .with_hint("write the pattern in the common subset of ECMA-262 (Unicode mode) and Python's `re`")
 }
 
 fn location_word(l: crate::gateway::ParamLocation) -> &'static str {
