@@ -19,6 +19,7 @@ mod catalog;
 mod owned;
 mod definition;
 mod limits;
+pub mod invalid;
 
 pub use catalog::{
     Catalog, Completion, MessageContent, Prompt, PromptArgument, PromptMessage, Resolved, Resource,
@@ -263,6 +264,13 @@ pub struct CallPlan {
     pub params: Vec<ParamBinding>,
     /// The request body, if the operation has one.
     pub body: Option<BodyPlan>,
+    /// Where this call goes instead of the upstream's base URL: the tool's `base_url:`, or the
+    /// operation's own server in the spec.
+    // Boxed: most plans have none, and the plan is held in every resource and completion.
+    pub base_url: Option<Box<url::Url>>,
+    /// Whether the gateway's credentials (and identity headers) go with the call: false only
+    /// for an operation server of another origin that the manifest did not name.
+    pub credentials: bool,
 }
 
 /// A piece of a path template such as `/pets/{petId}/photos`.
@@ -356,13 +364,18 @@ pub enum BodyEncoding {
     Multipart,
     /// Any other type: the `body` argument is sent as a string with this media type.
     Raw(String),
+    /// A binary type (`format: binary`, `application/octet-stream`, images…): the `body`
+    /// argument is base64 (`contentEncoding: base64`) and is sent as its bytes.
+    Binary(String),
 }
 
 /// Which arguments make up the body.
 #[derive(Debug, Clone)]
 pub enum BodySource {
-    /// The whole body is the single argument with this name (non-object bodies).
-    Whole(String),
+    /// The whole body is one argument (non-object bodies), or a fixed or default value; its
+    /// `property` is `body`.
+    // Boxed: the plan is held by every resource and completion, and most bodies are fields.
+    Whole(Box<BodyField>),
     /// The body is an object assembled from these arguments: `(argument name, property name)`.
     /// Hidden body properties with a fixed value are included as `(None, property, Some(value))`.
     Fields(Vec<BodyField>),
@@ -379,4 +392,34 @@ pub struct BodyField {
     pub fixed: Option<Value>,
     /// Manifest default sent when the argument is omitted.
     pub default: Option<Value>,
+    /// How the value is written in a form or multipart body.
+    pub encoding: FieldEncoding,
+}
+
+/// How one property of an object body is written on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldEncoding {
+    /// A member of a JSON body: the value as it is.
+    Json,
+    /// A field of an `application/x-www-form-urlencoded` body, with OpenAPI's `style` (form,
+    /// deepObject, spaceDelimited, pipeDelimited) and `explode`; nested values use the bracket
+    /// convention (`a[b][c]=…`, `a[0][b]=…`, `a[]=…`).
+    Form {
+        /// `style`.
+        style: ParamStyle,
+        /// `explode`.
+        explode: bool,
+        /// `contentType` is JSON: the value is sent as JSON text in one field.
+        json: bool,
+    },
+    /// A part of a `multipart/form-data` body (arrays: one part per item).
+    Part {
+        /// The part's `Content-Type`.
+        content_type: String,
+        /// `format: binary`: the argument is base64, the part carries its bytes and a filename.
+        binary: bool,
+        /// Declared `style: deepObject` (as Stripe does for multipart uploads): an object or
+        /// array becomes one text part per leaf, named with the bracket convention.
+        deep: bool,
+    },
 }

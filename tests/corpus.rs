@@ -3,8 +3,9 @@
 //! cases) and `@octokit/openapi` (GitHub's 13 MB spec), installed by `tests/setup.sh`.
 //!
 //! Asserts: no panic anywhere; every input and output schema valid against the JSON Schema
-//! 2020-12 meta-schema, with an object root for inputs; every tool name valid and unique; at
-//! least 99.9 % of the operations of the specs that load compile. Prints a report of what fails
+//! 2020-12 meta-schema, with an object root for inputs; every advertised `pattern` compiles as
+//! ECMA-262 in Unicode mode (`regress`) and in Python's `re` (`python3`); every tool name valid
+//! and unique; at least 99.9 % of the operations of the specs that load compile. Prints a report of what fails
 //! and why. Its own test binary, because it takes a while: run it with `--release`.
 
 use std::collections::{BTreeMap, HashSet};
@@ -81,6 +82,47 @@ struct Report {
     meta_failures: Vec<String>,
     name_failures: Vec<String>,
     truncated: usize,
+    /// Every advertised `pattern`, with one tool that advertises it.
+    patterns: BTreeMap<String, String>,
+}
+
+/// Collects the `pattern` keywords of an advertised schema (not `pattern` members of data).
+fn patterns(v: &Value, tool: &str, out: &mut BTreeMap<String, String>) {
+    match v {
+        Value::Object(o) => {
+            if let Some(Value::String(p)) = o.get("pattern") {
+                out.entry(p.clone()).or_insert_with(|| tool.to_string());
+            }
+            for (k, child) in o {
+                if !matches!(k.as_str(), "examples" | "default" | "const" | "enum") {
+                    patterns(child, tool, out);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|c| patterns(c, tool, out)),
+        _ => {}
+    }
+}
+
+/// The patterns Python's `re` cannot compile, asked of Python itself (`python3`, which
+/// `tests/setup.sh` requires): `(pattern, error)`.
+fn python_refuses(patterns: &[&String]) -> Vec<(String, String)> {
+    use std::io::Write as _;
+    let script = "import json, re, sys\nbad = []\nfor p in json.load(sys.stdin):\n    try:\n        re.compile(p)\n    except Exception as e:\n        bad.append([p, str(e)])\njson.dump(bad, sys.stdout)\n";
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs (tests/setup.sh requires it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(patterns).unwrap().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    serde_json::from_slice(&out.stdout).expect("python3 answers a JSON list")
 }
 
 /// A failure message with the specifics (names, pointers) cut off, so alike failures group.
@@ -128,6 +170,7 @@ fn check_spec(path: &Path, rt: &tokio::runtime::Runtime, report: &Mutex<Report>)
     let mut compiled = 0;
     let mut truncated = 0;
     let mut errors = Vec::new();
+    let mut found_patterns = BTreeMap::new();
     // One tool at a time: Microsoft Graph's tools do not all fit in memory at once.
     mcp_gateway::compile::compile_each(&spec, |_, outcome| {
         let (t, warnings) = match outcome {
@@ -143,6 +186,11 @@ fn check_spec(path: &Path, rt: &tokio::runtime::Runtime, report: &Mutex<Report>)
             .filter(|w| w.code == "schema-truncated")
             .count();
         let def = serde_json::to_value(mcp_gateway::mcp::definition(&t)).unwrap();
+        let where_ = format!("{label} {}", t.name);
+        patterns(&def["inputSchema"], &where_, &mut found_patterns);
+        if let Some(output) = def.get("outputSchema") {
+            patterns(output, &where_, &mut found_patterns);
+        }
         let input = &def["inputSchema"];
         if input["type"] != "object" {
             meta.push(format!("{label} {}: input root is not an object", t.name));
@@ -179,6 +227,9 @@ fn check_spec(path: &Path, rt: &tokio::runtime::Runtime, report: &Mutex<Report>)
     }
     r.meta_failures.extend(meta);
     r.name_failures.extend(names);
+    for (p, tool) in found_patterns {
+        r.patterns.entry(p).or_insert(tool);
+    }
 }
 
 #[test]
@@ -262,6 +313,25 @@ fn every_operation_of_every_real_spec_compiles() {
     for n in r.name_failures.iter().take(20) {
         println!("NAME: {n}");
     }
+    // Every advertised pattern must compile in JavaScript (ECMA-262, `u` flag) and in Python.
+    let mut unportable: Vec<String> = Vec::new();
+    for (p, tool) in &r.patterns {
+        if let Err(e) = regress::Regex::with_flags(p, "u") {
+            unportable.push(format!("ECMA-262 (u): {p:?} ({e}) in {tool}"));
+        }
+    }
+    let all: Vec<&String> = r.patterns.keys().collect();
+    for (p, e) in python_refuses(&all) {
+        unportable.push(format!("Python re: {p:?} ({e}) in {}", r.patterns[&p]));
+    }
+    println!(
+        "advertised patterns: {} distinct, {} that a client cannot compile",
+        r.patterns.len(),
+        unportable.len()
+    );
+    for u in unportable.iter().take(20) {
+        println!("PATTERN: {u}");
+    }
 
     assert!(
         r.panics.is_empty(),
@@ -273,6 +343,11 @@ fn every_operation_of_every_real_spec_compiles() {
         r.meta_failures.is_empty(),
         "{} schemas break the 2020-12 meta-schema",
         r.meta_failures.len()
+    );
+    assert!(
+        unportable.is_empty(),
+        "{} advertised patterns do not compile in every client",
+        unportable.len()
     );
     assert!(
         r.name_failures.is_empty(),

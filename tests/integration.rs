@@ -1,5 +1,6 @@
 //! Integration tests: one binary, a module per area (see each module's docs).
 
+mod answers;
 mod auth;
 mod budget;
 mod call;
@@ -15,9 +16,11 @@ mod hostile;
 mod lock;
 mod operating;
 mod prism;
+mod real_specs;
 mod reload;
 mod retry_advice;
 mod scale_out;
+mod requests;
 mod security;
 mod serve_http;
 mod shaping;

@@ -4,6 +4,7 @@
 //! arguments and every request must be accepted.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use serde_json::{Value, json};
 use crate::common::gateway::{is_error, require_node_packages, serve, text, tool_names, ts_client};
 use crate::common::path;
 
-struct Prism(Child);
+pub(crate) struct Prism(Child);
 
 impl Drop for Prism {
     fn drop(&mut self) {
@@ -22,7 +23,8 @@ impl Drop for Prism {
     }
 }
 
-fn start_prism() -> (Prism, String) {
+/// Starts `prism mock --errors` on `spec` and waits until it listens; returns its URL.
+pub(crate) fn start_prism(spec: &Path) -> (Prism, String) {
     require_node_packages();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -41,7 +43,7 @@ fn start_prism() -> (Prism, String) {
             "-p",
             &port.to_string(),
         ])
-        .arg(path("gateways/petstore/openapi.yaml"))
+        .arg(spec)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -56,7 +58,8 @@ fn start_prism() -> (Prism, String) {
     });
     loop {
         let line = rx
-            .recv_timeout(Duration::from_secs(60))
+            // Large real specs take Prism a while to load.
+            .recv_timeout(Duration::from_secs(180))
             .expect("prism reports that it listens");
         if line.contains("Prism is listening") {
             return (prism, format!("http://127.0.0.1:{port}"));
@@ -66,7 +69,7 @@ fn start_prism() -> (Prism, String) {
 
 #[test]
 fn prism_accepts_every_request_of_every_petstore_tool() {
-    let (_prism, url) = start_prism();
+    let (_prism, url) = start_prism(&path("gateways/petstore/openapi.yaml"));
 
     // Prism does reject requests that break the spec: the hidden, required header matters.
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -4,17 +4,22 @@
 //! can disagree with the server. Problems are [`Diagnostic`]s located in the manifest.
 
 mod auth;
+mod body;
 pub mod budget;
 mod compact;
-mod loosen;
+mod env;
 mod limits;
+mod loosen;
 mod names;
 mod owned;
+pub mod patterns;
 mod prompts;
 mod resources;
 mod select;
+mod servers;
 mod shape;
 mod tool;
+mod values;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -124,6 +129,23 @@ pub async fn compile_file(path: &Path, opts: Options) -> Outcome {
         }
     };
     sources.insert(&loaded.path, loaded.text.clone());
+    let mut loaded = loaded;
+    // `openapi:` may differ per environment (a path or URL) like `upstream.base_url`; every
+    // command needs the spec, so an unset variable is an error everywhere.
+    match interpolate(&loaded.manifest.openapi, |n| std::env::var(n).ok()) {
+        Ok(location) => loaded.manifest.openapi = location,
+        Err(e) => {
+            let d = loaded.diag_at(
+                Diagnostic::error("env", e.to_string())
+                    .with_hint("set the variable, or give a default: `${VAR:-path/or/url}`"),
+                "/openapi",
+            );
+            return Outcome {
+                result: Err(vec![d]),
+                sources,
+            };
+        }
+    }
     let m = &loaded.manifest;
     let spec = match Spec::load(&m.openapi, &loaded.dir, m.allow_remote_refs).await {
         Ok(s) => s,
@@ -281,6 +303,8 @@ pub fn compile(
             Some(Ok(d)) => Some(d),
             None => None,
         };
+        let expanded = env::fixed_values(&cx, cfg, &base, &mut diags);
+        let cfg = expanded.as_ref().unwrap_or(cfg);
         let (op, cfg, owned) = match &upstream {
             Some(up) => owned::without_owned(op, cfg, up),
             None => (
@@ -302,6 +326,9 @@ pub fn compile(
                 t.scopes = needs.get(i).cloned().unwrap_or_default();
                 budget::trim_input(&mut t, budget);
                 budget::fit_output(&mut t, cfg.output_schema.as_ref(), budget);
+                let target = servers::target(&cx, &cfg, &op, upstream.as_ref(), &base, &mut diags);
+                t.plan.base_url = target.base_url.map(Box::new);
+                t.plan.credentials = target.credentials;
                 for w in warnings {
                     diags.push(loaded.diag_at(w.diag, &format!("{base}{}", w.pointer)));
                 }
@@ -504,6 +531,10 @@ fn upstream(cx: &auth::Cx<'_>, spec: &Spec, out: &mut Vec<Diagnostic>) -> Option
     let base = match &u.base_url {
         Some(raw) => match interpolate(raw, lookup) {
             Ok(s) => Some((s, "/upstream/base_url")),
+            Err(manifest::EnvError::Unset(var)) if cx.opts.secrets == Secrets::Skip => {
+                diags.push(servers::serve_only(loaded, &var, "/upstream/base_url"));
+                Some((servers::UNSET_URL.to_string(), "/upstream/base_url"))
+            }
             Err(e) => {
                 diags.push(loaded.diag_at(
                     Diagnostic::error("env", e.to_string()).with_hint(env_hint),
@@ -588,6 +619,9 @@ fn upstream(cx: &auth::Cx<'_>, spec: &Spec, out: &mut Vec<Diagnostic>) -> Option
                 Diagnostic::error("invalid-header", format!("the value of `{name}` contains characters not allowed in a header (such as CR or LF)")),
                 &ptr,
             )),
+            Err(manifest::EnvError::Unset(var)) if cx.opts.secrets == Secrets::Skip => {
+                diags.push(servers::serve_only(loaded, &var, &ptr))
+            }
             Err(e) => diags.push(loaded.diag_at(Diagnostic::error("env", e.to_string()).with_hint(env_hint), &ptr)),
         }
     }

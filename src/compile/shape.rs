@@ -383,17 +383,76 @@ fn list_items_mut<'a>(
 ) -> Option<&'a mut Value> {
     let mut cur = body;
     for seg in segs {
-        let resolved = resolve(cur, defs).clone();
+        let resolved = merge_all_of(resolve(cur, defs), defs);
         *cur = resolved;
         cur = cur.get_mut("properties")?.get_mut(seg)?;
     }
-    let resolved = resolve(cur, defs).clone();
+    let resolved = merge_all_of(resolve(cur, defs), defs);
     *cur = resolved;
     if !is_array(cur) {
         return None;
     }
     let obj = cur.as_object_mut()?;
     Some(obj.entry("items").or_insert_with(|| json!({})))
+}
+
+/// `s` with its `allOf` branches (and the `$ref`s in them) merged in: the common "paging object +
+/// items" answer (`allOf: [Paging, {properties: {items: …}}]`) has its list one level down
+/// in a branch. A property declared by several branches keeps every declaration (`allOf`).
+fn merge_all_of(s: &Value, defs: &Map<String, Value>) -> Value {
+    let Some(Value::Array(branches)) = s.get("allOf") else {
+        return s.clone();
+    };
+    let Some(obj) = s.as_object() else {
+        return s.clone();
+    };
+    let mut out = obj.clone();
+    out.shift_remove("allOf");
+    let mut props = out
+        .get("properties")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut required: Vec<Value> = out
+        .get("required")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for b in branches {
+        let b = merge_all_of(resolve(b, defs), defs);
+        if let Some(p) = b.get("properties").and_then(Value::as_object) {
+            for (k, v) in p {
+                let merged = match props.get(k) {
+                    Some(old) => json!({"allOf": [old, v]}),
+                    None => v.clone(),
+                };
+                props.insert(k.clone(), merged);
+            }
+        }
+        for r in b
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if !required.contains(r) {
+                required.push(r.clone());
+            }
+        }
+        if !out.contains_key("type")
+            && let Some(t) = b.get("type")
+        {
+            out.insert("type".into(), t.clone());
+        }
+    }
+    // Each branch closed itself over its own properties only; merged, that would refuse the
+    // other branches' fields.
+    out.shift_remove("additionalProperties");
+    out.insert("properties".into(), Value::Object(props));
+    if !required.is_empty() {
+        out.insert("required".into(), Value::Array(required));
+    }
+    Value::Object(out)
 }
 
 /// `s` reduced to `paths`, mirroring [`crate::upstream::shape::project`]. Paths that a closed

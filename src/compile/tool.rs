@@ -12,10 +12,10 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use super::names;
+use super::values::{ValueCheck, check_values};
 use crate::diag::Diagnostic;
 use crate::gateway::{
-    Annotations, BodyEncoding, BodyField, BodyPlan, BodySource, CallPlan, OutputShape,
-    ParamBinding, PathPart, Tool,
+    Annotations, BodyPlan, BodySource, CallPlan, OutputShape, ParamBinding, PathPart, Tool,
 };
 use crate::manifest::{ToolConfig, pointer_segment};
 use crate::openapi::schema::{Converter, Mode, Root};
@@ -76,6 +76,7 @@ pub(crate) fn build(
     let mut properties = Map::new();
     let mut required: Vec<Value> = Vec::new();
     let mut bindings = Vec::new();
+    let mut checks: Vec<ValueCheck> = Vec::new();
 
     // Parameters.
     for p in &op.params {
@@ -100,6 +101,20 @@ pub(crate) fn build(
             }
         };
         let fixed = ov.and_then(|o| o.fixed.clone());
+        for (what, v) in [
+            ("fixed", &fixed),
+            ("default", &ov.and_then(|o| o.default.clone())),
+        ] {
+            if let Some(v) = v {
+                checks.push(ValueCheck {
+                    pointer: format!("{ptr}/{what}"),
+                    name: key.to_string(),
+                    what,
+                    schema: schema.clone(),
+                    value: v.clone(),
+                });
+            }
+        }
         let hidden = fixed.is_some() || ov.is_some_and(|o| o.hide);
         if ov.is_some_and(|o| o.hide) && fixed.is_none() && p.required {
             errors.push(problem(
@@ -236,160 +251,21 @@ pub(crate) fn build(
     }
 
     // Request body.
-    let mut body_plan = None;
-    if let Some(body) = &op.body {
-        match pick_body(&body.content) {
-            None => {
-                if !body.content.is_empty() && body.required {
-                    errors.push(problem(
-                        "/operation",
-                        Diagnostic::error(
-                            "unsupported-body",
-                            format!(
-                                "{} needs a request body in a media type the gateway cannot send",
-                                op.label()
-                            ),
-                        ),
-                    ));
-                }
-            }
-            Some((encoding, raw)) => {
-                let schema = match raw {
-                    Some(raw) => conv.convert(&mut root, raw, Mode::Input),
-                    None => Ok(json!({})),
-                };
-                match schema {
-                    Err(e) => errors.push(problem(
-                        "/operation",
-                        Diagnostic::error(
-                            "bad-schema",
-                            format!("request body of {}: {e}", op.label()),
-                        ),
-                    )),
-                    Ok(schema) => {
-                        let flat = matches!(
-                            encoding,
-                            BodyEncoding::Json(_) | BodyEncoding::Form | BodyEncoding::Multipart
-                        )
-                        .then(|| flatten_object(&schema))
-                        .flatten();
-                        match flat {
-                            Some((props, req)) => {
-                                let mut fields = Vec::new();
-                                for (prop, mut pschema) in props {
-                                    let qualified = format!("body.{prop}");
-                                    let taken = properties.contains_key(&prop)
-                                        || op.params.iter().any(|p| p.name == prop);
-                                    let (key, ov) = match overrides.get(&qualified) {
-                                        Some(ov) => (qualified.clone(), Some(ov)),
-                                        None if !taken => (prop.clone(), overrides.get(&prop)),
-                                        None => (qualified.clone(), None),
-                                    };
-                                    if ov.is_some() {
-                                        used_overrides.push(
-                                            overrides
-                                                .get_key_value(&key)
-                                                .map(|(k, _)| k.as_str())
-                                                .unwrap_or(""),
-                                        );
-                                    }
-                                    let prop_required = body.required && req.contains(&prop);
-                                    let fixed = ov.and_then(|o| o.fixed.clone());
-                                    if ov.is_some_and(|o| o.hide)
-                                        && fixed.is_none()
-                                        && prop_required
-                                    {
-                                        errors.push(problem(
-                                            format!("/params/{}/hide", pointer_segment(&key)),
-                                            Diagnostic::error("hide-required", format!("cannot hide `{prop}`: the request body requires it"))
-                                                .with_hint("give it a value with `fixed: …` instead of `hide: true`"),
-                                        ));
-                                        continue;
-                                    }
-                                    let hidden = fixed.is_some() || ov.is_some_and(|o| o.hide);
-                                    let arg = if hidden {
-                                        None
-                                    } else {
-                                        let default_arg = if taken {
-                                            format!("body_{prop}")
-                                        } else {
-                                            prop.clone()
-                                        };
-                                        Some(
-                                            ov.and_then(|o| o.rename.clone())
-                                                .unwrap_or(default_arg),
-                                        )
-                                    };
-                                    if let Some(arg) = &arg {
-                                        if let Some(d) = ov.and_then(|o| o.description.as_deref()) {
-                                            annotate(&mut pschema, Some(d));
-                                        }
-                                        if let Some(d) = ov.and_then(|o| o.default.clone()) {
-                                            set(&mut pschema, "default", d);
-                                        }
-                                        if properties.contains_key(arg) {
-                                            errors.push(problem(
-                                                format!("/params/{}", pointer_segment(&key)),
-                                                Diagnostic::error(
-                                                    "duplicate-argument",
-                                                    format!(
-                                                        "two arguments would both be called `{arg}`"
-                                                    ),
-                                                )
-                                                .with_hint(
-                                                    "give one of them a different `rename:`",
-                                                ),
-                                            ));
-                                            continue;
-                                        }
-                                        if ov.and_then(|o| o.required).unwrap_or(prop_required) {
-                                            required.push(Value::String(arg.clone()));
-                                        }
-                                        properties.insert(arg.clone(), pschema);
-                                    }
-                                    fields.push(BodyField {
-                                        arg,
-                                        property: prop,
-                                        fixed,
-                                        default: ov.and_then(|o| o.default.clone()),
-                                    });
-                                }
-                                body_plan = Some(BodyPlan {
-                                    content_type: encoding,
-                                    source: BodySource::Fields(fields),
-                                    required: body.required,
-                                });
-                            }
-                            None => {
-                                let arg = if properties.contains_key("body") {
-                                    "request_body"
-                                } else {
-                                    "body"
-                                }
-                                .to_string();
-                                let mut schema = schema;
-                                if matches!(encoding, BodyEncoding::Raw(_))
-                                    && schema.get("type").is_none()
-                                {
-                                    set(&mut schema, "type", json!("string"));
-                                }
-                                annotate(&mut schema, body.description.as_deref());
-                                if body.required {
-                                    required.push(Value::String(arg.clone()));
-                                }
-                                properties.insert(arg.clone(), schema);
-                                body_plan = Some(BodyPlan {
-                                    content_type: encoding,
-                                    source: BodySource::Whole(arg),
-                                    required: body.required,
-                                });
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
+    let mut dependent = Map::new();
+    let body_plan = super::body::plan(
+        conv,
+        &mut root,
+        op,
+        &mut super::body::Inputs {
+            overrides,
+            used_overrides: &mut used_overrides,
+            properties: &mut properties,
+            required: &mut required,
+            dependent: &mut dependent,
+            checks: &mut checks,
+            errors: &mut errors,
+        },
+    );
 
     // Overrides that matched nothing.
     let mut known: Vec<String> = op.params.iter().map(|p| p.name.clone()).collect();
@@ -402,6 +278,8 @@ pub(crate) fn build(
             known.push(f.property.clone());
             known.push(format!("body.{}", f.property));
         }
+    } else if op.body.is_some() {
+        known.push("body".to_string());
     }
     for key in overrides.keys() {
         if !used_overrides.contains(&key.as_str()) {
@@ -428,6 +306,9 @@ pub(crate) fn build(
     if !required.is_empty() {
         input.insert("required".into(), Value::Array(required));
     }
+    if !dependent.is_empty() {
+        input.insert("dependentRequired".into(), Value::Object(dependent));
+    }
     input.insert("additionalProperties".into(), json!(false));
     if root.truncated() {
         warnings.push(problem(
@@ -442,6 +323,7 @@ pub(crate) fn build(
     if let Some(defs) = root.take_defs() {
         input.insert("$defs".into(), Value::Object(defs));
     }
+    errors.extend(check_values(checks, input.get("$defs")));
 
     // Output schema.
     let (output_schema, output) = if cfg
@@ -480,10 +362,11 @@ pub(crate) fn build(
                         let mut defs = out_root.take_defs();
                         let schema = unwrap_recursive_root(schema, defs.as_mut());
                         let (mut obj, shape) = if is_object_schema(&schema) {
-                            (
-                                schema.as_object().cloned().unwrap_or_default(),
-                                OutputShape::Object,
-                            )
+                            // MCP wants `type: object` at the root (an `allOf` of objects has none).
+                            let mut o = Map::new();
+                            o.insert("type".into(), json!("object"));
+                            o.extend(schema.as_object().cloned().unwrap_or_default());
+                            (o, OutputShape::Object)
                         } else {
                             let mut o = Map::new();
                             o.insert("type".into(), json!("object"));
@@ -591,6 +474,10 @@ pub(crate) fn build(
             )]);
         }
     };
+    // What clients compile may differ from what the gateway validates with (see `patterns`).
+    for d in super::patterns::make_portable(&mut input_value) {
+        warnings.push(problem("/operation", unportable(op, "input", d)));
+    }
     // Response shaping rewrites the output schema, so it runs before the validator is built.
     let mut output_schema = output_schema;
     let shape = match cfg.and_then(|c| c.response.as_ref()) {
@@ -625,6 +512,11 @@ pub(crate) fn build(
         },
         None => None,
     };
+    if let Some(out) = output_value.as_mut() {
+        for d in super::patterns::make_portable(out) {
+            warnings.push(problem("/operation", unportable(op, "output", d)));
+        }
+    }
     let into_obj = |v: Value| match v {
         Value::Object(o) => o,
         _ => Map::new(),
@@ -645,6 +537,9 @@ pub(crate) fn build(
                 path,
                 params: bindings,
                 body: body_plan,
+                // Set by compile once the upstream is known.
+                base_url: None,
+                credentials: true,
             },
             timeout,
             // Set by compile once `auth:` is known.
@@ -711,6 +606,17 @@ fn repaired(op: &Operation, side: &str, what: String) -> Diagnostic {
     .with_hint("fix the schema in the spec")
 }
 
+fn unportable(op: &Operation, side: &str, what: String) -> Diagnostic {
+    Diagnostic::warning(
+        "schema-repaired",
+        format!(
+            "the {side} schema of {} has a pattern that clients cannot all compile: {what}; it is not advertised (the gateway still checks it)",
+            op.label()
+        ),
+    )
+    .with_hint("write the pattern in the common subset of ECMA-262 (Unicode mode) and Python's `re`")
+}
+
 fn location_word(l: crate::gateway::ParamLocation) -> &'static str {
     match l {
         crate::gateway::ParamLocation::Path => "path",
@@ -720,7 +626,7 @@ fn location_word(l: crate::gateway::ParamLocation) -> &'static str {
     }
 }
 
-fn set(schema: &mut Value, key: &str, v: Value) {
+pub(super) fn set(schema: &mut Value, key: &str, v: Value) {
     match schema {
         Value::Object(o) => {
             o.insert(key.to_string(), v);
@@ -734,7 +640,7 @@ fn set(schema: &mut Value, key: &str, v: Value) {
     }
 }
 
-fn annotate(schema: &mut Value, description: Option<&str>) {
+pub(super) fn annotate(schema: &mut Value, description: Option<&str>) {
     if let Some(d) = description.map(str::trim).filter(|d| !d.is_empty()) {
         set(schema, "description", Value::String(d.to_string()));
     }
@@ -784,105 +690,6 @@ fn parse_path(path: &str) -> Vec<PathPart> {
     parts
 }
 
-/// The body encoding to use: JSON first, then form, then multipart, then any other type.
-fn pick_body(
-    content: &[(String, Option<RawSchema>)],
-) -> Option<(BodyEncoding, Option<&RawSchema>)> {
-    let base = |m: &str| {
-        m.split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase()
-    };
-    if let Some((m, s)) = content
-        .iter()
-        .find(|(m, _)| crate::openapi::is_json(m) && base(m) != "*/*")
-    {
-        return Some((BodyEncoding::Json(base(m)), s.as_ref()));
-    }
-    if let Some((_, s)) = content
-        .iter()
-        .find(|(m, _)| base(m) == "application/x-www-form-urlencoded")
-    {
-        return Some((BodyEncoding::Form, s.as_ref()));
-    }
-    if let Some((_, s)) = content
-        .iter()
-        .find(|(m, _)| base(m) == "multipart/form-data")
-    {
-        return Some((BodyEncoding::Multipart, s.as_ref()));
-    }
-    if let Some((m, s)) = content.iter().find(|(m, _)| base(m) == "*/*") {
-        let _ = m;
-        return Some((
-            BodyEncoding::Json("application/json".to_string()),
-            s.as_ref(),
-        ));
-    }
-    content
-        .first()
-        .map(|(m, s)| (BodyEncoding::Raw(base(m)), s.as_ref()))
-}
-
-/// An object body's properties and the names of the required ones.
-type FlatObject = (Vec<(String, Value)>, Vec<String>);
-
-/// The properties and required names of an object body, if it is a plain object (or an `allOf`
-/// of plain objects, merged). Anything else is sent whole.
-fn flatten_object(schema: &Value) -> Option<FlatObject> {
-    let obj = schema.as_object()?;
-    if ["oneOf", "anyOf", "not", "if", "$ref", "patternProperties"]
-        .iter()
-        .any(|k| obj.contains_key(*k))
-    {
-        return None;
-    }
-    if obj
-        .get("additionalProperties")
-        .is_some_and(|a| a != &json!(false))
-    {
-        return None; // free-form maps cannot be flattened into named arguments
-    }
-    let type_ok = match obj.get("type") {
-        None => obj.contains_key("properties") || obj.contains_key("allOf"),
-        Some(t) => t == "object",
-    };
-    if !type_ok {
-        return None;
-    }
-    let mut props: Vec<(String, Value)> = Vec::new();
-    let mut required: Vec<String> = Vec::new();
-    let absorb =
-        |o: &Map<String, Value>, props: &mut Vec<(String, Value)>, required: &mut Vec<String>| {
-            if let Some(p) = o.get("properties").and_then(Value::as_object) {
-                for (k, v) in p {
-                    match props.iter_mut().find(|(n, _)| n == k) {
-                        Some(existing) => {
-                            existing.1 = json!({"allOf": [existing.1.clone(), v.clone()]})
-                        }
-                        None => props.push((k.clone(), v.clone())),
-                    }
-                }
-            }
-            if let Some(r) = o.get("required").and_then(Value::as_array) {
-                required.extend(r.iter().filter_map(Value::as_str).map(str::to_string));
-            }
-        };
-    absorb(obj, &mut props, &mut required);
-    if let Some(all) = obj.get("allOf").and_then(Value::as_array) {
-        for part in all {
-            let (p, r) = flatten_object(part)?;
-            let o = json!({"properties": Map::from_iter(p), "required": r});
-            absorb(o.as_object()?, &mut props, &mut required);
-        }
-    }
-    if props.is_empty() {
-        return None;
-    }
-    Some((props, required))
-}
-
 /// The JSON schema of the first successful response (200 first, then other 2xx in order).
 fn success_schema(op: &Operation) -> Option<&RawSchema> {
     fn json_schema(r: &crate::openapi::Response) -> Option<&RawSchema> {
@@ -927,12 +734,12 @@ fn unwrap_recursive_root(schema: Value, defs: Option<&mut Map<String, Value>>) -
 fn is_object_schema(schema: &Value) -> bool {
     match schema.get("type") {
         Some(t) => t == "object",
-        None => {
-            schema.get("properties").is_some()
-                && ["oneOf", "anyOf", "allOf"]
-                    .iter()
-                    .all(|k| schema.get(*k).is_none())
-        }
+        None if ["oneOf", "anyOf"].iter().any(|k| schema.get(*k).is_some()) => false,
+        // "Paging object + items": every part of an `allOf` is an object, so the answer is.
+        None => match schema.get("allOf").and_then(Value::as_array) {
+            Some(parts) => !parts.is_empty() && parts.iter().all(is_object_schema),
+            None => schema.get("properties").is_some(),
+        },
     }
 }
 
@@ -975,25 +782,6 @@ mod tests {
                 PathPart::Literal("/photos/".into()),
                 PathPart::Param("n".into()),
             ]
-        );
-    }
-
-    #[test]
-    fn all_of_object_bodies_flatten_and_unions_do_not() {
-        let (props, req) = flatten_object(&json!({"allOf": [
-            {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]},
-            {"properties": {"b": {"type": "integer"}}}]}))
-        .unwrap();
-        assert_eq!(
-            props.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(),
-            ["a", "b"]
-        );
-        assert_eq!(req, ["a"]);
-        assert!(flatten_object(&json!({"oneOf": [{"type": "object"}]})).is_none());
-        assert!(flatten_object(&json!({"type": "array"})).is_none());
-        assert!(
-            flatten_object(&json!({"type": "object", "additionalProperties": {"type": "string"}}))
-                .is_none()
         );
     }
 }

@@ -54,7 +54,7 @@ pub struct Manifest {
     #[serde(default)]
     pub instructions: Option<String>,
     /// The OpenAPI document (3.0, 3.1 or Swagger 2.0; JSON or YAML): a path relative to this
-    /// manifest, or an `https://` URL.
+    /// manifest, or an `https://` URL. `${VAR}` and `${VAR:-default}` read the environment.
     pub openapi: String,
     /// Allow `$ref`s that point at network URLs to be fetched. Off by default: a spec should not
     /// make the gateway fetch arbitrary URLs.
@@ -263,6 +263,11 @@ pub struct ToolConfig {
     /// explicit limits `{max_depth, max_bytes}`.
     #[serde(default)]
     pub output_schema: Option<OutputSchemaConfig>,
+    /// Base URL of this tool's calls, replacing `upstream.base_url` and the spec's `servers`
+    /// (for an operation served from another host, such as an upload host). `${VAR}` and
+    /// `${VAR:-default}` read the environment. The upstream's credentials are sent there too.
+    #[serde(default)]
+    pub base_url: Option<String>,
     /// Timeout of this tool's upstream call, overriding `upstream.timeout`.
     #[serde(default)]
     #[schemars(regex(pattern = r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|sec|secs|min|mins)\s*$"))]
@@ -365,7 +370,8 @@ pub struct ParamOverride {
     /// Replaces the parameter's description.
     #[serde(default)]
     pub description: Option<String>,
-    /// Hide the parameter and always send this value.
+    /// Hide the parameter and always send this value. Strings in it may use `${VAR}` and
+    /// `${VAR:-default}` (the environment), `$$` for a literal `$`.
     #[serde(default)]
     pub fixed: Option<Value>,
     /// Hide an optional parameter: the agent never sees it and nothing is sent.

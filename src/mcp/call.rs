@@ -344,19 +344,14 @@ fn warn_throttled(shared: &Shared, g: &Gateway, tool: &Tool, e: &UpstreamError) 
 
 /// Turns validation errors into one message an agent can act on.
 fn argument_errors(tool: &Tool, args: &Value) -> Option<String> {
-    let mut lines = Vec::new();
-    for err in tool.input_validator.iter_errors(args) {
-        let path = err.instance_path().as_str();
-        let location = if path.is_empty() {
-            "arguments".to_string()
-        } else {
-            format!(
-                "argument `{}`",
-                path.trim_start_matches('/').replace('/', ".")
-            )
-        };
-        let msg = match err.kind() {
-            jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
+    use crate::gateway::invalid::{InvalidKind, problems};
+    // One more than is shown, to know whether some were left out.
+    let found = problems(&tool.input_validator, args, 11);
+    let mut lines: Vec<String> = found
+        .iter()
+        .take(10)
+        .map(|p| match &p.kind {
+            InvalidKind::Unknown(unexpected) if p.path.is_empty() => {
                 let known: Vec<&str> = tool
                     .input_schema
                     .get("properties")
@@ -378,19 +373,16 @@ fn argument_errors(tool: &Tool, args: &Value) -> Option<String> {
                     }
                 )
             }
-            jsonschema::error::ValidationErrorKind::Required { property } => {
-                format!(
-                    "missing required argument `{}`",
-                    property.as_str().unwrap_or_default()
-                )
+            InvalidKind::Missing if !p.path.contains('.') => {
+                format!("missing required argument `{}`", p.path)
             }
-            _ => format!("{location}: {err}"),
-        };
-        lines.push(msg);
-        if lines.len() >= 10 {
-            lines.push("(further errors omitted)".to_string());
-            break;
-        }
+            InvalidKind::Missing => format!("missing required property `{}`", p.path),
+            _ if p.path.is_empty() => format!("arguments: {}", p.message),
+            _ => format!("argument `{}`: {}", p.path, p.message),
+        })
+        .collect();
+    if found.len() > 10 {
+        lines.push("(further errors omitted)".to_string());
     }
     if lines.is_empty() {
         None

@@ -124,6 +124,9 @@ pub struct Operation {
     pub body: Option<RequestBody>,
     /// Responses in document order.
     pub responses: Vec<Response>,
+    /// The operation's own `servers` (else its path item's), when the spec gives them: an
+    /// operation served from another host, such as an upload host.
+    pub servers: Vec<Server>,
 }
 
 impl Operation {
@@ -178,6 +181,22 @@ pub struct RequestBody {
     pub required: bool,
     /// `(media type, schema)` in document order.
     pub content: Vec<(String, Option<RawSchema>)>,
+    /// `encoding` of the form and multipart media types: `(media type, per-property encoding)`.
+    pub encodings: Vec<(String, Vec<PropertyEncoding>)>,
+}
+
+/// `encoding.{property}` of a form or multipart body (Swagger 2 `formData` parameters'
+/// `collectionFormat` is mapped onto it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PropertyEncoding {
+    /// The body property it applies to.
+    pub property: String,
+    /// `contentType` (a multipart part's type; for a form field, JSON text when it is JSON).
+    pub content_type: Option<String>,
+    /// `style`, if declared.
+    pub style: Option<ParamStyle>,
+    /// `explode`, if declared.
+    pub explode: Option<bool>,
 }
 
 /// A response.

@@ -5,8 +5,8 @@
 use serde_json::{Map, Value, json};
 
 use super::{
-    DocId, DocStore, Operation, Parameter, RawSchema, RequestBody, Response, Server,
-    ServerVariable, Spec, SpecProblem, SpecVersion,
+    DocId, DocStore, Operation, Parameter, PropertyEncoding, RawSchema, RequestBody, Response,
+    Server, ServerVariable, Spec, SpecProblem, SpecVersion,
 };
 use crate::gateway::{ParamLocation, ParamStyle};
 
@@ -185,6 +185,7 @@ fn operations(
             let mut params = Vec::new();
             let mut swagger_body: Option<RequestBody> = None;
             let mut form_fields: Vec<(String, bool, Value, Option<String>)> = Vec::new();
+            let mut form_encodings: Vec<PropertyEncoding> = Vec::new();
             // Operation-level parameters override path-level ones with the same name and location.
             let mut raw_params: Vec<(DocId, &Value)> = Vec::new();
             for list in [shared_params, op.get("parameters")].into_iter().flatten() {
@@ -245,6 +246,7 @@ fn operations(
                             .and_then(Value::as_str)
                             .map(str::to_string),
                         required: p.get("required").and_then(Value::as_bool).unwrap_or(false),
+                        encodings: Vec::new(),
                         content: vec![(
                             media,
                             p.get("schema").map(|s| RawSchema {
@@ -256,6 +258,26 @@ fn operations(
                     continue;
                 }
                 if swagger && location == "formData" {
+                    if let Some((style, explode)) = p
+                        .get("collectionFormat")
+                        .and_then(Value::as_str)
+                        .and_then(collection_format)
+                    {
+                        form_encodings.push(PropertyEncoding {
+                            property: name.clone(),
+                            content_type: None,
+                            style: Some(style),
+                            explode: Some(explode),
+                        });
+                    } else if p.get("type").and_then(Value::as_str) == Some("array") {
+                        // Swagger 2's default `collectionFormat` is `csv`.
+                        form_encodings.push(PropertyEncoding {
+                            property: name.clone(),
+                            content_type: None,
+                            style: Some(ParamStyle::Form),
+                            explode: Some(false),
+                        });
+                    }
                     form_fields.push((
                         name,
                         p.get("required").and_then(Value::as_bool).unwrap_or(false),
@@ -292,16 +314,17 @@ fn operations(
                         props.insert(name, schema);
                     }
                     let any_required = !required.is_empty();
+                    let media = if multipart {
+                        "multipart/form-data"
+                    } else {
+                        "application/x-www-form-urlencoded"
+                    };
                     Some(RequestBody {
                         description: None,
                         required: any_required,
+                        encodings: vec![(media.to_string(), std::mem::take(&mut form_encodings))],
                         content: vec![(
-                            if multipart {
-                                "multipart/form-data"
-                            } else {
-                                "application/x-www-form-urlencoded"
-                            }
-                            .to_string(),
+                            media.to_string(),
                             Some(RawSchema {
                                 doc: item.doc,
                                 value: json!({"type": "object", "properties": props, "required": required}),
@@ -326,6 +349,7 @@ fn operations(
                                 .and_then(Value::as_bool)
                                 .unwrap_or(false),
                             content: content(t.doc, t.value.get("content")),
+                            encodings: encodings(t.value.get("content")),
                         }),
                         Err(e) => {
                             op_problems.push(format!("requestBody: {e}"));
@@ -392,6 +416,16 @@ fn operations(
                 params,
                 body,
                 responses,
+                servers: if swagger {
+                    Vec::new()
+                } else {
+                    let own = servers(op.get("servers"));
+                    if own.is_empty() {
+                        servers(item_obj.get("servers"))
+                    } else {
+                        own
+                    }
+                },
             });
         }
     }
@@ -426,6 +460,51 @@ pub(crate) fn is_json(media: &str) -> bool {
         .trim()
         .to_ascii_lowercase();
     base == "application/json" || base.ends_with("+json") || base == "text/json" || base == "*/*"
+}
+
+/// Swagger 2 `collectionFormat` as an OpenAPI 3 style and `explode`.
+fn collection_format(f: &str) -> Option<(ParamStyle, bool)> {
+    Some(match f {
+        "multi" => (ParamStyle::Form, true),
+        "csv" => (ParamStyle::Form, false),
+        "ssv" => (ParamStyle::SpaceDelimited, false),
+        "pipes" => (ParamStyle::PipeDelimited, false),
+        "tsv" => (ParamStyle::TabDelimited, false),
+        _ => return None,
+    })
+}
+
+/// The `encoding` maps of a request body's media types. Unknown styles are left out (the
+/// default applies), as a form field has no other way to be sent.
+fn encodings(content: Option<&Value>) -> Vec<(String, Vec<PropertyEncoding>)> {
+    let Some(content) = content.and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    content
+        .iter()
+        .filter_map(|(media, mt)| {
+            let map = mt.get("encoding")?.as_object()?;
+            let list = map
+                .iter()
+                .map(|(property, e)| PropertyEncoding {
+                    property: property.clone(),
+                    content_type: e
+                        .get("contentType")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    style: match e.get("style").and_then(Value::as_str) {
+                        Some("form") => Some(ParamStyle::Form),
+                        Some("deepObject") => Some(ParamStyle::DeepObject),
+                        Some("spaceDelimited") => Some(ParamStyle::SpaceDelimited),
+                        Some("pipeDelimited") => Some(ParamStyle::PipeDelimited),
+                        _ => None,
+                    },
+                    explode: e.get("explode").and_then(Value::as_bool),
+                })
+                .collect();
+            Some((media.clone(), list))
+        })
+        .collect()
 }
 
 fn content(doc: DocId, content: Option<&Value>) -> Vec<(String, Option<RawSchema>)> {

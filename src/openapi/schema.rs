@@ -140,6 +140,11 @@ impl Root {
         self.truncated
     }
 
+    /// The definition `$defs/{name}` made so far, if any.
+    pub fn def(&self, name: &str) -> Option<&Value> {
+        self.defs.get(name)
+    }
+
     /// The `$defs` needed by the schemas converted into this root, if any.
     pub fn take_defs(&mut self) -> Option<Map<String, Value>> {
         if self.defs.is_empty() {
@@ -245,9 +250,15 @@ impl<'a> Converter<'a> {
             let mut out = self.reference(root, doc, reference, mode, depth)?;
             // OpenAPI 3.1 allows keywords beside `$ref` (3.0 ignores them, but users write
             // `description` there expecting it to show, so keep the annotations).
+            // `nullable` beside a `$ref` (Twilio's enums, Docker's `x-nullable`) makes the
+            // referenced schema nullable, enum included: applied to the merged result, not to
+            // the siblings alone.
+            let nullable = (self.version != SpecVersion::OpenApi31
+                && obj.get("nullable").and_then(Value::as_bool) == Some(true))
+                || obj.get("x-nullable").and_then(Value::as_bool) == Some(true);
             let siblings: Map<String, Value> = obj
                 .iter()
-                .filter(|(k, _)| k.as_str() != "$ref")
+                .filter(|(k, _)| !matches!(k.as_str(), "$ref" | "nullable" | "x-nullable"))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
             if !siblings.is_empty() {
@@ -269,6 +280,9 @@ impl<'a> Converter<'a> {
                         }
                     }
                 }
+            }
+            if nullable {
+                out = make_nullable(out);
             }
             return Ok(out);
         }
@@ -576,6 +590,23 @@ mod tests {
         assert_eq!(
             v,
             json!({"type": ["string", "null"], "enum": ["a", "b", null]})
+        );
+    }
+
+    #[test]
+    fn nullable_beside_a_reference_to_an_enum_lets_null_through() {
+        // Twilio writes `{"type": "string", "$ref": "#/…/call_enum_status", "nullable": true}`.
+        let doc = json!({"components": {"schemas": {
+            "status": {"type": "string", "enum": ["queued", "ringing"]}}}});
+        let (v, _) = convert(
+            SpecVersion::OpenApi30,
+            doc,
+            json!({"type": "string", "$ref": "#/components/schemas/status", "nullable": true}),
+            Mode::Output,
+        );
+        assert_eq!(
+            v,
+            json!({"type": ["string", "null"], "enum": ["queued", "ringing", null]})
         );
     }
 

@@ -243,16 +243,14 @@ fn json_result(tool: &Tool, value: Value, raw: &Bytes) -> CallToolResult {
 /// the answer's text when there is one; otherwise `structured` is serialised, only then.
 fn schema_mismatch(tool: &Tool, structured: &Value, raw: Option<&[u8]>) -> Option<CallToolResult> {
     let validator = tool.output_validator.as_ref()?;
-    let problems: Vec<String> = validator
-        .iter_errors(structured)
-        .take(5)
-        .map(|e| {
-            let at = e.instance_path().as_str().to_string();
-            if at.is_empty() {
-                e.to_string()
-            } else {
-                format!("at {at}: {e}")
+    let problems: Vec<String> = crate::gateway::invalid::problems(validator, structured, 5)
+        .into_iter()
+        .map(|p| match p.kind {
+            crate::gateway::invalid::InvalidKind::Missing => {
+                format!("`{}` is missing", p.path)
             }
+            _ if p.path.is_empty() => p.message,
+            _ => format!("at `{}`: {}", p.path, p.message),
         })
         .collect();
     if problems.is_empty() {

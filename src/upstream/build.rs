@@ -11,8 +11,8 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value};
 
 use crate::gateway::{
-    ApiKeyLocation, BodyEncoding, BodySource, CallPlan, ParamBinding, ParamLocation, ParamStyle,
-    PathPart, Upstream, UpstreamAuth,
+    ApiKeyLocation, CallPlan, ParamBinding, ParamLocation, ParamStyle, PathPart, Upstream,
+    UpstreamAuth,
 };
 
 /// RFC 3986 unreserved characters stay as they are; everything else is encoded. Used for path
@@ -111,6 +111,9 @@ pub enum BuildError {
     /// The assembled URL is invalid.
     #[error("cannot build the upstream URL: {0}")]
     Url(String),
+    /// The request body cannot be built from the arguments.
+    #[error(transparent)]
+    Body(#[from] super::body::BodyError),
 }
 
 /// The parts of a request, independent of the HTTP client.
@@ -123,21 +126,7 @@ pub struct RequestParts {
     /// Headers, each name at most once for the names the gateway owns.
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// Body and its content type.
-    pub body: Option<Body>,
-}
-
-/// A request body.
-#[derive(Debug)]
-pub enum Body {
-    /// Bytes with a content type.
-    Bytes {
-        /// `Content-Type`.
-        content_type: String,
-        /// Content.
-        data: Vec<u8>,
-    },
-    /// A multipart form: `(name, value text, is JSON)`.
-    Multipart(Vec<(String, String)>),
+    pub body: Option<super::body::Body>,
 }
 
 fn value_of<'a>(
@@ -177,7 +166,9 @@ pub fn build(
     args: &Map<String, Value>,
 ) -> Result<RequestParts, BuildError> {
     let mut url = String::with_capacity(128);
-    url.push_str(upstream.base_url.as_str().trim_end_matches('/'));
+    // A tool's own server (`base_url:` or the operation's `servers`), else the upstream's.
+    let base = plan.base_url.as_deref().unwrap_or(&upstream.base_url);
+    url.push_str(base.as_str().trim_end_matches('/'));
     // Which argument wrote which bytes, to name the one that made a URL too long.
     let mut written: Vec<(String, usize)> = Vec::new();
     path(&mut url, plan, args, &mut written)?;
@@ -239,7 +230,9 @@ pub fn build(
             HeaderValue::from_str(value).map_err(|_| BuildError::BadHeader(name.to_string()))?;
         set_header(&mut headers, name, value);
     }
-    match &upstream.auth {
+    // Not to an operation server of another origin that only the spec names.
+    let auth = upstream.auth.as_ref().filter(|_| plan.credentials);
+    match auth {
         // Added when the call is sent (the token may need fetching first).
         None | Some(UpstreamAuth::OAuth2(_)) => {}
         Some(UpstreamAuth::Bearer(token)) => {
@@ -295,7 +288,7 @@ pub fn build(
     }
     let body = match &plan.body {
         None => None,
-        Some(bp) => body(bp, args),
+        Some(bp) => super::body::body(bp, args)?,
     };
     Ok(RequestParts {
         method: plan.method.clone(),
@@ -524,6 +517,12 @@ fn query_pairs(
                 deep(query, b, name, k, x, set)?;
             }
         }
+        // Arrays use the bracket convention of deepObject APIs (`expand[]=a&expand[]=b`).
+        (ParamStyle::DeepObject, Value::Array(a)) => {
+            for x in a {
+                push_pair(query, &format!("{name}[]"), &scalar(x), set);
+            }
+        }
         (ParamStyle::Form, Value::Array(a)) if b.explode => {
             for x in a {
                 push_pair(query, name, &scalar(x), set);
@@ -606,72 +605,9 @@ fn deep(
     Ok(())
 }
 
-fn body(plan: &crate::gateway::BodyPlan, args: &Map<String, Value>) -> Option<Body> {
-    let value = match &plan.source {
-        BodySource::Whole(arg) => args.get(arg).cloned()?,
-        BodySource::Fields(fields) => {
-            let mut obj = Map::new();
-            for f in fields {
-                if let Some(v) = f
-                    .arg
-                    .as_deref()
-                    .and_then(|a| args.get(a))
-                    .or(f.fixed.as_ref())
-                    .or(f.default.as_ref())
-                {
-                    obj.insert(f.property.clone(), v.clone());
-                }
-            }
-            if obj.is_empty() && !plan.required {
-                return None;
-            }
-            Value::Object(obj)
-        }
-    };
-    Some(match &plan.content_type {
-        BodyEncoding::Json(mime) => Body::Bytes {
-            content_type: mime.clone(),
-            data: serde_json::to_vec(&value).unwrap_or_default(),
-        },
-        BodyEncoding::Form => {
-            // Arrays repeat the key (the OpenAPI default `form` + `explode: true`); objects and
-            // nested values are sent as JSON text.
-            let mut out = String::new();
-            if let Value::Object(o) = &value {
-                for (k, v) in o {
-                    match v {
-                        Value::Array(a) => a
-                            .iter()
-                            .for_each(|x| push_pair(&mut out, k, &scalar(x), UNRESERVED)),
-                        other => push_pair(&mut out, k, &scalar(other), UNRESERVED),
-                    }
-                }
-            }
-            Body::Bytes {
-                content_type: "application/x-www-form-urlencoded".to_string(),
-                data: out.into_bytes(),
-            }
-        }
-        BodyEncoding::Multipart => {
-            let mut parts = Vec::new();
-            if let Value::Object(o) = &value {
-                for (k, v) in o {
-                    parts.push((k.clone(), scalar(v)));
-                }
-            }
-            Body::Multipart(parts)
-        }
-        BodyEncoding::Raw(mime) => Body::Bytes {
-            content_type: mime.clone(),
-            data: scalar(&value).into_bytes(),
-        },
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gateway::{BodyField, BodyPlan};
     use serde_json::json;
     use std::time::Duration;
 
@@ -725,6 +661,8 @@ mod tests {
             path: parts,
             params,
             body: None,
+            base_url: None,
+            credentials: true,
         }
     }
 
@@ -863,6 +801,10 @@ mod tests {
             ),
             "f%5Bcolor%5D=red&f%5Bsize%5D%5Bmin%5D=1"
         );
+        assert_eq!(
+            q(ParamStyle::DeepObject, true, json!(["a", "b"])),
+            "f%5B%5D=a&f%5B%5D=b"
+        );
         assert_eq!(q(ParamStyle::Form, true, json!("a&b=c")), "f=a%26b%3Dc");
         assert_eq!(q(ParamStyle::Form, true, json!(true)), "f=true");
         assert_eq!(q(ParamStyle::Form, true, Value::Null), "");
@@ -920,47 +862,6 @@ mod tests {
             .find(|(n, _)| n == http::header::COOKIE)
             .unwrap();
         assert_eq!(cookie.1, "a=1; b=x%20y");
-    }
-
-    #[test]
-    fn bodies_assemble_from_fields_with_fixed_and_default_values() {
-        let mut p = plan("/x", vec![]);
-        p.body = Some(BodyPlan {
-            content_type: BodyEncoding::Json("application/json".into()),
-            source: BodySource::Fields(vec![
-                BodyField {
-                    arg: Some("name".into()),
-                    property: "name".into(),
-                    fixed: None,
-                    default: None,
-                },
-                BodyField {
-                    arg: None,
-                    property: "kind".into(),
-                    fixed: Some(json!("dog")),
-                    default: None,
-                },
-                BodyField {
-                    arg: Some("qty".into()),
-                    property: "quantity".into(),
-                    fixed: None,
-                    default: Some(json!(1)),
-                },
-            ]),
-            required: true,
-        });
-        let Value::Object(args) = json!({"name": "Rex"}) else {
-            panic!()
-        };
-        let parts = build(&upstream("http://h"), &p, &args).unwrap();
-        let Some(Body::Bytes { content_type, data }) = parts.body else {
-            panic!()
-        };
-        assert_eq!(content_type, "application/json");
-        assert_eq!(
-            serde_json::from_slice::<Value>(&data).unwrap(),
-            json!({"name": "Rex", "kind": "dog", "quantity": 1})
-        );
     }
 
     #[test]

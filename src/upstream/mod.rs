@@ -6,6 +6,7 @@
 
 mod advice;
 mod answer;
+mod body;
 mod build;
 mod oauth;
 mod resource;
@@ -16,7 +17,8 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 pub use answer::{UpstreamResponse, error_result, to_result};
-pub use build::{Body, BuildError, RequestParts, build};
+pub use body::{Body, BodyError, Part};
+pub use build::{BuildError, RequestParts, build};
 pub use oauth::{ClientCredentials, TokenError};
 pub use resource::{ReadError, body_contents, contents, resource_arguments};
 
@@ -242,14 +244,19 @@ impl UpstreamClient {
         extra: &[(http::HeaderName, http::HeaderValue)],
     ) -> Result<UpstreamResponse, UpstreamError> {
         let parts = build(&gateway.upstream, plan, args)?;
-        let base = &gateway.upstream.base_url;
+        let base = plan
+            .base_url
+            .as_deref()
+            .unwrap_or(&gateway.upstream.base_url);
         let host = base[url::Position::BeforeHost..url::Position::AfterPort].to_string();
         let http = gateway.upstream.client.as_ref().unwrap_or(&self.http);
         let mut req = http.request(parts.method, &parts.url).timeout(timeout);
         for (name, value) in parts.headers.into_iter().chain(extra.iter().cloned()) {
             req = req.header(name, value);
         }
-        if let Some(UpstreamAuth::OAuth2(cc)) = &gateway.upstream.auth {
+        if let Some(UpstreamAuth::OAuth2(cc)) = &gateway.upstream.auth
+            && plan.credentials
+        {
             let token = cc
                 .token(http)
                 .await
@@ -262,7 +269,7 @@ impl UpstreamClient {
             v.set_sensitive(true);
             req = req.header(http::header::AUTHORIZATION, v);
         }
-        if let Some(p) = caller {
+        if let Some(p) = caller.filter(|_| plan.credentials) {
             for (name, claim) in &gateway.upstream.identity_headers {
                 // A claim that is absent or not a scalar is left out; one with a line break
                 // cannot become a header and is left out too.
@@ -279,10 +286,24 @@ impl UpstreamClient {
             Some(Body::Bytes { content_type, data }) => req
                 .header(http::header::CONTENT_TYPE, content_type)
                 .body(data),
-            Some(Body::Multipart(fields)) => {
+            Some(Body::Multipart(parts)) => {
                 let mut form = reqwest::multipart::Form::new();
-                for (k, v) in fields {
-                    form = form.text(k, v);
+                for p in parts {
+                    // The part's type comes from the spec; one that is not a media type is
+                    // left off rather than failing the call.
+                    let valid = reqwest::multipart::Part::bytes(Vec::new())
+                        .mime_str(&p.content_type)
+                        .is_ok();
+                    let mut part = reqwest::multipart::Part::bytes(p.data);
+                    if valid {
+                        part = part
+                            .mime_str(&p.content_type)
+                            .map_err(|e| classify(&e, &host))?;
+                    }
+                    if let Some(f) = p.filename {
+                        part = part.file_name(f);
+                    }
+                    form = form.part(p.name, part);
                 }
                 req.multipart(form)
             }

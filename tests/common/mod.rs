@@ -86,4 +86,5 @@ pub fn summarize(diags: &[mcp_gateway::diag::Diagnostic]) -> Vec<String> {
 pub mod gateway;
 pub mod oauth;
 pub mod raw;
+pub mod proxy;
 pub mod upstream;
