@@ -7,6 +7,7 @@ mod common;
 mod compile_diagnostics;
 mod conformance;
 mod examples;
+mod fast_path;
 mod prism;
 mod reload;
 mod security;

@@ -46,6 +46,10 @@ pub(crate) struct Args {
     /// Default is stateless, which scales behind any load balancer without affinity.
     #[arg(long, env = "MCP_GATEWAY_SESSIONS")]
     sessions: bool,
+    /// Serve every request through rmcp, without the lean `tools/call` path in front of it
+    /// (same answers, more CPU per call); for comparing the two or ruling the fast path out.
+    #[arg(long, env = "MCP_GATEWAY_NO_FAST_PATH")]
+    no_fast_path: bool,
     /// Largest accepted request body in bytes.
     #[arg(long, default_value_t = http::DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
@@ -104,6 +108,7 @@ async fn serve(args: Args) -> ExitCode {
         allowed_origins: args.allowed_origins.clone(),
         sessions: args.sessions,
         max_body_bytes: args.max_body_bytes,
+        fast_path: !args.no_fast_path,
     };
     let shutdown = CancellationToken::new();
     // A folder with no gateway.yaml of its own is a folder of gateways.

@@ -42,6 +42,9 @@ pub struct HttpOptions {
     pub sessions: bool,
     /// Request body limit.
     pub max_body_bytes: usize,
+    /// Answer stateless `tools/call` on the lean path in front of rmcp (`crate::mcp::fast`).
+    /// Off only to compare the two paths or to rule the fast path out.
+    pub fast_path: bool,
 }
 
 impl Default for HttpOptions {
@@ -51,6 +54,7 @@ impl Default for HttpOptions {
             allowed_origins: Vec::new(),
             sessions: false,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            fast_path: true,
         }
     }
 }
@@ -91,33 +95,57 @@ pub fn mcp_service(
         let shared = shared.clone();
         move || Ok(Handler::new(shared.clone()))
     };
+    let hosts = cfg
+        .allowed_hosts
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
     if opts.sessions {
         let mut manager = LocalSessionManager::default();
         // Idle sessions end after 30 minutes rather than rmcp's 5: clients such as IDE agents
         // sit idle for long stretches and several do not re-initialize after a 404.
         manager.session_config.keep_alive = Some(Duration::from_secs(30 * 60));
-        Router::new().nest_service(
-            "/mcp",
-            StreamableHttpService::new(factory, Arc::new(manager), cfg),
-        )
+        let rmcp = StreamableHttpService::new(factory, Arc::new(manager), cfg);
+        entry(shared, rmcp, hosts, opts.max_body_bytes, false)
     } else {
-        let hosts = cfg
-            .allowed_hosts
-            .iter()
-            .map(|h| h.to_ascii_lowercase())
-            .collect();
         let rmcp =
             StreamableHttpService::new(factory, Arc::new(NeverSessionManager::default()), cfg);
-        let fast = Arc::new(FastPath {
-            shared,
-            rmcp,
-            hosts,
-            max_body_bytes: opts.max_body_bytes,
-        });
-        Router::new()
-            .route("/mcp", any(fast::entry))
-            .with_state(fast)
+        entry(shared, rmcp, hosts, opts.max_body_bytes, opts.fast_path)
     }
+}
+
+/// `/mcp` through [`fast::entry`], which checks every body's JSON-RPC envelope and answers
+/// `tools/call` itself when `fast_path` allows.
+fn entry<S, B>(
+    shared: Arc<Shared>,
+    rmcp: S,
+    hosts: Vec<String>,
+    max_body_bytes: usize,
+    fast_path: bool,
+) -> Router
+where
+    S: tower::Service<
+            axum::extract::Request,
+            Response = http::Response<B>,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send,
+    B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    let fast = Arc::new(FastPath {
+        shared,
+        rmcp,
+        hosts,
+        max_body_bytes,
+        enabled: fast_path,
+    });
+    Router::new()
+        .route("/mcp", any(fast::entry::<S, B>))
+        .with_state(fast)
 }
 
 /// The whole HTTP app for one gateway: `/mcp`, `/healthz`, `/readyz`, `/metrics`.
@@ -175,14 +203,31 @@ pub fn readiness(r: &Reloader) -> String {
     out
 }
 
+/// The `# HELP`/`# TYPE` lines of the per-path request counter.
+const REQUESTS_HELP: &str = "\
+# HELP mcp_gateway_requests_total /mcp requests by the path that served them: fast (stateless tools/call in front of rmcp) or rmcp (everything else); bodies refused as malformed JSON-RPC are in neither.
+# TYPE mcp_gateway_requests_total counter
+";
+
 /// `/metrics` in the Prometheus text format for `reloaders`.
 pub fn prometheus<'a>(
     reloaders: impl Iterator<Item = &'a Arc<Reloader>>,
 ) -> ([(http::HeaderName, &'static str); 1], String) {
+    use std::fmt::Write as _;
     let mut out = String::from(crate::reload::METRICS_HEADER);
+    out.push_str(REQUESTS_HELP);
     for r in reloaders {
         let g = r.shared().gateway.load();
         r.status.write_metrics(&g.name, g.tools.len(), &mut out);
+        let name = g.name.replace('\\', "\\\\").replace('"', "\\\"");
+        let paths = &r.shared().paths;
+        for (path, n) in [("fast", &paths.fast), ("rmcp", &paths.rmcp)] {
+            let _ = writeln!(
+                out,
+                "mcp_gateway_requests_total{{gateway=\"{name}\",path=\"{path}\"}} {}",
+                n.load(std::sync::atomic::Ordering::Relaxed)
+            );
+        }
     }
     (
         [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],

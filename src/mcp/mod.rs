@@ -5,11 +5,12 @@ mod catalog;
 mod fast;
 mod handler;
 pub mod http;
+mod jsonrpc;
 mod subscriptions;
 mod tools;
 
 pub use catalog::{prompt_definition, resource_definition, template_definition};
-pub use handler::{Changed, Handler, Listeners, Shared};
+pub use handler::{Changed, Handler, Listeners, PathCounters, Shared};
 pub use subscriptions::{Subscriptions, files_updated};
 pub use tools::definition;
 
