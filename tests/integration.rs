@@ -15,6 +15,7 @@ mod examples;
 mod hostile;
 mod lock;
 mod operating;
+mod fast_path;
 mod prism;
 mod real_specs;
 mod reload;

@@ -57,6 +57,10 @@ pub(crate) struct Args {
     /// Default is stateless, which scales behind any load balancer without affinity.
     #[arg(long, env = "MCP_GATEWAY_SESSIONS")]
     sessions: bool,
+    /// Serve every request through rmcp, without the lean `tools/call` path in front of it
+    /// (same answers, more CPU per call); for comparing the two or ruling the fast path out.
+    #[arg(long, env = "MCP_GATEWAY_NO_FAST_PATH")]
+    no_fast_path: bool,
     /// Largest accepted request body in bytes.
     #[arg(long, env = "MCP_GATEWAY_MAX_BODY_BYTES", default_value_t = http::DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
@@ -167,6 +171,7 @@ async fn serve(args: Args) -> ExitCode {
         sessions: args.sessions,
         max_body_bytes: args.max_body_bytes,
         draining: life.draining.clone(),
+        fast_path: !args.no_fast_path,
     };
     start_tracing();
     // Cancelled when the grace is over: the listener, rmcp's streams and the watches stop.

@@ -1,34 +1,39 @@
-//! A lean path for the hot method, beside rmcp: a plain 2025-era `tools/call` over stateless
-//! Streamable HTTP, answered with one JSON body.
+//! The `/mcp` entry: every POST body is read once and checked as JSON-RPC ([`super::jsonrpc`]);
+//! then a lean path answers the hot method, `tools/call`, over stateless Streamable HTTP in
+//! both protocol eras, and rmcp serves everything else.
 //!
 //! Why: measured under load (benches/call.rs), rmcp's stateless service costs more CPU per call
-//! than the whole rest of the gateway (it builds a service loop per request). This path takes
-//! only the exact happy-path shape and hands everything else, byte for byte, to rmcp: any
-//! other method, a session, a 2026-07-28 request (`Mcp-Method` header or `_meta`), a progress
-//! token or log level (which need SSE notifications), an `Origin` header, an unexpected
-//! `Accept`/`Content-Type`/protocol version, an unknown tool, unknown params. So rmcp stays the
-//! one source of protocol behaviour, including every error; the tool semantics themselves are
-//! shared ([`super::handler::run_tool`]).
+//! than the whole rest of the gateway (it builds a service loop per request, and a 2026-07-28
+//! request several times over). This path takes only the exact happy-path shape and hands
+//! everything else, byte for byte, to rmcp: any other method, a session, a progress token or
+//! log level (which need SSE notifications), an `Origin` header, an `Accept`/`Content-Type`
+//! with parameters, an unknown tool, unknown params, and every 2026-07-28 request whose
+//! headers and `_meta` rmcp would refuse. So rmcp stays the one source of protocol behaviour,
+//! including every error; [`eligible`] is the one copy of the rules that say a request is
+//! one rmcp would serve, and `tests/fast_path.rs` sends the same valid and invalid requests
+//! down both paths and compares the bytes. The tool semantics themselves are shared
+//! ([`super::handler::run_tool`]); the reply is rmcp's own message type, with rmcp's own
+//! per-era result rewriting.
 
-use std::borrow::Cow;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::http::{HeaderMap, Method, Request};
 use axum::response::{IntoResponse, Response};
-use rmcp::model::CallToolResult;
-use serde::{Deserialize, Serialize};
+use rmcp::model::{
+    CallToolResult, JsonRpcResponse, JsonRpcVersion2_0, ProtocolVersion, RequestId,
+    RequestMetaObject, ServerJsonRpcMessage, ServerResult,
+};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use tower::ServiceExt as _;
 
 use super::handler::{CallContext, Shared, run_tool};
-use crate::telemetry::Era;
+use super::jsonrpc::{self, Envelope};
 
-/// Protocol versions the fast path answers; they all share the `tools/call` wire shape.
-const LEGACY_VERSIONS: [&str; 3] = ["2025-03-26", "2025-06-18", "2025-11-25"];
-
-/// What the fast path needs: the gateway, the limits and host list it enforces, and the rmcp
+/// What the entry needs: the gateway, the limits and host list it enforces, and the rmcp
 /// service everything else goes to.
 pub(crate) struct FastPath<S> {
     pub(crate) shared: Arc<Shared>,
@@ -36,57 +41,70 @@ pub(crate) struct FastPath<S> {
     /// Lower-case host names accepted in `Host` (the same list rmcp enforces).
     pub(crate) hosts: Vec<String>,
     pub(crate) max_body_bytes: usize,
+    /// Whether `tools/call` may be answered here (off in session mode, and with
+    /// `--no-fast-path`); the JSON-RPC envelope check applies either way.
+    pub(crate) enabled: bool,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Envelope<'a> {
-    #[serde(borrow)]
-    jsonrpc: Cow<'a, str>,
-    id: Value,
-    #[serde(borrow)]
-    method: Cow<'a, str>,
-    params: Params,
-}
-
+/// The params of a `tools/call` the fast path takes: nothing but these fields.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Params {
     name: String,
     #[serde(default)]
     arguments: Option<Map<String, Value>>,
-    /// Only an empty `_meta` is taken: anything in it (progress token, 2026 fields) goes to rmcp.
     #[serde(rename = "_meta", default)]
     meta: Option<Map<String, Value>>,
 }
 
-#[derive(Serialize)]
-struct Reply<'a> {
-    jsonrpc: &'static str,
-    id: &'a Value,
-    result: &'a CallToolResult,
+/// The era of a request the fast path serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Era {
+    /// 2024-11-05 … 2025-11-25: no per-request metadata, no `resultType`.
+    Legacy,
+    /// 2026-07-28: stateless, `_meta` and `Mcp-*` headers on every request.
+    Y2026,
 }
 
-fn header<'h>(h: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    h.get(name).and_then(|v| v.to_str().ok())
+/// The only value of header `name`, if it is there once and is text.
+fn single<'h>(h: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, ()> {
+    let mut all = h.get_all(name).iter();
+    let Some(v) = all.next() else {
+        return Ok(None);
+    };
+    if all.next().is_some() {
+        return Err(());
+    }
+    v.to_str().map(Some).map_err(|_| ())
 }
 
-/// Whether the request's headers are the plain stateless 2025-era shape this path serves.
-fn headers_eligible(h: &HeaderMap, hosts: &[String]) -> bool {
-    if h.contains_key("mcp-session-id") || h.contains_key("mcp-method") || h.contains_key("origin")
-    {
+/// Whether rmcp would read the body of a POST with these headers: an allowed `Host`, no
+/// `Origin` (left to rmcp's origin rules), an `Accept` naming both JSON and SSE and a JSON
+/// `Content-Type`. Only plain forms are recognised (no parameters or q-values), which rmcp
+/// reads the same way; any other form goes to rmcp untouched.
+fn plain_headers(h: &HeaderMap, hosts: &[String]) -> bool {
+    if h.contains_key(http::header::ORIGIN) {
         return false;
     }
-    if let Some(v) = header(h, "mcp-protocol-version")
-        && !LEGACY_VERSIONS.contains(&v)
-    {
+    let Ok(Some(accept)) = single(h, "accept") else {
+        return false;
+    };
+    if accept.contains([';', '"']) {
         return false;
     }
-    let accept = header(h, "accept").unwrap_or("");
-    if !(accept.contains("application/json") && accept.contains("text/event-stream")) {
+    let (mut json, mut sse) = (false, false);
+    for essence in accept.split(',').map(str::trim) {
+        json |= essence.eq_ignore_ascii_case("application/json");
+        sse |= essence.eq_ignore_ascii_case("text/event-stream");
+    }
+    if !(json && sse) {
         return false;
     }
-    if !header(h, "content-type").is_some_and(|c| c.starts_with("application/json")) {
+    let Ok(Some(ct)) = single(h, "content-type") else {
+        return false;
+    };
+    let essence = ct.split_once(';').map_or(ct, |(e, _)| e);
+    if !essence.trim().eq_ignore_ascii_case("application/json") {
         return false;
     }
     // The same check the layer in front of `/mcp` made (`super::host`); kept so this path can
@@ -94,7 +112,85 @@ fn headers_eligible(h: &HeaderMap, hosts: &[String]) -> bool {
     super::host::check(h, hosts).is_ok()
 }
 
-/// The `/mcp` endpoint: the fast path when it applies, rmcp otherwise.
+/// The `_meta` keys a 2026-07-28 `tools/call` may carry on the fast path: the required client
+/// context and the client's name. Anything else (a progress token, a log level, an extension)
+/// changes what rmcp does, so it goes there.
+const PLAIN_META_KEYS: [&str; 3] = [
+    RequestMetaObject::DRAFT_REQUIRED_KEYS[0],
+    RequestMetaObject::DRAFT_REQUIRED_KEYS[1],
+    "io.modelcontextprotocol/clientInfo",
+];
+
+/// The era of a `tools/call` whose headers and `_meta` rmcp 3.11 serves without comment, or
+/// `None` for anything else (which then goes to rmcp, to be served or refused there). The one
+/// copy of rmcp's per-request version rules; each clause names the rmcp check it stands for.
+fn eligible(h: &HeaderMap, params: &Params, tool_schema: &Map<String, Value>) -> Option<Era> {
+    // Sessions are rmcp's (and 2026-07-28 has none).
+    if h.contains_key("mcp-session-id") {
+        return None;
+    }
+    // `validate_protocol_version_header`: one known version; absent means 2025-03-26.
+    let version = single(h, "mcp-protocol-version").ok()?;
+    let meta = params.meta.as_ref().filter(|m| !m.is_empty());
+    match version {
+        None => meta.is_none().then_some(Era::Legacy),
+        Some(v) if v < ProtocolVersion::V_2026_07_28.as_str() => {
+            // A legacy request with per-request metadata negotiates inline in rmcp.
+            let known = ProtocolVersion::KNOWN_VERSIONS
+                .iter()
+                .any(|k| k.as_str() == v);
+            (known && meta.is_none()).then_some(Era::Legacy)
+        }
+        Some(v) if v == ProtocolVersion::V_2026_07_28.as_str() => {
+            // `validate_request_protocol_version_meta` + the handler's inline negotiation:
+            // `_meta` names the header's version and carries every required key.
+            let meta = meta?;
+            if !meta.keys().all(|k| PLAIN_META_KEYS.contains(&k.as_str())) {
+                return None;
+            }
+            let typed = RequestMetaObject::from(rmcp::model::MetaObject(meta.clone()));
+            if typed.protocol_version()? != ProtocolVersion::V_2026_07_28
+                || !typed
+                    .missing_required_keys(&ProtocolVersion::V_2026_07_28)
+                    .is_empty()
+            {
+                return None;
+            }
+            // `validate_standard_headers`: `Mcp-Method` and `Mcp-Name` once each, equal to the
+            // body (a Base64-encoded name is left to rmcp's decoder), and no `Mcp-Param-*`
+            // header or `x-mcp-header` annotation to check against the arguments.
+            if single(h, "mcp-method").ok()?? != "tools/call" {
+                return None;
+            }
+            let name = single(h, "mcp-name").ok()??;
+            if name != params.name || name.starts_with("=?") {
+                return None;
+            }
+            if h.keys().any(|k| k.as_str().starts_with("mcp-param-")) || annotated(tool_schema) {
+                return None;
+            }
+            Some(Era::Y2026)
+        }
+        Some(_) => None,
+    }
+}
+
+/// Whether an input schema declares `x-mcp-header` on a property (rmcp then checks
+/// `Mcp-Param-*` headers against the arguments).
+fn annotated(schema: &Map<String, Value>) -> bool {
+    schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .is_some_and(|props| {
+            props
+                .values()
+                .filter_map(Value::as_object)
+                .any(|p| p.contains_key("x-mcp-header") || annotated(p))
+        })
+}
+
+/// The `/mcp` endpoint: the JSON-RPC envelope check, then the fast path when it applies and
+/// rmcp otherwise.
 pub(crate) async fn entry<S, B>(
     State(fast): State<Arc<FastPath<S>>>,
     req: Request<Body>,
@@ -111,63 +207,101 @@ where
     B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
     B::Error: Into<axum::BoxError>,
 {
-    let small = req
+    let declared = req
         .headers()
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-        .is_some_and(|n| n <= fast.max_body_bytes);
-    if req.method() != Method::POST || !small || !headers_eligible(req.headers(), &fast.hosts) {
-        return forward(&fast.rmcp, req).await;
+        .and_then(|v| v.parse::<usize>().ok());
+    if req.method() != Method::POST
+        || declared.is_some_and(|n| n > fast.max_body_bytes)
+        || !plain_headers(req.headers(), &fast.hosts)
+    {
+        return forward(&fast, req).await;
     }
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, fast.max_body_bytes).await {
-        Ok(b) => b,
-        Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+    let Ok(bytes) = axum::body::to_bytes(body, fast.max_body_bytes).await else {
+        // rmcp's own answer to an over-long body, so both paths say the same.
+        return (
+            http::StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "Payload Too Large: request body exceeds {} bytes",
+                fast.max_body_bytes
+            ),
+        )
+            .into_response();
     };
-    let handled = match serde_json::from_slice::<Envelope<'_>>(&bytes) {
-        Ok(env)
-            if env.jsonrpc == "2.0"
-                && env.method == "tools/call"
-                && (env.id.is_number() || env.id.is_string())
-                && env.params.meta.as_ref().is_none_or(Map::is_empty) =>
-        {
-            let g = fast.shared.gateway.load_full();
-            match g.tool(&env.params.name) {
-                Some(tool) => {
-                    let mut result = run_tool(
-                        &fast.shared,
-                        &g,
-                        tool,
-                        env.params.arguments.unwrap_or_default(),
-                        None,
-                        CallContext::of(Some(&parts), Era::Legacy),
-                    )
-                    .await;
-                    // 2025-era peers do not know `resultType` (rmcp strips it for them too).
-                    result.result_type = None;
-                    let reply = Reply {
-                        jsonrpc: "2.0",
-                        id: &env.id,
-                        result: &result,
-                    };
-                    Some(serde_json::to_vec(&reply))
-                }
-                None => None,
-            }
-        }
-        _ => None,
+    let env = match jsonrpc::envelope(&bytes) {
+        Ok(env) => env,
+        Err(rejection) => return rejection.into_response(),
     };
-    match handled {
-        Some(Ok(body)) => {
-            ([(http::header::CONTENT_TYPE, "application/json")], body).into_response()
+    if fast.enabled
+        && let Some(reply) = serve(&fast.shared, &parts, &env).await
+    {
+        fast.shared.paths.fast.fetch_add(1, Ordering::Relaxed);
+        return reply;
+    }
+    if let Err(rejection) = jsonrpc::check_typed(&bytes, &env) {
+        return rejection.into_response();
+    }
+    drop(env);
+    forward(&fast, Request::from_parts(parts, Body::from(bytes))).await
+}
+
+/// Answers `env` when it is a `tools/call` of the exact shape this path serves, else `None`.
+async fn serve(
+    shared: &Shared,
+    parts: &http::request::Parts,
+    env: &Envelope<'_>,
+) -> Option<Response> {
+    if env.method.as_deref() != Some("tools/call") {
+        return None;
+    }
+    let id = env.id.clone()?;
+    let params: Params = serde_json::from_str(env.params?.get()).ok()?;
+    let g = shared.gateway.load_full();
+    let tool = g.tool(&params.name)?;
+    let era = eligible(&parts.headers, &params, &tool.input_schema)?;
+    let result = run_tool(
+        shared,
+        &g,
+        tool,
+        params.arguments.unwrap_or_default(),
+        None,
+        CallContext::of(
+            Some(parts),
+            match era {
+                Era::Legacy => crate::telemetry::Era::Legacy,
+                Era::Y2026 => crate::telemetry::Era::Stateless,
+            },
+        ),
+    )
+    .await;
+    Some(reply(id, era, result))
+}
+
+/// The reply rmcp would send for `result`: its own message type, with its own per-era rewrite
+/// (2025-era peers get no `resultType` and only object `structuredContent`).
+fn reply(id: RequestId, era: Era, result: CallToolResult) -> Response {
+    let mut result = ServerResult::CallToolResult(result);
+    match era {
+        Era::Legacy => {
+            result.strip_result_type_for_legacy_peer();
+            result.strip_non_object_output_for_legacy_peer();
         }
-        Some(Err(_)) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        None => forward(&fast.rmcp, Request::from_parts(parts, Body::from(bytes))).await,
+        Era::Y2026 => result.fill_missing_cache_hints(),
+    }
+    let message = ServerJsonRpcMessage::Response(JsonRpcResponse {
+        jsonrpc: JsonRpcVersion2_0,
+        id,
+        result,
+    });
+    match serde_json::to_vec(&message) {
+        Ok(body) => ([(http::header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(_) => http::StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
 
-async fn forward<S, B>(rmcp: &S, req: Request<Body>) -> Response
+async fn forward<S, B>(fast: &FastPath<S>, req: Request<Body>) -> Response
 where
     S: tower::Service<
             Request<Body>,
@@ -180,7 +314,8 @@ where
     B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
     B::Error: Into<axum::BoxError>,
 {
-    match rmcp.clone().oneshot(req).await {
+    fast.shared.paths.rmcp.fetch_add(1, Ordering::Relaxed);
+    match fast.rmcp.clone().oneshot(req).await {
         Ok(resp) => resp.map(Body::new),
         Err(never) => match never {},
     }
@@ -193,7 +328,7 @@ mod tests {
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
-            h.insert(
+            h.append(
                 http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
                 v.parse().unwrap(),
             );
@@ -201,44 +336,145 @@ mod tests {
         h
     }
 
-    const OK: [(&str, &str); 4] = [
+    const OK: [(&str, &str); 3] = [
         ("host", "127.0.0.1:8000"),
         ("accept", "application/json, text/event-stream"),
         ("content-type", "application/json"),
-        ("mcp-protocol-version", "2025-11-25"),
     ];
 
+    fn hosts() -> Vec<String> {
+        vec!["127.0.0.1".into(), "localhost".into(), "::1".into()]
+    }
+
     #[test]
-    fn only_the_plain_stateless_2025_shape_is_eligible() {
-        let hosts = vec![
-            "127.0.0.1".to_string(),
-            "localhost".to_string(),
-            "::1".to_string(),
-        ];
-        assert!(headers_eligible(&headers(&OK), &hosts));
-        assert!(
-            headers_eligible(&headers(&[OK[0], OK[1], OK[2]]), &hosts),
-            "no version header means 2025-03-26"
-        );
-        assert!(headers_eligible(
+    fn only_plain_headers_have_their_body_read_here() {
+        assert!(plain_headers(&headers(&OK), &hosts()));
+        assert!(plain_headers(
             &headers(&[("host", "[::1]:9"), OK[1], OK[2]]),
-            &hosts
+            &hosts()
         ));
-        for extra in [
-            ("mcp-session-id", "abc"),
-            ("mcp-method", "tools/call"),
+        assert!(plain_headers(
+            &headers(&[
+                OK[0],
+                OK[1],
+                ("content-type", "application/json; charset=utf-8")
+            ]),
+            &hosts()
+        ));
+        for (name, value) in [
             ("origin", "http://127.0.0.1:8000"),
-            ("mcp-protocol-version", "2026-07-28"),
             ("host", "evil.example.com"),
             ("accept", "application/json"),
+            ("accept", "application/json;q=0, text/event-stream"),
             ("content-type", "text/plain"),
         ] {
             let mut h = headers(&OK);
             h.insert(
-                http::HeaderName::from_bytes(extra.0.as_bytes()).unwrap(),
-                extra.1.parse().unwrap(),
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
             );
-            assert!(!headers_eligible(&h, &hosts), "{extra:?} must go to rmcp");
+            assert!(
+                !plain_headers(&h, &hosts()),
+                "{name}: {value} must go to rmcp"
+            );
         }
+        let mut two = headers(&OK);
+        two.append("accept", "text/event-stream".parse().unwrap());
+        assert!(
+            !plain_headers(&two, &hosts()),
+            "two Accept headers go to rmcp"
+        );
+    }
+
+    fn params(name: &str, meta: Value) -> Params {
+        serde_json::from_value(serde_json::json!({"name": name, "arguments": {}, "_meta": meta}))
+            .unwrap()
+    }
+
+    fn meta_2026() -> Value {
+        serde_json::json!({
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {},
+            "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+        })
+    }
+
+    #[test]
+    fn each_era_is_recognised_and_every_deviation_declined() {
+        let schema = Map::new();
+        let h2026 = [
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", "tools/call"),
+            ("mcp-name", "get_pet"),
+        ];
+        let era = |h: &[(&str, &str)], meta: Value| {
+            eligible(&headers(h), &params("get_pet", meta), &schema)
+        };
+        assert_eq!(era(&[], serde_json::json!({})), Some(Era::Legacy));
+        assert_eq!(
+            era(&[("mcp-protocol-version", "2025-11-25")], Value::Null),
+            Some(Era::Legacy)
+        );
+        assert_eq!(era(&h2026, meta_2026()), Some(Era::Y2026));
+
+        assert_eq!(
+            era(&[("mcp-protocol-version", "2025-01-01")], Value::Null),
+            None
+        );
+        assert_eq!(
+            era(&[("mcp-protocol-version", "2027-01-01")], Value::Null),
+            None
+        );
+        assert_eq!(
+            era(&[], meta_2026()),
+            None,
+            "inline negotiation without the header"
+        );
+        assert_eq!(era(&[("mcp-session-id", "x")], Value::Null), None);
+        assert_eq!(era(&h2026, Value::Null), None, "2026 without _meta");
+        let mut m = meta_2026();
+        m["progressToken"] = 1.into();
+        assert_eq!(era(&h2026, m), None, "a progress token needs SSE");
+        let mut m = meta_2026();
+        m["io.modelcontextprotocol/protocolVersion"] = "2025-11-25".into();
+        assert_eq!(era(&h2026, m), None, "header and _meta disagree");
+        let mut m = meta_2026();
+        m.as_object_mut()
+            .unwrap()
+            .remove("io.modelcontextprotocol/clientCapabilities");
+        assert_eq!(era(&h2026, m), None, "capabilities are required");
+        let mut m = meta_2026();
+        m["io.modelcontextprotocol/clientCapabilities"] = "all".into();
+        assert_eq!(era(&h2026, m), None, "capabilities must decode");
+        for (i, bad) in [
+            ("mcp-method", "tools/list"),
+            ("mcp-name", "other"),
+            ("mcp-name", "=?base64?Z2V0X3BldA==?="),
+            ("mcp-param-x", "1"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut h: Vec<(&str, &str)> = h2026.to_vec();
+            h.retain(|(k, _)| *k != bad.0);
+            h.push(bad);
+            assert_eq!(era(&h, meta_2026()), None, "case {i}: {bad:?}");
+        }
+        let mut h: Vec<(&str, &str)> = h2026.to_vec();
+        h.push(("mcp-name", "get_pet"));
+        assert_eq!(era(&h, meta_2026()), None, "a duplicate Mcp-Name");
+        let annotated: Map<String, Value> = serde_json::from_value(serde_json::json!({
+            "type": "object",
+            "properties": {"region": {"type": "string", "x-mcp-header": "Region"}}
+        }))
+        .unwrap();
+        assert_eq!(
+            eligible(
+                &headers(&h2026),
+                &params("get_pet", meta_2026()),
+                &annotated
+            ),
+            None
+        );
     }
 }

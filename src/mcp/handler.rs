@@ -8,6 +8,7 @@
 // 2025-era client and of the conformance suite, so the gateway keeps serving it.
 #![allow(deprecated)]
 
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use arc_swap::ArcSwap;
@@ -58,6 +59,18 @@ pub struct Shared {
     pub telemetry: crate::telemetry::Telemetry,
     /// The running concurrency cap, circuit breaker and rate limits.
     pub limiter: crate::limit::Limiter,
+    /// Requests answered by the `/mcp` fast path and by rmcp.
+    pub paths: PathCounters,
+}
+
+/// Calls answered by each path, for `/metrics` (`mcp_gateway_requests_total`), so an operator
+/// and a test can see which one a deployment's clients take.
+#[derive(Debug, Default)]
+pub struct PathCounters {
+    /// `tools/call` requests answered by the fast path.
+    pub fast: AtomicU64,
+    /// Requests of any method handed to rmcp.
+    pub rmcp: AtomicU64,
 }
 
 impl Shared {
@@ -70,6 +83,7 @@ impl Shared {
             upstream,
             listeners: Listeners::default(),
             subscriptions: Subscriptions::default(),
+            paths: PathCounters::default(),
         }
     }
 }

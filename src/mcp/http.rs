@@ -43,6 +43,9 @@ pub struct HttpOptions {
     /// Cancelled when the process starts shutting down: `/readyz` then answers 503 so load
     /// balancers stop routing here (see [`crate::server::Lifecycle`]).
     pub draining: CancellationToken,
+    /// Answer stateless `tools/call` on the lean path in front of rmcp (`crate::mcp::fast`).
+    /// Off only to compare the two paths or to rule the fast path out.
+    pub fast_path: bool,
 }
 
 impl Default for HttpOptions {
@@ -53,6 +56,7 @@ impl Default for HttpOptions {
             sessions: false,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             draining: CancellationToken::new(),
+            fast_path: true,
         }
     }
 }
@@ -96,36 +100,57 @@ pub fn mcp_service(
         let shared = shared.clone();
         move || Ok(Handler::new(shared.clone()))
     };
+    let hosts = cfg
+        .allowed_hosts
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
     if opts.sessions {
         let mut manager = LocalSessionManager::default();
         // Idle sessions end after 30 minutes rather than rmcp's 5: clients such as IDE agents
         // sit idle for long stretches and several do not re-initialize after a 404.
         manager.session_config.keep_alive = Some(Duration::from_secs(30 * 60));
-        Router::new()
-            .nest_service(
-                "/mcp",
-                StreamableHttpService::new(factory, Arc::new(manager), cfg),
-            )
-            .route_layer(host_guard)
+        let rmcp = StreamableHttpService::new(factory, Arc::new(manager), cfg);
+        entry(shared, rmcp, hosts, opts.max_body_bytes, false).route_layer(host_guard)
     } else {
-        let hosts = cfg
-            .allowed_hosts
-            .iter()
-            .map(|h| h.to_ascii_lowercase())
-            .collect();
         let rmcp =
             StreamableHttpService::new(factory, Arc::new(NeverSessionManager::default()), cfg);
-        let fast = Arc::new(FastPath {
-            shared,
-            rmcp,
-            hosts,
-            max_body_bytes: opts.max_body_bytes,
-        });
-        Router::new()
-            .route("/mcp", any(fast::entry))
-            .with_state(fast)
-            .route_layer(host_guard)
+        entry(shared, rmcp, hosts, opts.max_body_bytes, opts.fast_path).route_layer(host_guard)
     }
+}
+
+/// `/mcp` through [`fast::entry`], which checks every body's JSON-RPC envelope and answers
+/// `tools/call` itself when `fast_path` allows.
+fn entry<S, B>(
+    shared: Arc<Shared>,
+    rmcp: S,
+    hosts: Vec<String>,
+    max_body_bytes: usize,
+    fast_path: bool,
+) -> Router
+where
+    S: tower::Service<
+            axum::extract::Request,
+            Response = http::Response<B>,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send,
+    B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    let fast = Arc::new(FastPath {
+        shared,
+        rmcp,
+        hosts,
+        max_body_bytes,
+        enabled: fast_path,
+    });
+    Router::new()
+        .route("/mcp", any(fast::entry::<S, B>))
+        .with_state(fast)
 }
 
 /// The whole HTTP app for one gateway: `/mcp`, `/healthz`, `/readyz`, `/metrics`.
@@ -214,6 +239,16 @@ pub fn prometheus<'a>(
             .telemetry
             .write(&g.name, g.tools.iter().map(|t| t.name.as_str()), &mut out);
         write_limits(&g.name, &shared.limiter, &mut out);
+        let name = crate::telemetry::escape(&g.name);
+        for (path, n) in [("fast", &shared.paths.fast), ("rmcp", &shared.paths.rmcp)] {
+            out.sample(
+                "mcp_gateway_requests_total",
+                "counter",
+                "/mcp requests by the path that served them: fast (stateless tools/call in front of rmcp) or rmcp (everything else); bodies refused as malformed JSON-RPC are in neither.",
+                &format!("gateway=\"{name}\",path=\"{path}\""),
+                n.load(std::sync::atomic::Ordering::Relaxed),
+            );
+        }
     }
     let out = out.render();
     (

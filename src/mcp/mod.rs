@@ -7,12 +7,13 @@ mod fast;
 mod handler;
 mod host;
 pub mod http;
+mod jsonrpc;
 mod subscriptions;
 mod tools;
 
 pub use catalog::{prompt_definition, resource_definition, template_definition};
 pub(crate) use handler::run_tool;
-pub use handler::{Changed, Handler, Listeners, Shared};
+pub use handler::{Changed, Handler, Listeners, PathCounters, Shared};
 pub use subscriptions::{Subscriptions, files_updated};
 pub use tools::definition;
 

@@ -1,0 +1,382 @@
+//! The `/mcp` fast path answers exactly as rmcp does (STYLE.md 18): the same valid and invalid
+//! requests, in both protocol eras, go to a gateway with the fast path and to one serving
+//! everything through rmcp (`--no-fast-path`), and the answers are compared byte for byte.
+//! `/metrics` shows which path served them. Malformed bodies get JSON-RPC errors (HTTP 400)
+//! on every path, sessions included.
+
+use serde_json::{Value, json};
+
+use crate::common::gateway::petstore;
+use crate::common::{runtime, upstream};
+
+/// One POST to `/mcp`: extra headers and the raw body.
+struct Case {
+    what: &'static str,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+    /// Whether the fast path answers it itself (the rest it hands to rmcp).
+    fast: bool,
+}
+
+const V2026: &str = "2026-07-28";
+
+fn meta() -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": V2026,
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "parity-test", "version": "1.0.0"},
+    })
+}
+
+fn call(id: Value, name: &str, args: Value, meta: Option<Value>) -> Vec<u8> {
+    let mut params = json!({"name": name, "arguments": args});
+    if let Some(m) = meta {
+        params["_meta"] = m;
+    }
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params})
+        .to_string()
+        .into_bytes()
+}
+
+fn h2026(method: &str, name: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("mcp-protocol-version", V2026.to_string()),
+        ("mcp-method", method.to_string()),
+        ("mcp-name", name.to_string()),
+    ]
+}
+
+fn cases() -> Vec<Case> {
+    let v2025 = |v: &str| vec![("mcp-protocol-version", v.to_string())];
+    let pet = json!({"pet_id": 7});
+    let mut out = vec![
+        Case {
+            what: "2025-03-26 by omission",
+            headers: vec![],
+            body: call(json!(1), "get_pet", pet.clone(), None),
+            fast: true,
+        },
+        Case {
+            what: "2025-11-25, string id",
+            headers: v2025("2025-11-25"),
+            body: call(json!("a-1"), "get_pet", pet.clone(), None),
+            fast: true,
+        },
+        Case {
+            what: "2025-06-18, integer id written as a float, empty _meta",
+            headers: v2025("2025-06-18"),
+            body: br#"{"jsonrpc":"2.0","id":2.0,"method":"tools/call","params":{"name":"get_pet","arguments":{"pet_id":7},"_meta":{}}}"#.to_vec(),
+            fast: true,
+        },
+        Case {
+            what: "2025-11-25, list answer",
+            headers: v2025("2025-11-25"),
+            body: call(json!(3), "find_pets", json!({"status": ["sold"]}), None),
+            fast: true,
+        },
+        Case {
+            what: "2025-11-25, upstream 404",
+            headers: v2025("2025-11-25"),
+            body: call(json!(4), "get_pet", json!({"pet_id": 404}), None),
+            fast: true,
+        },
+        Case {
+            what: "2025-11-25, invalid arguments",
+            headers: v2025("2025-11-25"),
+            body: call(json!(5), "get_pet", json!({"pet_id": "seven"}), None),
+            fast: true,
+        },
+        Case {
+            what: "2026-07-28",
+            headers: h2026("tools/call", "get_pet"),
+            body: call(json!(6), "get_pet", pet.clone(), Some(meta())),
+            fast: true,
+        },
+        Case {
+            what: "2026-07-28, list answer",
+            headers: h2026("tools/call", "find_pets"),
+            body: call(json!(7), "find_pets", json!({"limit": 2}), Some(meta())),
+            fast: true,
+        },
+        Case {
+            what: "2026-07-28, upstream 404",
+            headers: h2026("tools/call", "get_pet"),
+            body: call(json!("x"), "get_pet", json!({"pet_id": 404}), Some(meta())),
+            fast: true,
+        },
+        Case {
+            what: "2026-07-28, invalid arguments",
+            headers: h2026("tools/call", "get_pet"),
+            body: call(json!(8), "get_pet", json!({}), Some(meta())),
+            fast: true,
+        },
+    ];
+    // Requests the fast path must hand to rmcp, whose answer (served or refused) it must not
+    // change.
+    let mut declined = |what, headers, body| {
+        out.push(Case {
+            what,
+            headers,
+            body,
+            fast: false,
+        })
+    };
+    declined(
+        "unknown tool, 2025",
+        v2025("2025-11-25"),
+        call(json!(9), "no_such_tool", json!({}), None),
+    );
+    declined(
+        "unknown tool, 2026",
+        h2026("tools/call", "no_such_tool"),
+        call(json!(10), "no_such_tool", json!({}), Some(meta())),
+    );
+    declined(
+        "unknown protocol version",
+        v2025("2027-01-01"),
+        call(json!(11), "get_pet", pet.clone(), None),
+    );
+    declined(
+        "2026 header without _meta",
+        h2026("tools/call", "get_pet"),
+        call(json!(12), "get_pet", pet.clone(), None),
+    );
+    let mut m = meta();
+    m["io.modelcontextprotocol/protocolVersion"] = json!("2025-11-25");
+    declined(
+        "2026 header, _meta names another version",
+        h2026("tools/call", "get_pet"),
+        call(json!(13), "get_pet", pet.clone(), Some(m)),
+    );
+    let mut m = meta();
+    m.as_object_mut()
+        .unwrap()
+        .remove("io.modelcontextprotocol/clientCapabilities");
+    declined(
+        "2026 without clientCapabilities",
+        h2026("tools/call", "get_pet"),
+        call(json!(14), "get_pet", pet.clone(), Some(m)),
+    );
+    declined(
+        "2026 _meta without the header",
+        vec![],
+        call(json!(15), "get_pet", pet.clone(), Some(meta())),
+    );
+    declined(
+        "Mcp-Method disagrees with the body",
+        h2026("tools/list", "get_pet"),
+        call(json!(16), "get_pet", pet.clone(), Some(meta())),
+    );
+    declined(
+        "Mcp-Name disagrees with the body",
+        h2026("tools/call", "find_pets"),
+        call(json!(17), "get_pet", pet.clone(), Some(meta())),
+    );
+    declined(
+        "Mcp-Name missing",
+        h2026("tools/call", "get_pet")[..2].to_vec(),
+        call(json!(18), "get_pet", pet.clone(), Some(meta())),
+    );
+    declined(
+        "Mcp-Name in Base64",
+        h2026("tools/call", "=?base64?Z2V0X3BldA==?="),
+        call(json!(19), "get_pet", pet.clone(), Some(meta())),
+    );
+    declined(
+        "tools/list, 2026",
+        h2026("tools/list", ""),
+        json!({"jsonrpc": "2.0", "id": 20, "method": "tools/list", "params": {"_meta": meta()}})
+            .to_string()
+            .into_bytes(),
+    );
+    declined(
+        "tools/call without a name",
+        v2025("2025-11-25"),
+        br#"{"jsonrpc":"2.0","id":21,"method":"tools/call","params":{"arguments":{}}}"#.to_vec(),
+    );
+    for (what, body) in [
+        ("malformed JSON", b"{\"jsonrpc\":\"2.0\",\"id\":1,".to_vec()),
+        (
+            "invalid UTF-8",
+            b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/\xff\"}".to_vec(),
+        ),
+        (
+            "a batch",
+            br#"[{"jsonrpc":"2.0","id":1,"method":"tools/list"}]"#.to_vec(),
+        ),
+        (
+            "id as an object",
+            br#"{"jsonrpc":"2.0","id":{"a":1},"method":"tools/list"}"#.to_vec(),
+        ),
+        (
+            "id as null",
+            br#"{"jsonrpc":"2.0","id":null,"method":"tools/list"}"#.to_vec(),
+        ),
+        (
+            "jsonrpc 1.0",
+            br#"{"jsonrpc":"1.0","id":1,"method":"tools/list"}"#.to_vec(),
+        ),
+        (
+            "params as an array",
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":["get_pet"]}"#.to_vec(),
+        ),
+    ] {
+        declined(what, v2025("2025-11-25"), body);
+    }
+    out
+}
+
+struct Answer {
+    status: u16,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+async fn send(url: &str, case: &Case) -> Answer {
+    let mut req = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream");
+    for (k, v) in &case.headers {
+        req = req.header(*k, v);
+    }
+    let resp = req.body(case.body.clone()).send().await.unwrap();
+    Answer {
+        status: resp.status().as_u16(),
+        content_type: resp
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default(),
+        body: resp.bytes().await.unwrap().to_vec(),
+    }
+}
+
+/// `mcp_gateway_requests_total{path=…}` of the gateway at `origin`.
+async fn served_by(origin: &str, path: &str) -> u64 {
+    let text = reqwest::get(format!("{origin}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let key = format!("path=\"{path}\"}} ");
+    text.lines()
+        .find(|l| l.starts_with("mcp_gateway_requests_total{") && l.contains(&key))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no {path} counter in /metrics:\n{text}"))
+}
+
+#[test]
+fn the_fast_path_answers_every_request_exactly_as_rmcp_does_in_both_eras() {
+    let rt = runtime();
+    let (_up, fast) = petstore(&rt, &[]);
+    let (_up2, slow) = petstore(&rt, &["--no-fast-path"]);
+    rt.block_on(async {
+        let mut expected_fast = 0;
+        for case in cases() {
+            let a = send(&fast.url, &case).await;
+            let b = send(&slow.url, &case).await;
+            let show = |x: &Answer| {
+                format!(
+                    "{} {} {}",
+                    x.status,
+                    x.content_type,
+                    String::from_utf8_lossy(&x.body)
+                )
+            };
+            assert_eq!(
+                show(&a),
+                show(&b),
+                "{}: the fast path (left) and rmcp (right) disagree",
+                case.what
+            );
+            assert_eq!(a.body, b.body, "{}: bytes differ", case.what);
+            let before = served_by(&fast.origin(), "fast").await;
+            assert_eq!(
+                before, expected_fast,
+                "{}: the fast path served an unexpected number of calls",
+                case.what
+            );
+            if case.fast {
+                expected_fast += 1;
+                // Served (not refused) and by the fast path.
+                assert_eq!(a.status, 200, "{}: {}", case.what, show(&a));
+            }
+        }
+        assert_eq!(served_by(&fast.origin(), "fast").await, expected_fast);
+        assert_eq!(served_by(&slow.origin(), "fast").await, 0);
+        assert!(served_by(&slow.origin(), "rmcp").await >= expected_fast);
+    });
+}
+
+/// Malformed bodies: HTTP 400 with the JSON-RPC code, never rmcp's 415 with serde's text; in
+/// session mode too, where every request goes to rmcp.
+#[test]
+fn malformed_json_rpc_gets_400_and_its_code_on_every_path() {
+    let rt = runtime();
+    let up = rt.block_on(upstream::start());
+    let env = [("PETSTORE_BASE_URL", up.url())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let manifest = crate::common::path("gateways/petstore/gateway.yaml");
+    for args in [&[][..], &["--sessions"][..], &["--no-fast-path"][..]] {
+        let gw = crate::common::gateway::serve(&manifest, args, &env);
+        rt.block_on(async {
+            for (body, code, id) in [
+                (&b"{\"jsonrpc\":\"2.0\",\"id\":1,"[..], -32700, Value::Null),
+                (&b"\xff\xfe{}"[..], -32700, Value::Null),
+                (
+                    &br#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#[..],
+                    -32600,
+                    Value::Null,
+                ),
+                (
+                    &br#"{"jsonrpc":"2.0","id":{},"method":"ping"}"#[..],
+                    -32600,
+                    Value::Null,
+                ),
+                (
+                    &br#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#[..],
+                    -32600,
+                    Value::Null,
+                ),
+                (
+                    &br#"{"jsonrpc":"1.0","id":3,"method":"ping"}"#[..],
+                    -32600,
+                    json!(3),
+                ),
+                (
+                    &br#"{"jsonrpc":"2.0","id":"p","method":"tools/call","params":[1]}"#[..],
+                    -32602,
+                    json!("p"),
+                ),
+                (
+                    &br#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":5}}"#[..],
+                    -32602,
+                    json!(4),
+                ),
+            ] {
+                let case = Case {
+                    what: "",
+                    headers: vec![("mcp-protocol-version", "2025-11-25".into())],
+                    body: body.to_vec(),
+                    fast: false,
+                };
+                let a = send(&gw.url, &case).await;
+                let text = String::from_utf8_lossy(&a.body).to_string();
+                let what = format!("{args:?} {}", String::from_utf8_lossy(body));
+                assert_eq!(a.status, 400, "{what}: {text}");
+                assert_eq!(a.content_type, "application/json", "{what}");
+                let v: Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(v["jsonrpc"], "2.0", "{what}: {text}");
+                assert_eq!(v["error"]["code"], code, "{what}: {text}");
+                assert_eq!(
+                    v.get("id").cloned().unwrap_or(Value::Null),
+                    id,
+                    "{what}: {text}"
+                );
+            }
+        });
+    }
+}
