@@ -16,18 +16,18 @@ use serde_json::{Map, Value};
 use crate::secret::Secret;
 
 mod catalog;
-mod owned;
 mod definition;
-mod limits;
 pub mod invalid;
+mod limits;
+mod owned;
 
 pub use catalog::{
     Catalog, Completion, MessageContent, Prompt, PromptArgument, PromptMessage, Resolved, Resource,
     ResourceCall, ResourceSource, ResourceTemplate, templates,
 };
-pub use owned::{Owner, RESERVED_HEADERS};
 pub use definition::{definition, prompt_definition, resource_definition, template_definition};
 pub use limits::{Breaker, DEFAULT_MAX_CONCURRENT, DEFAULT_QUEUE_TIMEOUT, Limits, RateLimit};
+pub use owned::{Owner, RESERVED_HEADERS};
 
 /// A JSON object, as MCP carries schemas.
 pub type JsonObject = Map<String, Value>;

@@ -144,7 +144,8 @@ async fn call(args: &Args, arguments: Map<String, Value>) -> ExitCode {
         return ExitCode::from(super::EXIT_USAGE);
     };
     // No caller: like stdio, the local user runs the gateway, so `auth:` does not apply.
-    let result = crate::mcp::run_tool(&shared, &g, tool, arguments, None, None).await;
+    let cx = crate::mcp::CallContext::of(None, crate::telemetry::Era::Legacy);
+    let result = crate::mcp::run_tool(&shared, &g, tool, arguments, None, cx).await;
     let printed = if args.compact {
         serde_json::to_string(&result)
     } else {

@@ -12,7 +12,7 @@ mod subscriptions;
 mod tools;
 
 pub use catalog::{prompt_definition, resource_definition, template_definition};
-pub(crate) use handler::run_tool;
+pub(crate) use handler::{CallContext, run_tool};
 pub use handler::{Changed, Handler, Listeners, PathCounters, Shared};
 pub use subscriptions::{Subscriptions, files_updated};
 pub use tools::definition;

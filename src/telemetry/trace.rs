@@ -379,7 +379,10 @@ async fn send(config: &Config, http: &reqwest::Client, batch: &[Finished]) {
     let mut req = http
         .post(&config.endpoint)
         .timeout(Duration::from_secs(10))
-        .json(&body);
+        // Serialised here rather than with reqwest's `json` feature, which the library does not
+        // enable (only the test client's dependencies do).
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(body.to_string());
     for (k, v) in &config.headers {
         req = req.header(k, v);
     }
