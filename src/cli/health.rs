@@ -79,3 +79,17 @@ async fn ask(url: &str, timeout: Duration) -> Result<String, String> {
         Err(format!("{status}: {}", body.trim_end()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::loopback;
+
+    #[test]
+    fn a_wildcard_listen_address_is_asked_over_loopback() {
+        // The container image listens on 0.0.0.0:8000; its HEALTHCHECK asks 127.0.0.1:8000.
+        let addr = |s: &str| s.parse::<std::net::SocketAddr>().unwrap();
+        assert_eq!(loopback(addr("0.0.0.0:8000")), addr("127.0.0.1:8000"));
+        assert_eq!(loopback(addr("[::]:9000")), addr("[::1]:9000"));
+        assert_eq!(loopback(addr("10.1.2.3:8000")), addr("10.1.2.3:8000"));
+    }
+}
