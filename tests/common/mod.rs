@@ -85,6 +85,6 @@ pub fn summarize(diags: &[mcp_gateway::diag::Diagnostic]) -> Vec<String> {
 
 pub mod gateway;
 pub mod oauth;
-pub mod raw;
 pub mod proxy;
+pub mod raw;
 pub mod upstream;
