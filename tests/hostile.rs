@@ -366,9 +366,15 @@ fn escapes(tool: &str, r: &RawRequest, host: &str) -> Vec<String> {
     let names = r.body_names();
     for n in &names {
         let base = n.split('[').next().unwrap_or("");
-        if !declared.contains(&base) {
+        // A form body's object property is exploded (`style: form, explode: true`, OpenAPI's
+        // default), so its keys are names of their own; they may be anything but the names of
+        // the other properties, which are checked below.
+        if !declared.contains(&base) && tool != "post_form" {
             bad.push(format!("body name {n} is not a property of the body"));
         }
+    }
+    if tool == "post_form" && names.iter().filter(|n| *n == "name").count() > 1 {
+        bad.push("form `name` sent twice".into());
     }
     if tool == "post_form" {
         let tenants: Vec<&String> = names.iter().filter(|n| *n == "tenant").collect();

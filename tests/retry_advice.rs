@@ -1,7 +1,8 @@
 //! Every error result tells the agent the truth about calling again: a misbehaving upstream
 //! (slow, failing, rate-limiting, redirecting, answering a write with a broken body, or not
 //! there at all) is called through the official TypeScript SDK, and each result's advice and
-//! the number of requests that reached the upstream are checked per method.
+//! the number of requests that reached the upstream are checked per method. The circuit
+//! breaker is off here: its own refusals are tested with the limits.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -121,7 +122,7 @@ fn manifest(dir: &std::path::Path) -> std::path::PathBuf {
         dir,
         "gateway.yaml",
         &format!(
-            "name: faults\nopenapi: faults.yaml\nupstream:\n  base_url: ${{BASE}}\n  timeout: 500ms\ntools:\n{tools}"
+            "name: faults\nopenapi: faults.yaml\nupstream:\n  base_url: ${{BASE}}\n  timeout: 500ms\n  circuit_breaker: {{enabled: false}}\ntools:\n{tools}"
         ),
     )
 }
