@@ -282,3 +282,103 @@ tools:
         assert!(body.contains(part), "missing {part:?} in {body}");
     }
 }
+
+#[test]
+fn docspring_wrapped_json_bodies_and_binary_multipart_uploads_reach_prism_as_the_spec_describes() {
+    let spec = directory("formapi.io.json");
+    let (_prism, prism_url) = start_prism(&spec);
+    let rt = runtime();
+    let proxy = rt.block_on(proxy::start(&prism_url));
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write(
+        dir.path(),
+        "gateway.yaml",
+        &format!(
+            r#"format: 1
+name: docspring
+openapi: {spec}
+upstream:
+  base_url: ${{DOCSPRING_URL}}
+  auth: {{type: basic, username: token_id, password: {{env: DOCSPRING_SECRET}}}}
+tools:
+  - operation: createFolder
+  - operation: createPDFTemplate
+    name: create_template
+  - operation: getTemplate
+"#,
+            spec = spec.display()
+        ),
+    );
+    let gw = serve(
+        &manifest,
+        &[],
+        &[
+            ("DOCSPRING_URL", proxy.url().as_str()),
+            ("DOCSPRING_SECRET", "s3cret"),
+        ],
+    );
+    // `%PDF-1.4\n` as base64: the agent sends base64, the upstream gets the bytes.
+    let pdf = "JVBERi0xLjQK";
+    let calls = [
+        ("create_folder", json!({"folder": {"name": "Invoices"}})),
+        (
+            "create_template",
+            json!({"template[document]": pdf, "template[name]": "Invoice"}),
+        ),
+        (
+            "get_template",
+            json!({"template_id": "tpl_000000000000000001"}),
+        ),
+    ];
+    let (list, results) = call_all(&gw.url, &calls);
+    let create = list["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "create_template")
+        .unwrap();
+    assert_eq!(
+        create["inputSchema"]["properties"]["template[document]"]["contentEncoding"],
+        "base64"
+    );
+    for ((name, _), result) in calls.iter().zip(&results) {
+        assert!(
+            !is_error(result),
+            "{name}: Prism or the gateway refused the call: {}",
+            text(result)
+        );
+    }
+    let seen = proxy.requests();
+    assert_eq!(seen.len(), calls.len(), "{seen:#?}");
+    for r in &seen {
+        assert!((200..300).contains(&r.status), "Prism refused {r:?}");
+        assert_eq!(
+            r.header("authorization"),
+            Some("Basic dG9rZW5faWQ6czNjcmV0")
+        );
+    }
+    let folder = one(&seen, "POST", "/folders/");
+    assert_eq!(folder.header("content-type"), Some("application/json"));
+    assert_eq!(folder.text(), r#"{"folder":{"name":"Invoices"}}"#);
+    let upload = one(&seen, "POST", "/templates");
+    let body = upload.body.clone();
+    let find = |needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
+    assert!(find(
+        b"Content-Disposition: form-data; name=\"template[document]\"; filename=\"template[document]\"\r\nContent-Type: application/octet-stream\r\n\r\n%PDF-1.4\n\r\n"
+    ), "{}", upload.text());
+    assert!(find(
+        b"Content-Disposition: form-data; name=\"template[name]\"\r\nContent-Type: text/plain\r\n\r\nInvoice\r\n"
+    ), "{}", upload.text());
+
+    // A wrapped body missing a nested required property is refused before anything is sent,
+    // naming the property by its full path.
+    proxy.clear();
+    let (_, results) = call_all(&gw.url, &[("create_folder", json!({"folder": {}}))]);
+    assert!(is_error(&results[0]));
+    assert!(
+        text(&results[0]).contains("missing required property `folder.name`"),
+        "{}",
+        text(&results[0])
+    );
+    assert!(proxy.requests().is_empty());
+}

@@ -6,18 +6,17 @@
 //! ([`crate::gateway::definition`]) and estimated in tokens as bytes / 4 (English prose and JSON
 //! punctuation both come close to four bytes per token).
 //!
-//! The default budgets come from measuring definitions as compiled (`inspect --json`, and
-//! `tests/corpus.rs`'s size report over ≈2,600 real specs; figures in the README):
+//! The default budgets come from measuring definitions as served (`inspect --summary`, and the
+//! size report of `tests/corpus.rs` over ≈2,600 real specs; figures in the README):
 //! - **2,000 tokens per tool** (8 KB). A curated tool with a clear description, a handful of
-//!   arguments and a typed answer fits with room to spare: the shipped Petstore tools are 220–
-//!   520 tokens, the shaped GitHub tools 400–1,000. Across the corpus the median operation
-//!   compiles to about 700 tokens and three quarters to under 2,000; what lies beyond is almost
-//!   always an uncurated `outputSchema` (Spotify's search: 44 KB of its 45 KB), which compaction
-//!   brings under the line while keeping the answer typed.
-//! - **12,000 tokens per gateway** (48 KB): 6% of a 200k-token context, enough for the 5–15
-//!   tools a curated gateway offers at an average of 800–2,000 tokens each plus its prompts and
-//!   resources. Above it the gateway is costing an agent more than its instructions and
-//!   conversation usually do.
+//!   arguments and a typed answer fits with room to spare: the shipped Petstore tools are
+//!   96–430 tokens, the GitHub ones 140–1,300 with GitHub's own (compacted) output schemas.
+//!   What lies beyond is almost always an uncurated `outputSchema` (Spotify's `search`: 44 KB
+//!   of its 45 KB), which compaction brings under the line while keeping the answer typed: the
+//!   eight Spotify tools of `tests/fixtures/spotify` go from 657–11,387 tokens each to 657–1,867.
+//! - **12,000 tokens per gateway** (48 KB): 6 % of a 200k-token context, enough for the 5–15
+//!   tools a curated gateway offers at 800–2,000 tokens each plus its prompts and resources (the
+//!   shipped examples: 1,700–8,700 tokens; the eight Spotify tools, compacted: 11,100).
 
 use std::sync::Arc;
 
