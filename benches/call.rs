@@ -1,25 +1,35 @@
-//! tools/call under load: 64 concurrent keep-alive connections send `tools/call get_pet` through
-//! the gateway (stateless JSON mode, release build) to a fast local upstream, then the same load
-//! goes straight at the upstream, in one run. Reports throughput, p50/p99 latency, the
-//! gateway's peak RSS and, the figure that matters on a shared 2-core machine, the gateway's
-//! CPU time per call (user + system time of its process over the run / calls).
+//! What a call costs: every path the issue tracker asks about, against the direct upstream, in
+//! one run. 64 keep-alive connections (wrk when installed, else a built-in reqwest load) send
+//! requests through the gateway (release build) to a fast local upstream (nginx when installed,
+//! else an in-process axum server), then the same load goes straight at the upstream.
 //!
-//! A third run sends the same calls to a gateway that verifies a JWT access token on every
-//! request (`auth:` against a real OAuth server, `tests/node/oauth.mjs`, when the Node test
-//! packages are installed), to price the resource-server check in the same run.
+//! Rows: `tools/call get_pet` in the 2025 era (stateless, the fast path), in the 2026-07-28
+//! era (stateless, `Mcp-*` headers and `_meta`), the same through rmcp (`--no-fast-path`),
+//! with `--sessions`, with a JWT verified per call (`auth:` against tests/node/oauth.mjs, when
+//! the Node test packages are installed); a big answer (500 pets, ~98 KB) typed and shaped to
+//! 20 items × 2 fields; `resources/read` of a GET resource and `prompts/get`.
 //!
-//! `cargo bench --bench call` (env: BENCH_SECONDS, default 10; BENCH_CONNECTIONS, default 64).
+//! Each row reports the gateway's CPU time per call (user + system time of its process over the
+//! run / calls, from /proc: the figure that matters on a shared machine), req/s, p50/p99
+//! latency and the gateway's peak RSS. Rounds alternate the rows; the table shows medians and
+//! the spread (min–max of CPU per call across rounds).
+//!
+//! `cargo bench --bench call` (env: BENCH_SECONDS per row, default 10; BENCH_ROUNDS, default 3;
+//! BENCH_CONNECTIONS, default 64; BENCH_ONLY, a comma-separated list of row keys to run).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::get;
+use serde_json::{Value, json};
 
 const PET: &str = r#"{"id":7,"name":"Rex","tag":null,"status":"available"}"#;
+const V2026: &str = "2026-07-28";
 
 fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -28,7 +38,7 @@ fn env_num(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// Clock ticks of user + system CPU of `pid` so far.
+/// Clock ticks (USER_HZ, 100 on mainstream Linux) of user + system CPU of `pid` so far.
 fn cpu_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name (which is in parentheses and may contain spaces).
@@ -49,30 +59,145 @@ fn peak_rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-fn ticks_per_second() -> f64 {
-    // Linux reports CPU times in USER_HZ, which is 100 on every mainstream configuration.
-    100.0
+/// 500 pets, about 98 KB of JSON: the big answer.
+fn big_list() -> String {
+    let pets: Vec<Value> = (1..=500)
+        .map(|i: usize| {
+            let status = ["available", "pending", "sold"][i % 3];
+            json!({
+                "id": i,
+                "name": format!("Pet number {i:04} of the bench store, a friendly and calm anima"),
+                "tag": format!("tag-{:03}-bench-data-with-a-longer-suffix-text", i % 97),
+                "status": status,
+                "category": {"id": i % 7, "name": format!("Category {}", i % 7)},
+            })
+        })
+        .collect();
+    serde_json::to_string(&pets).unwrap()
 }
 
+/// One measured run of a load against a URL.
+#[derive(Clone, Copy, Default)]
 struct Outcome {
     calls: u64,
     errors: u64,
     seconds: f64,
-    p50_us: u64,
-    p99_us: u64,
+    p50_us: f64,
+    p99_us: f64,
 }
 
-/// Builds request number `id` on a client.
-type MakeRequest = Arc<dyn Fn(&reqwest::Client, u64) -> reqwest::RequestBuilder + Send + Sync>;
+/// One request kind: method, headers, and a body with `{id}` where the JSON-RPC id goes
+/// (every request gets its own id: duplicate ids under load are a trap with sessions).
+#[derive(Clone)]
+struct Shape {
+    url: String,
+    post: bool,
+    headers: Vec<(String, String)>,
+    body: String,
+}
 
-/// Sends requests from `connections` clients for `seconds`, after a warm-up.
-async fn load(connections: u64, seconds: u64, make: MakeRequest) -> Outcome {
+/// Runs `shape` for `seconds` from `connections` connections with wrk (2 threads), after a
+/// warm-up; `None` when wrk is not installed.
+fn wrk(shape: &Shape, connections: u64, seconds: u64, dir: &Path) -> Option<Outcome> {
+    let script = dir.join("request.lua");
+    let (prefix, suffix) = shape.body.split_once("{id}").unwrap_or((&shape.body, ""));
+    let lua_str = |s: &str| format!("{s:?}");
+    // Each wrk thread numbers its requests from its own base (set in `setup`, a global of the
+    // thread's Lua state), so ids stay unique across threads.
+    let mut lua = String::from("local n = 0\nlocal threads = 0\n");
+    lua.push_str(
+        "function setup(thread) threads = threads + 1; thread:set(\"base\", threads * 1000000000) end\n",
+    );
+    lua.push_str(&format!(
+        "wrk.method = {}\n",
+        lua_str(if shape.post { "POST" } else { "GET" })
+    ));
+    for (k, v) in &shape.headers {
+        lua.push_str(&format!("wrk.headers[{}] = {}\n", lua_str(k), lua_str(v)));
+    }
+    if shape.post {
+        lua.push_str(&format!(
+            "request = function()\n  n = n + 1\n  return wrk.format(nil, nil, nil, {} .. ((base or 0) + n) .. {})\nend\n",
+            lua_str(prefix),
+            lua_str(suffix)
+        ));
+    }
+    // Lua's long-string escapes are C-like, which Rust's Debug output is for ASCII.
+    std::fs::write(&script, lua).ok()?;
+    let run = |secs: u64| {
+        Command::new("wrk")
+            .args([
+                "-t2",
+                &format!("-c{connections}"),
+                &format!("-d{secs}s"),
+                "--latency",
+                "-s",
+                script.to_str().unwrap(),
+                &shape.url,
+            ])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+    };
+    run(2)?; // warm-up: connections open, pools fill
+    let out = run(seconds)?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let number_before = |marker: &str| -> Option<f64> {
+        let line = text.lines().find(|l| l.contains(marker))?;
+        line.split_whitespace().next()?.parse().ok()
+    };
+    let latency = |pct: &str| -> f64 {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(pct))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .map(parse_duration_us)
+            .unwrap_or(0.0)
+    };
+    let calls = number_before("requests in")? as u64;
+    let seconds_run = text
+        .lines()
+        .find(|l| l.contains("requests in"))
+        .and_then(|l| l.split("requests in ").nth(1))
+        .and_then(|r| r.split(',').next())
+        .map(|d| parse_duration_us(d) / 1e6)
+        .unwrap_or(seconds as f64);
+    let errors = text
+        .lines()
+        .find(|l| l.contains("Non-2xx or 3xx responses:"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    Some(Outcome {
+        calls: calls.saturating_sub(errors),
+        errors,
+        seconds: seconds_run,
+        p50_us: latency("50%"),
+        p99_us: latency("99%"),
+    })
+}
+
+/// `1.23ms`, `850.00us`, `2.01s`, `10.00s` → µs.
+fn parse_duration_us(s: &str) -> f64 {
+    let s = s.trim();
+    for (unit, scale) in [("us", 1.0), ("ms", 1e3), ("m", 60e6), ("s", 1e6)] {
+        if let Some(n) = s.strip_suffix(unit)
+            && let Ok(v) = n.parse::<f64>()
+        {
+            return v * scale;
+        }
+    }
+    0.0
+}
+
+/// The built-in load: `connections` reqwest clients for `seconds`, after a warm-up.
+async fn builtin(shape: Shape, connections: u64, seconds: u64) -> Outcome {
     let stop = Arc::new(AtomicBool::new(false));
     let measuring = Arc::new(AtomicBool::new(false));
     let calls = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let ids = Arc::new(AtomicU64::new(1));
     let latencies = Arc::new(Mutex::new(Vec::<u32>::with_capacity(1 << 20)));
+    let shape = Arc::new(shape);
     let mut tasks = Vec::new();
     for _ in 0..connections {
         let client = reqwest::Client::builder()
@@ -81,22 +206,31 @@ async fn load(connections: u64, seconds: u64, make: MakeRequest) -> Outcome {
             .tcp_nodelay(true)
             .build()
             .unwrap();
-        let (stop, measuring, calls, errors, ids, latencies, make) = (
+        let (stop, measuring, calls, errors, ids, latencies, shape) = (
             stop.clone(),
             measuring.clone(),
             calls.clone(),
             errors.clone(),
             ids.clone(),
             latencies.clone(),
-            make.clone(),
+            shape.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let mut local = Vec::with_capacity(1 << 14);
             while !stop.load(Ordering::Relaxed) {
-                // Every request gets its own JSON-RPC id (duplicate ids under load are a trap).
                 let id = ids.fetch_add(1, Ordering::Relaxed);
+                let mut r = if shape.post {
+                    client
+                        .post(&shape.url)
+                        .body(shape.body.replace("{id}", &id.to_string()))
+                } else {
+                    client.get(&shape.url)
+                };
+                for (k, v) in &shape.headers {
+                    r = r.header(k, v);
+                }
                 let t = Instant::now();
-                let ok = match make(&client, id).send().await {
+                let ok = match r.send().await {
                     Ok(r) => {
                         r.status().is_success()
                             && r.bytes().await.map(|b| !b.is_empty()).unwrap_or(false)
@@ -115,7 +249,7 @@ async fn load(connections: u64, seconds: u64, make: MakeRequest) -> Outcome {
             latencies.lock().unwrap().extend(local);
         }));
     }
-    tokio::time::sleep(Duration::from_secs(2)).await; // warm-up: connections open, pools fill
+    tokio::time::sleep(Duration::from_secs(2)).await;
     measuring.store(true, Ordering::Relaxed);
     let started = Instant::now();
     tokio::time::sleep(Duration::from_secs(seconds)).await;
@@ -130,7 +264,7 @@ async fn load(connections: u64, seconds: u64, make: MakeRequest) -> Outcome {
     let pct = |p: f64| {
         l.get(((l.len() as f64 * p) as usize).min(l.len().saturating_sub(1)))
             .copied()
-            .unwrap_or(0) as u64
+            .unwrap_or(0) as f64
     };
     Outcome {
         calls: calls.load(Ordering::Relaxed),
@@ -141,9 +275,9 @@ async fn load(connections: u64, seconds: u64, make: MakeRequest) -> Outcome {
     }
 }
 
-/// A gateway process serving `manifest`, with its pid and MCP URL.
+/// A gateway process, with its pid and MCP URL.
 struct Served {
-    child: std::process::Child,
+    child: Child,
     pid: u32,
     url: String,
 }
@@ -155,7 +289,7 @@ impl Drop for Served {
     }
 }
 
-fn start(manifest: &std::path::Path, upstream: std::net::SocketAddr) -> Served {
+fn start(manifest: &Path, upstream: &str, args: &[&str]) -> Served {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mcp-gateway"))
         .args([
             "serve",
@@ -163,7 +297,8 @@ fn start(manifest: &std::path::Path, upstream: std::net::SocketAddr) -> Served {
             "--listen",
             "127.0.0.1:0",
         ])
-        .env("PETSTORE_BASE_URL", format!("http://{upstream}"))
+        .args(args)
+        .env("PETSTORE_BASE_URL", upstream)
         // BENCH_LOG=info prices the per-call log line too (written to a pipe the bench drains).
         .env(
             "MCP_GATEWAY_LOG",
@@ -197,45 +332,116 @@ fn start(manifest: &std::path::Path, upstream: std::net::SocketAddr) -> Served {
     Served { child, pid, url }
 }
 
-/// tools/call get_pet through `url`, with `token` as a bearer token if given.
-fn call_request(url: String, token: Option<String>) -> MakeRequest {
-    Arc::new(move |c, id| {
-        let mut r = c
-            .post(&url)
-            .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", "2025-11-25");
-        if let Some(t) = &token {
-            r = r.bearer_auth(t);
-        }
-        r.body(format!(
-            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"get_pet","arguments":{{"pet_id":7}}}}}}"#
-        ))
-    })
+/// The upstream: nginx (from the distribution's packages) when installed, else an in-process
+/// axum server; its base URL, and the pid whose CPU the direct rows report (`None` for the
+/// in-process one, which shares the bench's own process).
+struct Upstream {
+    base: String,
+    pid: Option<u32>,
+    nginx: Option<Child>,
 }
 
-/// Runs the load through `g` and returns the outcome, its CPU per call (µs) and peak RSS (KiB).
-fn through(
-    rt: &tokio::runtime::Runtime,
-    g: &Served,
-    make: MakeRequest,
-    connections: u64,
-    seconds: u64,
-) -> (Outcome, f64, u64) {
-    let cpu_before = cpu_ticks(g.pid);
-    let o = rt.block_on(load(connections, seconds, make));
-    let cpu_after = cpu_ticks(g.pid);
-    // CPU over warm-up + run + drain, divided by measured calls only: slightly pessimistic.
-    let warm_share = seconds as f64 / (seconds as f64 + 2.0);
-    let cpu_us = (cpu_after - cpu_before) as f64 / ticks_per_second() * 1e6 * warm_share
-        / o.calls.max(1) as f64;
-    (o, cpu_us, peak_rss_kib(g.pid))
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.nginx {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn nginx(dir: &Path, big: &str) -> Option<Upstream> {
+    Command::new("nginx").arg("-v").output().ok()?;
+    let root = dir.join("www");
+    std::fs::create_dir_all(root.join("pets")).ok()?;
+    std::fs::write(root.join("pets/7"), PET).ok()?;
+    std::fs::write(root.join("pets/list"), big).ok()?;
+    let port = free_port();
+    let user = if unsafe_is_root() { "user root;\n" } else { "" };
+    let conf = format!(
+        "{user}worker_processes 1;\ndaemon off;\nmaster_process off;\npid {dir}/nginx.pid;\nerror_log {dir}/error.log;\n\
+         events {{ worker_connections 1024; }}\n\
+         http {{\n  access_log off;\n  client_body_temp_path {dir}/body;\n  proxy_temp_path {dir}/proxy;\n  fastcgi_temp_path {dir}/fcgi;\n  uwsgi_temp_path {dir}/uwsgi;\n  scgi_temp_path {dir}/scgi;\n  keepalive_requests 1000000;\n\
+         server {{\n    listen 127.0.0.1:{port};\n    root {root};\n    default_type application/json;\n\
+         location = /pets {{ try_files /pets/list =404; }}\n    location / {{ }}\n  }}\n}}\n",
+        dir = dir.display(),
+        root = root.display(),
+    );
+    let conf_path = dir.join("nginx.conf");
+    std::fs::write(&conf_path, conf).ok()?;
+    let child = Command::new("nginx")
+        .args(["-p", dir.to_str()?, "-c", conf_path.to_str()?])
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..50 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some(Upstream {
+                base,
+                pid: Some(child.id()),
+                nginx: Some(child),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+/// Whether the bench runs as root (nginx then needs `user root;` to read the temp folder).
+fn unsafe_is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+fn axum_upstream(big: String) -> Upstream {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let big: &'static str = Box::leak(big.into_boxed_str());
+            let app = Router::new()
+                .route(
+                    "/pets/{id}",
+                    get(|| async { ([("content-type", "application/json")], PET) }),
+                )
+                .route(
+                    "/pets",
+                    get(move || async move { ([("content-type", "application/json")], big) }),
+                );
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    Upstream {
+        base: format!("http://{}", rx.recv().unwrap()),
+        pid: None,
+        nginx: None,
+    }
 }
 
 /// A real authorization server (tests/node/oauth.mjs), a token it issued for `audience`, and
 /// the process to stop when done; `None` when the Node test packages are not installed.
-fn issuer(audience: &str) -> Option<(std::process::Child, String, String)> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+fn issuer(audience: &str) -> Option<(Child, String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let node = root.join("tests/node/node_modules/node22/bin/node");
     if !root
         .join("tests/node/node_modules/oauth2-mock-server")
@@ -257,9 +463,8 @@ fn issuer(audience: &str) -> Option<(std::process::Child, String, String)> {
     let mut stdout = BufReader::new(child.stdout.take()?);
     let mut line = String::new();
     stdout.read_line(&mut line).ok()?;
-    let hello: serde_json::Value = serde_json::from_str(&line).ok()?;
+    let hello: Value = serde_json::from_str(&line).ok()?;
     let url = hello["issuer"].as_str()?.to_string();
-    use std::io::Write as _;
     writeln!(
         stdin,
         r#"{{"op": "token", "claims": {{"scope": "pets:read"}}}}"#
@@ -267,116 +472,411 @@ fn issuer(audience: &str) -> Option<(std::process::Child, String, String)> {
     .ok()?;
     line.clear();
     stdout.read_line(&mut line).ok()?;
-    let answer: serde_json::Value = serde_json::from_str(&line).ok()?;
+    let answer: Value = serde_json::from_str(&line).ok()?;
     let token = answer["token"].as_str()?.to_string();
     // The token command is answered; keep the process (and its stdin) alive for JWKS.
     std::mem::forget(stdin);
     Some((child, url, token))
 }
 
+/// The petstore folder as it is (its resources name files next to the manifest), plus a
+/// shaped twin of `find_pets` and whatever `extra` puts before `tools:`.
+fn manifest(dir: &Path, extra: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::create_dir_all(dir).unwrap();
+    for entry in std::fs::read_dir(root.join("gateways/petstore")).unwrap() {
+        let entry = entry.unwrap();
+        if entry.path().is_file() {
+            std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+        }
+    }
+    let text = std::fs::read_to_string(dir.join("gateway.yaml")).unwrap();
+    let shaped = "  - operation: listPets\n    name: find_pets_shaped\n    description: The same list, 20 pets with id and name.\n    params:\n      X-Request-Id: {hide: true}\n    response: {select: [/id, /name], max_items: 20}\n\n";
+    let text = text.replacen("tools:\n", &format!("{extra}tools:\n{shaped}"), 1);
+    std::fs::write(dir.join("gateway.yaml"), text).unwrap();
+    dir.join("gateway.yaml")
+}
+
+const JSON_HEADERS: [(&str, &str); 2] = [
+    ("content-type", "application/json"),
+    ("accept", "application/json, text/event-stream"),
+];
+
+fn headers(extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    JSON_HEADERS
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn meta_2026() -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": V2026,
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "1"},
+    })
+}
+
+fn rpc(method: &str, params: Value) -> String {
+    // `{id}` stays a placeholder for the load generator.
+    json!({"jsonrpc": "2.0", "id": 424242, "method": method, "params": params})
+        .to_string()
+        .replace("424242", "{id}")
+}
+
+fn call_2025(url: &str, name: &str, args: Value, extra: &[(&str, &str)]) -> Shape {
+    let mut h = vec![("mcp-protocol-version", "2025-11-25")];
+    h.extend_from_slice(extra);
+    Shape {
+        url: url.to_string(),
+        post: true,
+        headers: headers(&h),
+        body: rpc("tools/call", json!({"name": name, "arguments": args})),
+    }
+}
+
+fn call_2026(url: &str, name: &str, args: Value) -> Shape {
+    Shape {
+        url: url.to_string(),
+        post: true,
+        headers: headers(&[
+            ("mcp-protocol-version", V2026),
+            ("mcp-method", "tools/call"),
+            ("mcp-name", name),
+        ]),
+        body: rpc(
+            "tools/call",
+            json!({"name": name, "arguments": args, "_meta": meta_2026()}),
+        ),
+    }
+}
+
+/// Opens a 2025-era session on `url` and returns its id.
+async fn open_session(url: &str) -> String {
+    let c = reqwest::Client::new();
+    let init = c
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}}).to_string())
+        .send()
+        .await
+        .expect("initialize");
+    let sid = init
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("a session id")
+        .to_string();
+    let _ = init.bytes().await;
+    let _ = c
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2025-11-25")
+        .header("mcp-session-id", &sid)
+        .body(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+        .send()
+        .await;
+    sid
+}
+
+/// One row of the table: what is measured, whose CPU, and the request.
+struct Row {
+    key: &'static str,
+    label: String,
+    pid: Option<u32>,
+    shape: Shape,
+    runs: Vec<(Outcome, f64)>,
+    rss_kib: u64,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    if v.is_empty() { 0.0 } else { v[v.len() / 2] }
+}
+
 fn main() {
     mcp_gateway::tls::install_default_provider();
     let seconds = env_num("BENCH_SECONDS", 10);
+    let rounds = env_num("BENCH_ROUNDS", 3).max(1);
     let connections = env_num("BENCH_CONNECTIONS", 64);
-
-    // The upstream: its own single-threaded runtime on its own OS thread.
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let app = Router::new().route(
-                "/pets/{id}",
-                get(|| async { ([("content-type", "application/json")], PET) }),
-            );
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    let upstream = rx.recv().unwrap();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let only: Option<Vec<String>> = std::env::var("BENCH_ONLY")
+        .ok()
+        .map(|s| s.split(',').map(|k| k.trim().to_string()).collect());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let big = big_list();
 
-    let plain = start(&root.join("gateways/petstore/gateway.yaml"), upstream);
-    let (g, cpu_us, rss) = through(
-        &rt,
-        &plain,
-        call_request(plain.url.clone(), None),
-        connections,
-        seconds,
-    );
-    drop(plain);
-    let direct_url = format!("http://{upstream}/pets/7");
-    let direct: MakeRequest = Arc::new(move |c, _| c.get(&direct_url));
-    let d = rt.block_on(load(connections, seconds, direct));
-
-    let g_rps = g.calls as f64 / g.seconds;
-    let d_rps = d.calls as f64 / d.seconds;
-    println!("tools/call get_pet, {connections} connections, {seconds} s each, one run:");
-    println!(
-        "  through the gateway: {g_rps:>9.0} req/s  p50 {:>6} µs  p99 {:>6} µs  errors {}",
-        g.p50_us, g.p99_us, g.errors
-    );
-    println!(
-        "  straight upstream:   {d_rps:>9.0} req/s  p50 {:>6} µs  p99 {:>6} µs  errors {}",
-        d.p50_us, d.p99_us, d.errors
-    );
-    println!(
-        "  gateway CPU per call: {cpu_us:.1} µs   peak RSS {:.1} MiB",
-        rss as f64 / 1024.0
-    );
-    println!(
-        "  ratios: throughput {:.2}× of direct, p50 {:.2}× of direct",
-        g_rps / d_rps.max(1.0),
-        g.p50_us as f64 / d.p50_us.max(1) as f64
-    );
-
-    // The same calls with a JWT verified on each (RS256 against the issuer's JWKS).
-    let audience = "http://127.0.0.1/bench/mcp";
-    let Some((mut as_child, issuer_url, token)) = issuer(audience) else {
-        println!("  (JWT run skipped: run tests/setup.sh for the OAuth test server)");
-        return;
+    let have_wrk = Command::new("wrk").arg("-v").output().is_ok();
+    let upstream = nginx(&tmp.path().join("nginx"), &big);
+    let upstream_name = if upstream.is_some() {
+        "nginx"
+    } else {
+        println!(
+            "(nginx is not installed: the upstream is an in-process axum server and the direct rows show no upstream CPU; `apt-get install nginx` for the reference harness)"
+        );
+        "axum"
     };
-    // The petstore folder as it is (its resources name files next to the manifest), plus `auth:`.
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(root.join("gateways/petstore")).unwrap() {
-        let entry = entry.unwrap();
-        if entry.path().is_file() {
-            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    let upstream = upstream.unwrap_or_else(|| axum_upstream(big.clone()));
+    if !have_wrk {
+        println!(
+            "(wrk is not installed: the load is the built-in reqwest generator, which costs more CPU per request and shares the cores; `apt-get install wrk` for the reference harness)"
+        );
+    }
+
+    let plain = start(
+        &manifest(&tmp.path().join("plain"), ""),
+        &upstream.base,
+        &[],
+    );
+    let slow = start(
+        &manifest(&tmp.path().join("slow"), ""),
+        &upstream.base,
+        &["--no-fast-path"],
+    );
+    let sessions = start(
+        &manifest(&tmp.path().join("sessions"), ""),
+        &upstream.base,
+        &["--sessions"],
+    );
+    let sid = rt.block_on(open_session(&sessions.url));
+    let audience = "http://127.0.0.1/bench/mcp";
+    let secured = issuer(audience).map(|(child, issuer_url, token)| {
+        let extra = format!("auth:\n  resource: {audience}\n  oauth:\n    issuer: {issuer_url}\n");
+        let g = start(
+            &manifest(&tmp.path().join("secured"), &extra),
+            &upstream.base,
+            &[],
+        );
+        (child, g, token)
+    });
+
+    let pet = json!({"pet_id": 7});
+    let p = |s: &Served| Some(s.pid);
+    let mut rows: Vec<Row> = Vec::new();
+    let mut add = |key: &'static str, label: &str, pid: Option<u32>, shape: Shape| {
+        if only.as_ref().is_none_or(|o| o.iter().any(|k| k == key)) {
+            rows.push(Row {
+                key,
+                label: label.to_string(),
+                pid,
+                shape,
+                runs: Vec::new(),
+                rss_kib: 0,
+            });
+        }
+    };
+    add(
+        "direct",
+        &format!("{upstream_name} direct, GET /pets/7 (the ceiling)"),
+        upstream.pid,
+        Shape {
+            url: format!("{}/pets/7", upstream.base),
+            post: false,
+            headers: Vec::new(),
+            body: String::new(),
+        },
+    );
+    add(
+        "2025",
+        "2025-11-25 stateless tools/call (fast path)",
+        p(&plain),
+        call_2025(&plain.url, "get_pet", pet.clone(), &[]),
+    );
+    add(
+        "2026",
+        "2026-07-28 stateless tools/call (fast path)",
+        p(&plain),
+        call_2026(&plain.url, "get_pet", pet.clone()),
+    );
+    add(
+        "2025-rmcp",
+        "2025-11-25 stateless, through rmcp (--no-fast-path)",
+        p(&slow),
+        call_2025(&slow.url, "get_pet", pet.clone(), &[]),
+    );
+    add(
+        "2026-rmcp",
+        "2026-07-28 stateless, through rmcp (--no-fast-path)",
+        p(&slow),
+        call_2026(&slow.url, "get_pet", pet.clone()),
+    );
+    add(
+        "sessions",
+        "2025-11-25 with --sessions",
+        p(&sessions),
+        call_2025(
+            &sessions.url,
+            "get_pet",
+            pet.clone(),
+            &[("mcp-session-id", &sid)],
+        ),
+    );
+    if let Some((_, g, token)) = &secured {
+        let bearer = format!("Bearer {token}");
+        add(
+            "jwt",
+            "2025-11-25 stateless with a JWT verified per call",
+            p(g),
+            call_2025(
+                &g.url,
+                "get_pet",
+                pet.clone(),
+                &[("authorization", &bearer)],
+            ),
+        );
+    } else {
+        println!("(JWT row skipped: run tests/setup.sh for the OAuth test server)");
+    }
+    add(
+        "big-direct",
+        &format!(
+            "{upstream_name} direct, GET /pets (500 pets, {} KB)",
+            big.len() / 1000
+        ),
+        upstream.pid,
+        Shape {
+            url: format!("{}/pets", upstream.base),
+            post: false,
+            headers: Vec::new(),
+            body: String::new(),
+        },
+    );
+    add(
+        "big-typed",
+        "big answer, typed (structuredContent + text)",
+        p(&plain),
+        call_2025(&plain.url, "find_pets", json!({}), &[]),
+    );
+    add(
+        "big-shaped",
+        "big answer, shaped to 20 items x 2 fields",
+        p(&plain),
+        call_2025(&plain.url, "find_pets_shaped", json!({}), &[]),
+    );
+    add(
+        "resource",
+        "resources/read petstore://pets/7 (GET resource)",
+        p(&plain),
+        Shape {
+            url: plain.url.clone(),
+            post: true,
+            headers: headers(&[("mcp-protocol-version", "2025-11-25")]),
+            body: rpc("resources/read", json!({"uri": "petstore://pets/7"})),
+        },
+    );
+    add(
+        "prompt",
+        "prompts/get adopt_pet (one GET resource + a file)",
+        p(&plain),
+        Shape {
+            url: plain.url.clone(),
+            post: true,
+            headers: headers(&[("mcp-protocol-version", "2025-11-25")]),
+            body: rpc(
+                "prompts/get",
+                json!({"name": "adopt_pet", "arguments": {"pet_id": "7"}}),
+            ),
+        },
+    );
+
+    for round in 0..rounds {
+        for row in &mut rows {
+            let before = row.pid.map(cpu_ticks);
+            let o = if have_wrk {
+                wrk(&row.shape, connections, seconds, tmp.path()).expect("wrk runs and reports")
+            } else {
+                rt.block_on(builtin(row.shape.clone(), connections, seconds))
+            };
+            // With the built-in load the CPU also covers its 2 s warm-up: scale it out.
+            let share = if have_wrk {
+                1.0
+            } else {
+                seconds as f64 / (seconds as f64 + 2.0)
+            };
+            let cpu_us = match (row.pid, before) {
+                (Some(pid), Some(b)) => {
+                    (cpu_ticks(pid) - b) as f64 / 100.0 * 1e6 * share / o.calls.max(1) as f64
+                }
+                _ => f64::NAN,
+            };
+            if let Some(pid) = row.pid {
+                row.rss_kib = peak_rss_kib(pid);
+            }
+            eprintln!(
+                "round {}: {:<12} {:>8.1} µs/call {:>8.0} req/s errors {}",
+                round + 1,
+                row.key,
+                cpu_us,
+                o.calls as f64 / o.seconds,
+                o.errors
+            );
+            row.runs.push((o, cpu_us));
         }
     }
-    let petstore = std::fs::read_to_string(dir.path().join("gateway.yaml")).unwrap();
-    let secured = petstore.replace(
-        "tools:\n",
-        &format!("auth:\n  resource: {audience}\n  oauth:\n    issuer: {issuer_url}\ntools:\n"),
-    );
-    std::fs::write(dir.path().join("gateway.yaml"), secured).unwrap();
-    let secured = start(&dir.path().join("gateway.yaml"), upstream);
-    let (a, a_cpu, _) = through(
-        &rt,
-        &secured,
-        call_request(secured.url.clone(), Some(token)),
+
+    println!(
+        "\n{} connections, {seconds} s per row, {rounds} alternating round(s), medians; load: {}; upstream: {upstream_name}",
         connections,
-        seconds,
+        if have_wrk {
+            "wrk -t2"
+        } else {
+            "built-in reqwest"
+        }
     );
+    println!(
+        "\n| row | CPU µs per call (spread) | req/s | p50 / p99 ms | peak RSS | errors |\n|---|---:|---:|---:|---:|---:|"
+    );
+    let direct_p99 = rows
+        .iter()
+        .find(|r| r.key == "direct")
+        .map(|r| median(r.runs.iter().map(|(o, _)| o.p99_us).collect()));
+    for row in &rows {
+        let cpu: Vec<f64> = row.runs.iter().map(|(_, c)| *c).collect();
+        let lo = cpu.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = cpu.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let rps = median(
+            row.runs
+                .iter()
+                .map(|(o, _)| o.calls as f64 / o.seconds)
+                .collect(),
+        );
+        let p50 = median(row.runs.iter().map(|(o, _)| o.p50_us).collect());
+        let p99 = median(row.runs.iter().map(|(o, _)| o.p99_us).collect());
+        let errors: u64 = row.runs.iter().map(|(o, _)| o.errors).sum();
+        let cpu_cell = if row.pid.is_some() {
+            format!("{:.0} ({lo:.0}–{hi:.0})", median(cpu))
+        } else {
+            "n/a (in-process)".to_string()
+        };
+        let rss = if row.pid.is_some() {
+            format!("{:.0} MiB", row.rss_kib as f64 / 1024.0)
+        } else {
+            "n/a".to_string()
+        };
+        println!(
+            "| {} | {cpu_cell} | {rps:.0} | {:.2} / {:.2} | {rss} | {errors} |",
+            row.label,
+            p50 / 1000.0,
+            p99 / 1000.0
+        );
+    }
+    if let Some(d) = direct_p99 {
+        let worst = rows
+            .iter()
+            .filter(|r| ["2025", "2026", "sessions", "jwt"].contains(&r.key))
+            .map(|r| median(r.runs.iter().map(|(o, _)| o.p99_us).collect()))
+            .fold(0.0, f64::max);
+        println!(
+            "\np99 of the small tools/call rows: at most {:.2}× the direct upstream's",
+            worst / d.max(1.0)
+        );
+    }
     drop(secured);
-    let _ = as_child.kill();
-    let _ = as_child.wait();
-    let a_rps = a.calls as f64 / a.seconds;
-    println!(
-        "  with a JWT checked per call: {a_rps:>9.0} req/s  p50 {:>6} µs  p99 {:>6} µs  errors {}",
-        a.p50_us, a.p99_us, a.errors
-    );
-    println!(
-        "  gateway CPU per call with the JWT check: {a_cpu:.1} µs ({:+.1} µs, {:.2}× the unauthenticated gateway)",
-        a_cpu - cpu_us,
-        a_cpu / cpu_us.max(0.001)
-    );
 }

@@ -32,33 +32,40 @@ pub(crate) struct Envelope<'a> {
 #[derive(Debug)]
 pub(crate) struct Rejection {
     id: Option<RequestId>,
-    error: ErrorData,
+    /// Boxed: the error path is rare, and a small `Err` keeps the `Result` cheap to return.
+    error: Box<ErrorData>,
 }
 
 impl Rejection {
     fn parse(detail: impl std::fmt::Display) -> Self {
         Self {
             id: None,
-            error: ErrorData::parse_error(
+            error: Box::new(ErrorData::parse_error(
                 format!(
                     "Parse error: the body is not valid JSON ({detail}); send one JSON-RPC request object as UTF-8 JSON"
                 ),
                 None,
-            ),
+            )),
         }
     }
 
     fn request(id: Option<RequestId>, why: &str) -> Self {
         Self {
             id,
-            error: ErrorData::invalid_request(format!("Invalid Request: {why}"), None),
+            error: Box::new(ErrorData::invalid_request(
+                format!("Invalid Request: {why}"),
+                None,
+            )),
         }
     }
 
     fn params(id: Option<RequestId>, why: String) -> Self {
         Self {
             id,
-            error: ErrorData::invalid_params(format!("Invalid params: {why}"), None),
+            error: Box::new(ErrorData::invalid_params(
+                format!("Invalid params: {why}"),
+                None,
+            )),
         }
     }
 
@@ -72,7 +79,7 @@ impl Rejection {
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
         let body =
-            serde_json::to_vec(&JsonRpcError::new(self.id, self.error)).unwrap_or_else(|_| {
+            serde_json::to_vec(&JsonRpcError::new(self.id, *self.error)).unwrap_or_else(|_| {
                 br#"{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal error"}}"#.to_vec()
             });
         (
