@@ -14,6 +14,8 @@
 //!   What lies beyond is almost always an uncurated `outputSchema` (Spotify's `search`: 44 KB
 //!   of its 45 KB), which compaction brings under the line while keeping the answer typed: the
 //!   eight Spotify tools of `tests/fixtures/spotify` go from 657–11,387 tokens each to 657–1,867.
+//!   Over the 127,767 operations of the corpus, as written: median 577 tokens, p75 1,456, p90
+//!   4,743, 80 % within 2,000; compacted to this budget: median 558, p90 1,890, 94 % within.
 //! - **12,000 tokens per gateway** (48 KB): 6 % of a 200k-token context, enough for the 5–15
 //!   tools a curated gateway offers at 800–2,000 tokens each plus its prompts and resources (the
 //!   shipped examples: 1,700–8,700 tokens; the eight Spotify tools, compacted: 11,100).
