@@ -148,6 +148,7 @@ mod tests {
             }),
             client: None,
             identity_headers: vec![(http::HeaderName::from_static("x-user-id"), "sub".into())],
+            retries: 0,
         }
     }
 
