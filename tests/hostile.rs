@@ -391,9 +391,15 @@ fn escapes(tool: &str, r: &RawRequest, host: &str) -> Vec<String> {
     bad
 }
 
-#[test]
-fn hostile_arguments_never_escape_their_slot() {
-    let rt = runtime();
+/// The raw upstream and the hostile gateway in front of it (the folder lives as long as the
+/// gateway needs it).
+fn start(
+    rt: &tokio::runtime::Runtime,
+) -> (
+    raw::RawUpstream,
+    crate::common::gateway::Gateway,
+    tempfile::TempDir,
+) {
     let up = rt.block_on(raw::start());
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "hostile.yaml", SPEC);
@@ -407,6 +413,13 @@ fn hostile_arguments_never_escape_their_slot() {
             ("ALICE_SHA256", &sha256_hex(ALICE)),
         ],
     );
+    (up, gw, dir)
+}
+
+#[test]
+fn hostile_arguments_never_escape_their_slot() {
+    let rt = runtime();
+    let (up, gw, _dir) = start(&rt);
     let host = up.addr.to_string();
     rt.block_on(async {
         use rmcp::ServiceExt as _;
@@ -528,19 +541,7 @@ async fn call_once(url: &str, tool: &str, args: Value) -> (bool, String) {
 #[test]
 fn each_reproduction_is_refused_by_name_or_sent_once_as_the_gateway_wants() {
     let rt = runtime();
-    let up = rt.block_on(raw::start());
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "hostile.yaml", SPEC);
-    let manifest = write(dir.path(), "gateway.yaml", MANIFEST);
-    let gw = crate::common::gateway::serve(
-        &manifest,
-        &[],
-        &[
-            ("BASE", &up.url()),
-            ("UPSTREAM_KEY", UPSTREAM_KEY),
-            ("ALICE_SHA256", &sha256_hex(ALICE)),
-        ],
-    );
+    let (up, gw, _dir) = start(&rt);
     rt.block_on(async {
         // 1. An identity header named by the spec: the verified value, once.
         let (err, text) = call_once(&gw.url, "search", json!({"q": "x"})).await;
