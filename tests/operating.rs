@@ -520,7 +520,7 @@ fn spans_reach_an_otlp_receiver_under_the_callers_trace_and_the_context_goes_ups
         assert_eq!(r.is_error, Some(true));
 
         let until = Instant::now() + Duration::from_secs(10);
-        while spans.lock().unwrap().len() < 4 {
+        while spans.lock().unwrap().len() < 5 {
             assert!(Instant::now() < until, "spans: {:?}", spans.lock().unwrap());
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -528,10 +528,26 @@ fn spans_reach_an_otlp_receiver_under_the_callers_trace_and_the_context_goes_ups
         let find = |trace: &str, kind: u64| {
             spans
                 .iter()
-                .find(|s| s["traceId"] == trace && s["kind"] == kind)
+                .find(|s| {
+                    s["traceId"] == trace
+                        && s["kind"] == kind
+                        && (kind != 2 || s["name"] == "tools/call get_pet")
+                })
                 .unwrap_or_else(|| panic!("no kind-{kind} span in trace {trace}: {spans:#?}"))
                 .clone()
         };
+        // Every other MCP request has a server span too: the 2025 client's `initialize`
+        // carried the W3C header.
+        let initialize = spans
+            .iter()
+            .find(|s| s["traceId"] == header_trace && s["name"] == "initialize")
+            .unwrap_or_else(|| panic!("no initialize span: {spans:#?}"));
+        assert_eq!(initialize["kind"], 2);
+        assert_eq!(initialize["parentSpanId"], header_parent);
+        assert_eq!(
+            attr(initialize, "mcp.method.name")["stringValue"],
+            "initialize"
+        );
         for (trace, parent, status) in [
             (header_trace, header_parent, 200),
             (meta_trace, meta_parent, 404),

@@ -96,6 +96,7 @@ pub fn mcp_service(
     // One Host check in front of both the fast path and rmcp (see `super::host`).
     let allowed_hosts = Arc::new(cfg.allowed_hosts.clone());
     let host_guard = axum::middleware::from_fn_with_state(allowed_hosts, super::host::guard);
+    let traced = axum::middleware::from_fn_with_state(opts.max_body_bytes, super::traced::layer);
     let factory = {
         let shared = shared.clone();
         move || Ok(Handler::new(shared.clone()))
@@ -111,11 +112,15 @@ pub fn mcp_service(
         // sit idle for long stretches and several do not re-initialize after a 404.
         manager.session_config.keep_alive = Some(Duration::from_secs(30 * 60));
         let rmcp = StreamableHttpService::new(factory, Arc::new(manager), cfg);
-        entry(shared, rmcp, hosts, opts.max_body_bytes, false).route_layer(host_guard)
+        entry(shared, rmcp, hosts, opts.max_body_bytes, false)
+            .route_layer(traced)
+            .route_layer(host_guard)
     } else {
         let rmcp =
             StreamableHttpService::new(factory, Arc::new(NeverSessionManager::default()), cfg);
-        entry(shared, rmcp, hosts, opts.max_body_bytes, opts.fast_path).route_layer(host_guard)
+        entry(shared, rmcp, hosts, opts.max_body_bytes, opts.fast_path)
+            .route_layer(traced)
+            .route_layer(host_guard)
     }
 }
 

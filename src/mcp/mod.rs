@@ -10,6 +10,7 @@ pub mod http;
 mod jsonrpc;
 mod subscriptions;
 mod tools;
+mod traced;
 
 pub use catalog::{prompt_definition, resource_definition, template_definition};
 pub(crate) use handler::{CallContext, run_tool};

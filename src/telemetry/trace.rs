@@ -259,6 +259,11 @@ fn exporter() -> Option<&'static Exporter> {
     EXPORTER.get().and_then(Option::as_ref)
 }
 
+/// Whether spans are recorded (one atomic load; false until tracing is configured).
+pub fn enabled() -> bool {
+    exporter().is_some()
+}
+
 /// The exporter's settings, from the environment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
