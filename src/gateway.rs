@@ -27,7 +27,7 @@ pub use catalog::{
 };
 pub use definition::{definition, prompt_definition, resource_definition, template_definition};
 pub use limits::{Breaker, DEFAULT_MAX_CONCURRENT, DEFAULT_QUEUE_TIMEOUT, Limits, RateLimit};
-pub use owned::{Owner, RESERVED_HEADERS};
+pub use owned::{Owner, RESERVED_HEADERS, names_the_same};
 
 /// A JSON object, as MCP carries schemas.
 pub type JsonObject = Map<String, Value>;

@@ -60,6 +60,14 @@ impl Owner {
     }
 }
 
+/// Whether a key an argument chose would reach the wire as `name`: the key itself, or its
+/// bracketed form (`name[x]`, which Rails, PHP and qs read as `name`), compared
+/// case-insensitively as several frameworks read names. One rule for query and form-body keys.
+pub fn names_the_same(name: &str, key: &str) -> bool {
+    let base = key.split('[').next().unwrap_or(key);
+    name.eq_ignore_ascii_case(key) || name.eq_ignore_ascii_case(base)
+}
+
 impl Upstream {
     /// Who owns header `name` (case-insensitive), if not an argument.
     pub fn header_owner(&self, name: &str) -> Option<Owner> {
@@ -114,7 +122,7 @@ impl Upstream {
                     ..
                 }),
                 ParamLocation::Cookie,
-            ) if key.eq_ignore_ascii_case(name) => Some(Owner::Credential),
+            ) if names_the_same(key, name) => Some(Owner::Credential),
             _ => None,
         }
     }

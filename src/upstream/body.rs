@@ -204,10 +204,9 @@ fn form_field(out: &mut String, f: &BodyField, v: &Value, names: &[&str]) -> Res
     if let (ParamStyle::Form, true, Value::Object(o)) = (style, explode, v) {
         let arg = f.arg.as_deref().unwrap_or(&f.property);
         for k in o.keys() {
-            let base = k.split('[').next().unwrap_or(k);
             if let Some(field) = names
                 .iter()
-                .find(|n| **n != f.property && (**n == base || **n == k))
+                .find(|n| **n != f.property && crate::gateway::names_the_same(n, k))
             {
                 return Err(BodyError::KeyCollision {
                     arg: arg.to_string(),

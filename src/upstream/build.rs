@@ -468,7 +468,7 @@ fn check_key(
     let other = plan.params.iter().find(|p| {
         p.location == ParamLocation::Query
             && !std::ptr::eq(*p, b)
-            && p.wire.eq_ignore_ascii_case(key)
+            && crate::gateway::names_the_same(&p.wire, key)
     });
     let owner = match other {
         Some(p) if p.arg.is_none() => Some(format!(

@@ -307,7 +307,7 @@ fn object_keys_cannot_name_another_query_parameter_or_the_api_key() {
                 tenant.clone(),
             ],
         );
-        for key in ["tenant", "TENANT", "API_KEY"] {
+        for key in ["tenant", "TENANT", "API_KEY", "tenant[x]", "api_key[]"] {
             let Value::Object(args) = json!({"opts": {key: "evil"}}) else {
                 panic!()
             };
