@@ -453,11 +453,7 @@ async fn otlp_receiver() -> (String, Arc<std::sync::Mutex<Vec<Value>>>) {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let url = crate::common::upstream::serve_app(app).await;
     (url, spans)
 }
 
@@ -520,7 +516,22 @@ fn spans_reach_an_otlp_receiver_under_the_callers_trace_and_the_context_goes_ups
         assert_eq!(r.is_error, Some(true));
 
         let until = Instant::now() + Duration::from_secs(10);
-        while spans.lock().unwrap().len() < 5 {
+        // Wait for the spans this test reads, not for a count: requests other than the tool
+        // calls (initialize, notifications, discovery) have spans of their own.
+        let arrived = |spans: &[Value]| {
+            let has = |trace: &str, kind: u64, name: Option<&str>| {
+                spans.iter().any(|s| {
+                    s["traceId"] == trace
+                        && s["kind"] == kind
+                        && name.is_none_or(|n| s["name"] == n)
+                })
+            };
+            [header_trace, meta_trace]
+                .iter()
+                .all(|t| has(t, 2, Some("tools/call get_pet")) && has(t, 3, None))
+                && has(header_trace, 2, Some("initialize"))
+        };
+        while !arrived(&spans.lock().unwrap()) {
             assert!(Instant::now() < until, "spans: {:?}", spans.lock().unwrap());
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
