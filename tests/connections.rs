@@ -181,12 +181,7 @@ async fn slow_upstream() -> String {
             axum::Json(json!({"done": true}))
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    url
+    crate::common::upstream::serve_app(app).await
 }
 
 #[test]

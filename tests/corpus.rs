@@ -232,15 +232,14 @@ fn check_spec(path: &Path, rt: &tokio::runtime::Runtime, report: &Mutex<Report>)
     }
 }
 
-#[test]
-fn every_operation_of_every_real_spec_compiles() {
-    let files = corpus();
-    let started = Instant::now();
-    let report = Mutex::new(Report::default());
+/// Runs `each` on every file, on two threads (the machine's cores) with a runtime each, and
+/// returns the files whose `each` panicked.
+fn each_spec(
+    files: &[PathBuf],
+    each: impl Fn(&Path, &tokio::runtime::Runtime) + Sync,
+) -> Vec<&PathBuf> {
     let next = Mutex::new(0usize);
-    // A quiet panic hook: a panic is recorded with its spec, not printed as a test failure.
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    let panicked = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..2 {
             s.spawn(|| {
@@ -255,17 +254,31 @@ fn every_operation_of_every_real_spec_compiles() {
                         *n - 1
                     };
                     let Some(path) = files.get(i) else { break };
-                    if catch_unwind(AssertUnwindSafe(|| check_spec(path, &rt, &report))).is_err() {
-                        report
-                            .lock()
-                            .unwrap()
-                            .panics
-                            .push(path.display().to_string());
+                    if catch_unwind(AssertUnwindSafe(|| each(path, &rt))).is_err() {
+                        panicked.lock().unwrap().push(path);
                     }
                 }
             });
         }
     });
+    panicked.into_inner().unwrap()
+}
+
+#[test]
+fn every_operation_of_every_real_spec_compiles() {
+    let files = corpus();
+    let started = Instant::now();
+    let report = Mutex::new(Report::default());
+    // A quiet panic hook: a panic is recorded with its spec, not printed as a test failure.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    for path in each_spec(&files, |path, rt| check_spec(path, rt, &report)) {
+        report
+            .lock()
+            .unwrap()
+            .panics
+            .push(path.display().to_string());
+    }
     std::panic::set_hook(default_hook);
     let r = report.into_inner().unwrap();
     let elapsed = started.elapsed();
@@ -569,26 +582,8 @@ fn percentiles(v: &mut [usize]) -> String {
 fn compaction_only_loosens_every_output_schema_of_the_corpus() {
     let files = corpus();
     let c = Mutex::new(Compaction::default());
-    let next = Mutex::new(0usize);
-    std::thread::scope(|s| {
-        for _ in 0..2 {
-            s.spawn(|| {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                loop {
-                    let i = {
-                        let mut n = next.lock().unwrap();
-                        *n += 1;
-                        *n - 1
-                    };
-                    let Some(path) = files.get(i) else { break };
-                    let _ = catch_unwind(AssertUnwindSafe(|| compact_spec(path, &rt, &c)));
-                }
-            });
-        }
-    });
+    // A spec that makes the compiler panic is the other test's finding, not this one's.
+    let _ = each_spec(&files, |path, rt| compact_spec(path, rt, &c));
     let mut c = c.into_inner().unwrap();
     println!(
         "tools: {}, with an output schema: {}; proofs: {}, sample answers checked: {}",

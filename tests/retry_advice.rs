@@ -93,11 +93,7 @@ async fn faulty_upstream() -> (String, Hits) {
             }
         }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let url = crate::common::upstream::serve_app(app).await;
     (url, hits)
 }
 

@@ -189,12 +189,7 @@ async fn github_search_upstream() -> String {
             async move { axum::Json(body) }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    url
+    crate::common::upstream::serve_app(app).await
 }
 
 #[test]

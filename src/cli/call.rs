@@ -95,11 +95,7 @@ fn kind(v: &Value) -> &'static str {
 }
 
 async fn call(args: &Args, arguments: Map<String, Value>) -> ExitCode {
-    let manifest = if args.path.is_dir() {
-        args.path.join(crate::reload::fleet::MANIFEST)
-    } else {
-        args.path.clone()
-    };
+    let manifest = super::manifest_at(&args.path);
     let outcome = compile_to_serve(&manifest).await;
     let compiled = match outcome.result {
         Ok(c) => c,

@@ -100,6 +100,15 @@ fn load_spec(location: &str) -> Result<crate::openapi::Spec, ExitCode> {
 }
 
 /// Prints diagnostics to stderr the way `validate` does.
+/// The manifest a command's PATH names: the file itself, or `gateway.yaml` in a folder.
+fn manifest_at(path: &std::path::Path) -> std::path::PathBuf {
+    if path.is_dir() {
+        path.join(crate::reload::fleet::MANIFEST)
+    } else {
+        path.to_path_buf()
+    }
+}
+
 fn print_diagnostics(diags: &[crate::diag::Diagnostic], sources: &crate::diag::Sources) {
     for d in diags {
         eprint!("{}", crate::diag::render_human(d, sources));

@@ -188,11 +188,7 @@ async fn serve(args: Args) -> ExitCode {
         }
         return serve_fleet(args, opts, life).await;
     }
-    let manifest = if args.path.is_dir() {
-        args.path.join(fleet::MANIFEST)
-    } else {
-        args.path.clone()
-    };
+    let manifest = super::manifest_at(&args.path);
     let outcome = compile_to_serve(&manifest).await;
     let compiled = match outcome.result {
         Ok(c) => c,

@@ -14,7 +14,7 @@ use crate::gateway::{Owner, Upstream};
 use crate::manifest::{ToolConfig, pointer_segment};
 use crate::openapi::Operation;
 
-use super::tool::{Problem, problem};
+use super::tool::{Problem, location_word, problem};
 
 /// `op` and `cfg` without the parameters the gateway owns, and one warning per dropped one.
 pub(super) fn without_owned<'a>(
@@ -51,7 +51,7 @@ pub(super) fn without_owned<'a>(
         };
         let mut message = format!(
             "{} parameter `{}` of {} is not offered to the agent: {what}",
-            location(p.location),
+            location_word(p.location),
             p.name,
             op.label()
         );
@@ -67,13 +67,4 @@ pub(super) fn without_owned<'a>(
     }
     warnings.reverse();
     (Cow::Owned(op), Cow::Owned(cfg), warnings)
-}
-
-fn location(l: crate::gateway::ParamLocation) -> &'static str {
-    match l {
-        crate::gateway::ParamLocation::Path => "path",
-        crate::gateway::ParamLocation::Query => "query",
-        crate::gateway::ParamLocation::Header => "header",
-        crate::gateway::ParamLocation::Cookie => "cookie",
-    }
 }

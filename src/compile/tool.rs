@@ -617,7 +617,7 @@ fn unportable(op: &Operation, side: &str, what: String) -> Diagnostic {
     .with_hint("write the pattern in the common subset of ECMA-262 (Unicode mode) and Python's `re`")
 }
 
-fn location_word(l: crate::gateway::ParamLocation) -> &'static str {
+pub(crate) fn location_word(l: crate::gateway::ParamLocation) -> &'static str {
     match l {
         crate::gateway::ParamLocation::Path => "path",
         crate::gateway::ParamLocation::Query => "query",

@@ -175,3 +175,13 @@ pub async fn start() -> Upstream {
         version,
     }
 }
+
+/// Serves `app` on an ephemeral loopback port for the rest of the test; returns its base URL.
+pub async fn serve_app(app: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    url
+}
