@@ -202,7 +202,17 @@ fn calls() -> Vec<(&'static str, Value)> {
     }
     // Keys that name what the gateway fixes, hides or owns, in every case.
     for key in [
-        "tenant", "TENANT", "debug", "Debug", "api_key", "API_KEY", "q", "opts",
+        "tenant",
+        "TENANT",
+        "debug",
+        "Debug",
+        "api_key",
+        "API_KEY",
+        "q",
+        "opts",
+        "tenant[x]",
+        "debug[]",
+        "api_key[0]",
     ] {
         out.push(("search", json!({ "opts": { key: "evil" } })));
         out.push(("search", json!({ "deep": { key: "evil" } })));
