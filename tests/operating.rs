@@ -472,7 +472,8 @@ fn spans_reach_an_otlp_receiver_under_the_callers_trace_and_the_context_goes_ups
     rt.block_on(async {
         let up = upstream::start().await;
         let (collector, spans) = otlp_receiver().await;
-        let dir = fixture(&up.url(), &format!("{PETSTORE}{TOOLS}"));
+        let resources = "resources:\n  - uri_template: petstore://pets/{petId}\n    name: pet\n    operation: getPetById\n    complete:\n      petId: {operation: listPets, field: /id}\n";
+        let dir = fixture(&up.url(), &format!("{PETSTORE}{TOOLS}{resources}"));
         let gw = serve(
             &dir.path().join("gateway.yaml"),
             &[],
@@ -514,6 +515,19 @@ fn spans_reach_an_otlp_receiver_under_the_callers_trace_and_the_context_goes_ups
         params.meta = Some(meta);
         let r = new.call_tool(params).await.expect("a result");
         assert_eq!(r.is_error, Some(true));
+        // A resource read and a completion lookup call upstream too: each has a client span
+        // under its request's server span, and the upstream gets that span's context.
+        new.read_resource(rmcp::model::ReadResourceRequestParams::new("petstore://pets/1"))
+            .await
+            .expect("the resource reads");
+        let read_saw = up.last().headers["traceparent"].to_str().unwrap().to_string();
+        new.complete(rmcp::model::CompleteRequestParams::new(
+            rmcp::model::Reference::for_resource("petstore://pets/{petId}"),
+            rmcp::model::ArgumentInfo::new("petId", "1"),
+        ))
+        .await
+        .expect("the completion answers");
+        let complete_saw = up.last().headers["traceparent"].to_str().unwrap().to_string();
 
         let until = Instant::now() + Duration::from_secs(10);
         // Wait for the spans this test reads, not for a count: requests other than the tool
@@ -530,6 +544,7 @@ fn spans_reach_an_otlp_receiver_under_the_callers_trace_and_the_context_goes_ups
                 .iter()
                 .all(|t| has(t, 2, Some("tools/call get_pet")) && has(t, 3, None))
                 && has(header_trace, 2, Some("initialize"))
+                && spans.iter().filter(|s| s["kind"] == 3).count() >= 4
         };
         while !arrived(&spans.lock().unwrap()) {
             assert!(Instant::now() < until, "spans: {:?}", spans.lock().unwrap());
@@ -559,6 +574,30 @@ fn spans_reach_an_otlp_receiver_under_the_callers_trace_and_the_context_goes_ups
             attr(initialize, "mcp.method.name")["stringValue"],
             "initialize"
         );
+        for (method, name, saw) in [
+            ("resources/read", "GET /pets/{petId}", &read_saw),
+            ("completion/complete", "GET /pets", &complete_saw),
+        ] {
+            let server = spans
+                .iter()
+                .find(|s| s["kind"] == 2 && s["name"] == method)
+                .unwrap_or_else(|| panic!("no {method} span: {spans:#?}"));
+            let client = spans
+                .iter()
+                .find(|s| s["kind"] == 3 && s["parentSpanId"] == server["spanId"])
+                .unwrap_or_else(|| panic!("no client span under {method}: {spans:#?}"));
+            assert_eq!(client["traceId"], server["traceId"]);
+            assert_eq!(client["name"], name, "{client}");
+            assert_eq!(attr(client, "http.response.status_code")["intValue"], "200");
+            assert_eq!(
+                *saw,
+                format!(
+                    "00-{}-{}-01",
+                    client["traceId"].as_str().unwrap(),
+                    client["spanId"].as_str().unwrap()
+                )
+            );
+        }
         for (trace, parent, status) in [
             (header_trace, header_parent, 200),
             (meta_trace, meta_parent, 404),

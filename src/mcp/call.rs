@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use rmcp::model::{CallToolResult, ContentBlock, LoggingLevel};
 use serde_json::Value;
 
+use super::client_span::{ClientSpan, template};
 use super::handler::{Reporter, Shared};
 use crate::auth::http::{Caller, refusal};
 use crate::gateway::{Gateway, Tool};
@@ -152,7 +153,7 @@ pub(crate) async fn run_tool(
         gateway = %g.name,
         tool = %tool.name,
         method = %tool.plan.method,
-        path = %path_of(tool),
+        path = %template(&tool.plan),
         status = ran.status,
         result = ran.outcome.label(),
         duration_ms = ms(took),
@@ -214,54 +215,19 @@ async fn execute(
         r.stage(
             0.0,
             LoggingLevel::Info,
-            format!("calling {} {}", tool.plan.method, path_of(tool)),
+            format!("calling {} {}", tool.plan.method, template(&tool.plan)),
         )
         .await;
     }
-    let mut client = span.map(|s| s.client(format!("{} {}", tool.plan.method, path_of(tool))));
-    let extra: Vec<(http::HeaderName, http::HeaderValue)> = client
-        .as_ref()
-        .and_then(|c| http::HeaderValue::from_str(&c.context().header()).ok())
-        .map(|v| vec![(http::HeaderName::from_static("traceparent"), v)])
-        .unwrap_or_default();
+    let client = ClientSpan::start(span.map(Span::context), g, &tool.plan);
+    let extra = client.headers();
     let sent = Instant::now();
     let (answer, retries) = shared
         .upstream
         .call(g, tool, &args, principal, &extra)
         .await;
     let upstream = sent.elapsed();
-    if let Some(mut c) = client.take() {
-        c.set(
-            "http.request.method",
-            Attr::Str(tool.plan.method.to_string()),
-        );
-        c.set("url.template", Attr::Str(path_of(tool)));
-        if let Some(h) = g.upstream.base_url.host_str() {
-            c.set("server.address", Attr::Str(h.to_string()));
-        }
-        if let Some(p) = g.upstream.base_url.port_or_known_default() {
-            c.set("server.port", Attr::Int(i64::from(p)));
-        }
-        if retries > 0 {
-            c.set("http.request.resend_count", Attr::Int(i64::from(retries)));
-        }
-        match &answer {
-            Ok(resp) => {
-                let code = resp.status.as_u16();
-                c.set("http.response.status_code", Attr::Int(i64::from(code)));
-                if code >= 400 {
-                    c.set("error.type", Attr::Str(code.to_string()));
-                    c.fail(code.to_string());
-                }
-            }
-            Err(e) => {
-                let kind = error_type(e);
-                c.set("error.type", Attr::Str(kind.into()));
-                c.fail(kind);
-            }
-        }
-        c.end();
-    }
+    client.finish(&answer, retries);
     let (result, status) = match answer {
         Ok(resp) => {
             let status = resp.status;
@@ -313,18 +279,6 @@ async fn execute(
         upstream: Some(upstream),
         retries,
         limited: None,
-    }
-}
-
-/// The `error.type` of a failed upstream request.
-fn error_type(e: &UpstreamError) -> &'static str {
-    match e {
-        UpstreamError::Build(_) => "build",
-        UpstreamError::Timeout { .. } => "timeout",
-        UpstreamError::Connect { .. } => "connect",
-        UpstreamError::Tls { .. } => "tls",
-        UpstreamError::Credentials { .. } => "credentials",
-        UpstreamError::Other { .. } => "other",
     }
 }
 
@@ -393,15 +347,4 @@ fn argument_errors(tool: &Tool, args: &Value) -> Option<String> {
             lines.join("\n- ")
         ))
     }
-}
-
-fn path_of(tool: &Tool) -> String {
-    tool.plan
-        .path
-        .iter()
-        .map(|p| match p {
-            crate::gateway::PathPart::Literal(s) => s.clone(),
-            crate::gateway::PathPart::Param(s) => format!("{{{s}}}"),
-        })
-        .collect()
 }

@@ -14,9 +14,11 @@ use rmcp::model::{
 };
 use serde_json::{Map, Value, json};
 
+use super::client_span::ClientSpan;
 use super::handler::Shared;
 use crate::auth::Principal;
 use crate::gateway::{Completion, Gateway, MessageContent, Resolved, ResourceSource, templates};
+use crate::telemetry::trace::TraceParent;
 use crate::upstream::{ReadError, UpstreamError, contents, resource_arguments};
 
 pub use crate::gateway::{prompt_definition, resource_definition, template_definition};
@@ -34,6 +36,7 @@ pub(crate) async fn read(
     g: &Gateway,
     uri: &str,
     caller: Option<&Principal>,
+    parent: Option<TraceParent>,
 ) -> Result<ResourceContents, ErrorData> {
     let Some(resolved) = g.catalog.resolve(uri) else {
         return Err(not_found(
@@ -53,11 +56,13 @@ pub(crate) async fn read(
     let data = Some(json!({ "uri": uri }));
     let result = async {
         let args = resource_arguments(call, &vars)?;
-        let resp = shared
+        let span = ClientSpan::start(parent, g, &call.plan);
+        let answer = shared
             .upstream
-            .send(g, &call.plan, call.timeout, &args, caller, &[])
-            .await?;
-        contents(uri, &resp, mime)
+            .send(g, &call.plan, call.timeout, &args, caller, &span.headers())
+            .await;
+        span.finish(&answer, 0);
+        contents(uri, &answer?, mime)
     }
     .await;
     result.map_err(|e| match e {
@@ -82,6 +87,7 @@ pub(crate) async fn get_prompt(
     name: &str,
     given: Option<Map<String, Value>>,
     caller: Option<&Principal>,
+    parent: Option<TraceParent>,
 ) -> Result<GetPromptResult, ErrorData> {
     let Some(prompt) = g.catalog.prompt(name) else {
         let names: Vec<&str> = g.catalog.prompts.iter().map(|p| p.name.as_str()).collect();
@@ -167,11 +173,11 @@ pub(crate) async fn get_prompt(
             }
             MessageContent::Resource(u) => {
                 let uri = render(u)?;
-                ContentBlock::resource(read(shared, g, uri.trim(), caller).await?)
+                ContentBlock::resource(read(shared, g, uri.trim(), caller, parent).await?)
             }
             MessageContent::ImageResource { uri, mime_type } => {
                 let uri = render(uri)?;
-                match read(shared, g, uri.trim(), caller).await? {
+                match read(shared, g, uri.trim(), caller, parent).await? {
                     ResourceContents::BlobResourceContents {
                         blob, mime_type: m, ..
                     } => ContentBlock::image(
@@ -206,6 +212,7 @@ pub(crate) async fn complete(
     g: &Gateway,
     req: &CompleteRequestParams,
     caller: Option<&Principal>,
+    parent: Option<TraceParent>,
 ) -> Result<CompleteResult, ErrorData> {
     let arg = &req.argument.name;
     let completion = match &req.r#ref {
@@ -269,11 +276,13 @@ pub(crate) async fn complete(
             args.insert(a.clone(), Value::String(typed.to_string()));
         }
         let typed_lower = typed.to_lowercase();
-        match shared
+        let span = ClientSpan::start(parent, g, &call.plan);
+        let answer = shared
             .upstream
-            .send(g, &call.plan, call.timeout, &args, caller, &[])
-            .await
-        {
+            .send(g, &call.plan, call.timeout, &args, caller, &span.headers())
+            .await;
+        span.finish(&answer, 0);
+        match answer {
             Ok(resp) if resp.status.is_success() => {
                 let found = serde_json::from_slice::<Value>(&resp.body)
                     .ok()

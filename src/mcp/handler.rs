@@ -414,6 +414,7 @@ impl ServerHandler for Handler {
             &request.name,
             request.arguments,
             caller.as_ref(),
+            current_span(&cx),
         )
         .await
         .map(Into::into)
@@ -462,7 +463,14 @@ impl ServerHandler for Handler {
     ) -> Result<ReadResourceResponse, ErrorData> {
         let g = self.shared.gateway.load_full();
         let caller = verified(&cx);
-        let contents = catalog::read(&self.shared, &g, &request.uri, caller.as_ref()).await?;
+        let contents = catalog::read(
+            &self.shared,
+            &g,
+            &request.uri,
+            caller.as_ref(),
+            current_span(&cx),
+        )
+        .await?;
         // Resources are read live from the upstream: clients should not hold them for long.
         Ok(ReadResourceResult::new(vec![contents])
             .with_ttl_ms(0)
@@ -510,7 +518,14 @@ impl ServerHandler for Handler {
     ) -> Result<CompleteResult, ErrorData> {
         let g = self.shared.gateway.load_full();
         let caller = verified(&cx);
-        catalog::complete(&self.shared, &g, &request, caller.as_ref()).await
+        catalog::complete(
+            &self.shared,
+            &g,
+            &request,
+            caller.as_ref(),
+            current_span(&cx),
+        )
+        .await
     }
 
     fn get_tool(&self, name: &str) -> Option<McpTool> {
@@ -584,6 +599,14 @@ impl Handler {
             spawn_poller(&self.shared);
         }
     }
+}
+
+/// The context of the request's server span, when tracing.
+fn current_span(cx: &RequestContext<RoleServer>) -> Option<crate::telemetry::trace::TraceParent> {
+    cx.extensions
+        .get::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<crate::telemetry::trace::Current>())
+        .map(|c| c.0)
 }
 
 /// The verified caller of a request, whose claims fill `upstream.identity_headers`.

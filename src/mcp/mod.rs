@@ -3,6 +3,7 @@
 
 mod call;
 mod catalog;
+mod client_span;
 mod fast;
 mod handler;
 mod host;

@@ -1,5 +1,6 @@
 //! A server span for every MCP request on `/mcp` other than `tools/call`, whose span
-//! [`super::call::run_tool`] records with its upstream call under it. With tracing off this is
+//! [`super::call::run_tool`] records with its upstream call under it. The span's context goes
+//! into the request's extensions ([`Current`]) for handlers that call upstream. With tracing off this is
 //! one atomic load per request; with it on, the body is read once here to learn the method.
 
 use std::borrow::Cow;
@@ -10,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::telemetry::trace::{Attr, Span, TraceParent};
+use crate::telemetry::trace::{Attr, Current, Span, TraceParent};
 
 #[derive(Deserialize)]
 struct Message<'a> {
@@ -62,7 +63,7 @@ pub(crate) async fn layer(
                 .and_then(|v| v.to_str().ok())
                 .and_then(TraceParent::parse)
         });
-    let req = Request::from_parts(parts, Body::from(bytes));
+    let mut req = Request::from_parts(parts, Body::from(bytes));
     let Some(method) = method.filter(|m| m != "tools/call") else {
         return next.run(req).await;
     };
@@ -70,6 +71,7 @@ pub(crate) async fn layer(
         return next.run(req).await;
     };
     span.set("mcp.method.name", Attr::Str(method));
+    req.extensions_mut().insert(Current(span.context()));
     let resp = next.run(req).await;
     let status = resp.status();
     span.set(

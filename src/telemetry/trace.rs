@@ -117,6 +117,12 @@ pub enum Attr {
     Int(i64),
 }
 
+/// The context of the server span of the MCP request being served: the tracing layer puts it
+/// in the HTTP request's extensions, so a handler that calls upstream (a resource read, a
+/// completion lookup) puts its client span under it.
+#[derive(Debug, Clone, Copy)]
+pub struct Current(pub TraceParent);
+
 /// A span being recorded; sent to the exporter by [`Span::end`].
 #[derive(Debug)]
 pub struct Span {
@@ -164,20 +170,21 @@ impl Span {
         })
     }
 
-    /// A client span under this one.
-    pub fn client(&self, name: String) -> Span {
-        Span {
+    /// A client span under `parent` (a server span's context); `None` when tracing is off.
+    pub fn client_of(parent: TraceParent, name: impl FnOnce() -> String) -> Option<Span> {
+        exporter()?;
+        Some(Span {
             ctx: TraceParent {
                 span_id: random_u64().to_be_bytes(),
-                ..self.ctx
+                ..parent
             },
-            parent: Some(self.ctx.span_id),
-            name,
+            parent: Some(parent.span_id),
+            name: name(),
             kind: CLIENT,
             start: now_nanos(),
             attrs: Vec::new(),
             error: None,
-        }
+        })
     }
 
     /// This span's context, to propagate.
