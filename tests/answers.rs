@@ -114,3 +114,119 @@ fn null_where_the_spec_says_nullable_validates_and_lists_are_found_through_all_o
     );
     assert!(up.requests().is_empty(), "nothing was sent");
 }
+
+const BRANCHES: &str = r#"openapi: 3.0.3
+info: {title: branches, version: '1'}
+servers: [{url: 'http://127.0.0.1:9'}]
+paths:
+  /search:
+    get:
+      operationId: search
+      responses:
+        '200':
+          description: results, or null when the index is rebuilding
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  results:
+                    nullable: true
+                    allOf:
+                      - $ref: '#/components/schemas/paging'
+                      - type: object
+                        properties:
+                          items: {type: array, items: {$ref: '#/components/schemas/thing'}}
+  /feed:
+    get:
+      operationId: feed
+      responses:
+        '200':
+          description: one of two page formats, both with `data`
+          content:
+            application/json:
+              schema:
+                oneOf:
+                  - type: object
+                    required: [data, cursor]
+                    properties: {data: {type: array, items: {$ref: '#/components/schemas/thing'}}, cursor: {type: string}}
+                  - type: object
+                    required: [data, page]
+                    properties: {data: {type: array, items: {$ref: '#/components/schemas/thing'}}, page: {type: integer}}
+  /mixed:
+    get:
+      operationId: mixed
+      responses:
+        '200':
+          description: a page, or an error object without `data`
+          content:
+            application/json:
+              schema:
+                anyOf:
+                  - type: object
+                    properties: {data: {type: array, items: {type: string}}}
+                  - type: object
+                    properties: {error: {type: string}}
+components:
+  schemas:
+    paging: {type: object, properties: {next: {type: string, nullable: true}}}
+    thing: {type: object, properties: {id: {type: integer}, name: {type: string}, blob: {type: string}}}
+"#;
+
+#[test]
+fn lists_are_found_through_any_of_and_one_of_branches_that_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "openapi.yaml", BRANCHES);
+    let manifest = "name: branches\nopenapi: openapi.yaml\nupstream: {base_url: 'http://127.0.0.1:9'}\ntools:\n  - operation: search\n    response: {list: /results/items, select: [/id, /name], max_items: 2}\n  - operation: feed\n    response: {list: /data, select: [/id]}\n";
+    let m = write(dir.path(), "gateway.yaml", manifest);
+    let compiled = compile(&m).result.unwrap_or_else(|d| panic!("{d:?}"));
+
+    // A 3.0 `nullable` paging object is `anyOf: [page, null]`: the list is in the page branch,
+    // projected there; `null` still validates.
+    let search = compiled.gateway.tool("search").unwrap();
+    let v = search.output_validator.as_ref().unwrap();
+    for ok in [
+        json!({"results": {"next": null, "items": [{"id": 1, "name": "a"}]}}),
+        json!({"results": null}),
+    ] {
+        assert!(v.is_valid(&ok), "{ok} is a shaped answer");
+    }
+    let schema = Value::Object(search.output_schema.as_deref().unwrap().clone());
+    let page = schema["properties"]["results"]["anyOf"]
+        .as_array()
+        .and_then(|b| b.iter().find(|b| b["type"] != "null"))
+        .unwrap_or_else(|| panic!("the nullable page is `anyOf`: {schema}"));
+    assert_eq!(
+        page["properties"]["items"]["items"]["properties"],
+        json!({"id": {"type": "integer"}, "name": {"type": "string"}}),
+        "`blob` is dropped by `select` in the page branch: {schema}"
+    );
+
+    // Both `oneOf` branches have `data`: each branch's items are projected. (An answer that is
+    // not one plain object is served wrapped, as `result`.)
+    let feed = compiled.gateway.tool("feed").unwrap();
+    let schema = Value::Object(feed.output_schema.as_deref().unwrap().clone());
+    let branches = schema["properties"]["result"]["oneOf"]
+        .as_array()
+        .unwrap_or_else(|| panic!("the branches stay: {schema}"));
+    assert_eq!(branches.len(), 2);
+    for b in branches {
+        assert_eq!(
+            b["properties"]["data"]["items"]["properties"],
+            json!({"id": {"type": "integer"}}),
+            "{schema}"
+        );
+    }
+
+    // Branches that disagree (one has no `data`) are not a list.
+    let m = write(
+        dir.path(),
+        "gateway.yaml",
+        &manifest.replace("operation: feed", "operation: mixed"),
+    );
+    let Err(d) = compile(&m).result else {
+        panic!("branches that disagree were accepted as a list");
+    };
+    let rendered = format!("{d:?}");
+    assert!(rendered.contains("not-a-list"), "{rendered}");
+}

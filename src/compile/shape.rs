@@ -86,9 +86,11 @@ pub(crate) fn build(
         let mut missing = Vec::new();
         match &list {
             Some(l) => match list_items_mut(body, l, &defs) {
-                Some(items) => {
+                Some(all_items) => {
                     if let Some(sel) = &select {
-                        *items = project_schema(items, sel, &defs, "", &mut missing);
+                        for items in all_items {
+                            *items = project_schema(items, sel, &defs, "", &mut missing);
+                        }
                     }
                 }
                 None => errors.push(problem(
@@ -109,6 +111,9 @@ pub(crate) fn build(
                 }
             }
         }
+        // A list in several `anyOf` branches reports a missing field once.
+        let mut seen = std::collections::HashSet::new();
+        missing.retain(|(path, _)| seen.insert(path.clone()));
         for (path, known) in missing {
             let i = cfg
                 .select
@@ -374,26 +379,47 @@ fn is_array(s: &Value) -> bool {
         }
 }
 
-/// The `items` schema of the list at `segs` inside `body` (inlining refs on the way, so the
-/// edit does not change a shared definition).
+/// The `items` schemas of the list at `segs` inside `body` (inlining refs on the way, so the
+/// edit does not change a shared definition). Usually one; more when the list sits in the
+/// branches of an `anyOf`/`oneOf` (a 3.0 `nullable` paging object becomes `anyOf: [page,
+/// null]`): every branch other than `null` must have it, and each branch's `items` is edited.
 fn list_items_mut<'a>(
-    body: &'a mut Value,
+    cur: &'a mut Value,
     segs: &[String],
     defs: &Map<String, Value>,
-) -> Option<&'a mut Value> {
-    let mut cur = body;
-    for seg in segs {
-        let resolved = merge_all_of(resolve(cur, defs), defs);
-        *cur = resolved;
-        cur = cur.get_mut("properties")?.get_mut(seg)?;
-    }
+) -> Option<Vec<&'a mut Value>> {
     let resolved = merge_all_of(resolve(cur, defs), defs);
     *cur = resolved;
-    if !is_array(cur) {
-        return None;
+    match segs.split_first() {
+        Some((seg, rest)) if cur.get("properties").and_then(|p| p.get(seg)).is_some() => {
+            return list_items_mut(cur.get_mut("properties")?.get_mut(seg)?, rest, defs);
+        }
+        None if is_array(cur) => {
+            let obj = cur.as_object_mut()?;
+            return Some(vec![obj.entry("items").or_insert_with(|| json!({}))]);
+        }
+        _ => {}
     }
-    let obj = cur.as_object_mut()?;
-    Some(obj.entry("items").or_insert_with(|| json!({})))
+    let comb = ["anyOf", "oneOf"]
+        .into_iter()
+        .find(|c| cur.get(c).is_some_and(Value::is_array))?;
+    let Some(Value::Array(branches)) = cur.get_mut(comb) else {
+        return None;
+    };
+    let mut found = Vec::new();
+    for b in branches.iter_mut().filter(|b| !is_null_only(b)) {
+        found.extend(list_items_mut(b, segs, defs)?);
+    }
+    (!found.is_empty()).then_some(found)
+}
+
+/// `{type: "null"}` (or `{enum: [null]}`, `{const: null}`): a branch that only allows `null`.
+fn is_null_only(s: &Value) -> bool {
+    s.get("type").is_some_and(|t| t == "null")
+        || s.get("const").is_some_and(Value::is_null)
+        || s.get("enum")
+            .and_then(Value::as_array)
+            .is_some_and(|e| e.iter().all(Value::is_null))
 }
 
 /// `s` with its `allOf` branches (and the `$ref`s in them) merged in: the common "paging object +
