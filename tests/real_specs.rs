@@ -4,6 +4,8 @@
 //! request, and the recorded bytes must be exactly the serialisation the spec describes (the
 //! README's "On the wire" table). Prism does not check the bracket names of deepObject form
 //! fields or multipart parts strictly, so those shapes are asserted on the recorded bytes.
+//! Docker Engine's Swagger 2.0 spec (from Debian, see `tests/setup.sh`) is judged the same way,
+//! and its `x-nullable` answers are checked against real Docker answers.
 
 use std::path::PathBuf;
 
@@ -381,4 +383,199 @@ tools:
         text(&results[0])
     );
     assert!(proxy.requests().is_empty());
+}
+
+/// Docker Engine's own Swagger 2.0 spec (API v1.41), which `tests/setup.sh` takes from the
+/// Debian package of Docker's source: the corpora on npm hold only OpenAPI 3 conversions.
+fn docker_spec() -> PathBuf {
+    let spec = path("tests/.cache/docker-engine-v1.41.yaml");
+    assert!(
+        spec.is_file(),
+        "{} is missing: run `tests/setup.sh`",
+        spec.display()
+    );
+    spec
+}
+
+const DOCKER_TOOLS: &str = "  - operation: VolumeCreate\n  - operation: VolumeList\n  - operation: VolumeInspect\n  - operation: ContainerInspect\n  - operation: ContainerKill\n";
+
+#[test]
+fn docker_engine_swagger_2_requests_reach_prism_as_the_spec_describes() {
+    let spec = docker_spec();
+    // Prism judges the requests; its answers would come from the spec's examples, some of which
+    // break the spec's own schemas (a `Volume` example without `Options`), so the judged copy
+    // answers "200, an object" and the gateway's tools here do not check answers (the test
+    // below does, against real Docker answers).
+    let dir = tempfile::tempdir().unwrap();
+    let source = std::fs::read_to_string(&spec).unwrap();
+    let mut doc: Value = yaml_serde::from_str(&source).unwrap();
+    for (p, m) in [
+        ("/volumes/create", "post"),
+        ("/volumes", "get"),
+        ("/volumes/{name}", "get"),
+        ("/containers/{id}/json", "get"),
+        ("/containers/{id}/kill", "post"),
+    ] {
+        doc["paths"][p][m]["responses"] =
+            json!({"200": {"description": "ok", "schema": {"type": "object"}}});
+    }
+    let judged = write(dir.path(), "docker-judged.json", &doc.to_string());
+    let (_prism, prism_url) = start_prism(&judged);
+    let rt = runtime();
+    let proxy = rt.block_on(proxy::start(&prism_url));
+    let tools = DOCKER_TOOLS.replace('\n', "\n    output_schema: false\n");
+    // Prism serves a Swagger 2.0 spec's paths without its `basePath` (`/v1.41`).
+    let manifest = write(
+        dir.path(),
+        "gateway.yaml",
+        &format!(
+            "format: 1\nname: docker\nopenapi: {}\nupstream:\n  base_url: ${{DOCKER_URL}}\ntools:\n{tools}",
+            spec.display()
+        ),
+    );
+    let gw = serve(&manifest, &[], &[("DOCKER_URL", proxy.url().as_str())]);
+    let calls = [
+        (
+            "volume_create",
+            json!({"Name": "data", "Driver": "local", "Labels": {"team": "a"}}),
+        ),
+        (
+            "volume_list",
+            json!({"filters": "{\"dangling\":[\"true\"]}"}),
+        ),
+        ("volume_inspect", json!({"name": "data"})),
+        (
+            "container_inspect",
+            json!({"id": "4fa6e0f0c678", "size": true}),
+        ),
+        (
+            "container_kill",
+            json!({"id": "4fa6e0f0c678", "signal": "SIGTERM"}),
+        ),
+    ];
+    let (list, results) = call_all(&gw.url, &calls);
+    assert_eq!(
+        tool_names(&list),
+        calls.iter().map(|c| c.0).collect::<Vec<_>>()
+    );
+    for ((name, _), result) in calls.iter().zip(&results) {
+        assert!(
+            !is_error(result),
+            "{name}: Prism or the gateway refused the call: {}",
+            text(result)
+        );
+    }
+    let seen = proxy.requests();
+    assert_eq!(seen.len(), calls.len(), "{seen:#?}");
+    for r in &seen {
+        assert!((200..300).contains(&r.status), "Prism refused {r:?}");
+    }
+    let create = one(&seen, "POST", "/volumes/create");
+    assert_eq!(create.header("content-type"), Some("application/json"));
+    assert_eq!(
+        create.text(),
+        r#"{"Name":"data","Driver":"local","Labels":{"team":"a"}}"#
+    );
+    assert_eq!(
+        one(&seen, "GET", "/volumes").uri,
+        "/volumes?filters=%7B%22dangling%22%3A%5B%22true%22%5D%7D"
+    );
+    assert_eq!(
+        one(&seen, "GET", "/containers/4fa6e0f0c678/json").uri,
+        "/containers/4fa6e0f0c678/json?size=true"
+    );
+    let kill = one(&seen, "POST", "/containers/4fa6e0f0c678/kill");
+    assert_eq!(kill.uri, "/containers/4fa6e0f0c678/kill?signal=SIGTERM");
+    assert!(kill.body.is_empty(), "{kill:?}");
+}
+
+/// Real Docker answers: `UsageData` of a volume is `null` unless the engine computed it, and an
+/// exposed port that is not published maps to `null` in `NetworkSettings.Ports` (the spec
+/// writes both as `x-nullable: true`).
+async fn docker_engine() -> String {
+    use axum::routing::get;
+    let app = axum::Router::new()
+        .route(
+            "/v1.41/volumes/{name}",
+            get(|| async {
+                axum::Json(json!({
+                    "CreatedAt": "2026-11-29T10:00:00Z",
+                    "Driver": "local",
+                    "Labels": {},
+                    "Mountpoint": "/var/lib/docker/volumes/data/_data",
+                    "Name": "data",
+                    "Options": {},
+                    "Scope": "local",
+                    "UsageData": null
+                }))
+            }),
+        )
+        .route(
+            "/v1.41/containers/{id}/json",
+            get(|| async {
+                axum::Json(json!({
+                    "Id": "4fa6e0f0c6786287e131c3852c58a2e01cc697a68231826813597e4994f1d6e2",
+                    "Name": "/web",
+                    "RestartCount": 0,
+                    "State": {"Status": "running", "Running": true, "Pid": 4242, "ExitCode": 0},
+                    "NetworkSettings": {
+                        "Ports": {
+                            "80/tcp": null,
+                            "443/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8443"}]
+                        }
+                    }
+                }))
+            }),
+        )
+        .route(
+            "/v1.41/volumes",
+            // `Scope` is `x-nullable: false`: a null there breaks the spec.
+            get(|| async {
+                axum::Json(json!({
+                    "Volumes": [{"Name": "x", "Driver": "local", "Mountpoint": "/m",
+                                 "Labels": {}, "Scope": null, "Options": {}}],
+                    "Warnings": []
+                }))
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1.41", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+#[test]
+fn docker_engine_swagger_2_x_nullable_answers_validate() {
+    let spec = docker_spec();
+    let rt = runtime();
+    let engine = rt.block_on(docker_engine());
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write(
+        dir.path(),
+        "gateway.yaml",
+        &format!(
+            "format: 1\nname: docker\nopenapi: {}\nupstream:\n  base_url: ${{DOCKER_URL}}\ntools:\n{DOCKER_TOOLS}",
+            spec.display()
+        ),
+    );
+    let gw = serve(&manifest, &[], &[("DOCKER_URL", engine.as_str())]);
+    let (_, results) = call_all(
+        &gw.url,
+        &[
+            ("volume_inspect", json!({"name": "data"})),
+            ("container_inspect", json!({"id": "web"})),
+            ("volume_list", json!({})),
+        ],
+    );
+    for r in &results[..2] {
+        assert!(!is_error(r), "a null the spec allows: {}", text(r));
+    }
+    assert_eq!(results[0]["structuredContent"]["UsageData"], Value::Null);
+    assert_eq!(
+        results[1]["structuredContent"]["NetworkSettings"]["Ports"]["80/tcp"],
+        Value::Null
+    );
+    // `x-nullable: false` stays not nullable: the answer is refused, naming the field.
+    assert!(is_error(&results[2]), "{}", results[2]);
+    assert!(text(&results[2]).contains("Scope"), "{}", text(&results[2]));
 }

