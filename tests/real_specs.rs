@@ -90,6 +90,24 @@ fn call_all(gateway_url: &str, calls: &[(&str, Value)]) -> (Value, Vec<Value>) {
     (r.pop().unwrap(), results)
 }
 
+/// Asserts that every call succeeded and that Prism accepted every request (one per call);
+/// returns the requests.
+fn all_accepted(calls: &[(&str, Value)], results: &[Value], proxy: &proxy::Proxy) -> Vec<Recorded> {
+    for ((name, _), result) in calls.iter().zip(results) {
+        assert!(
+            !is_error(result),
+            "{name}: Prism or the gateway refused the call: {}",
+            text(result)
+        );
+    }
+    let seen = proxy.requests();
+    assert_eq!(seen.len(), calls.len(), "{seen:#?}");
+    for r in &seen {
+        assert!((200..300).contains(&r.status), "Prism refused {r:?}");
+    }
+    seen
+}
+
 fn one(recorded: &[Recorded], method: &str, path_prefix: &str) -> Recorded {
     let hits: Vec<&Recorded> = recorded
         .iter()
@@ -343,17 +361,8 @@ tools:
         create["inputSchema"]["properties"]["template[document]"]["contentEncoding"],
         "base64"
     );
-    for ((name, _), result) in calls.iter().zip(&results) {
-        assert!(
-            !is_error(result),
-            "{name}: Prism or the gateway refused the call: {}",
-            text(result)
-        );
-    }
-    let seen = proxy.requests();
-    assert_eq!(seen.len(), calls.len(), "{seen:#?}");
+    let seen = all_accepted(&calls, &results, &proxy);
     for r in &seen {
-        assert!((200..300).contains(&r.status), "Prism refused {r:?}");
         assert_eq!(
             r.header("authorization"),
             Some("Basic dG9rZW5faWQ6czNjcmV0")
@@ -458,18 +467,7 @@ fn docker_engine_swagger_2_requests_reach_prism_as_the_spec_describes() {
         tool_names(&list),
         calls.iter().map(|c| c.0).collect::<Vec<_>>()
     );
-    for ((name, _), result) in calls.iter().zip(&results) {
-        assert!(
-            !is_error(result),
-            "{name}: Prism or the gateway refused the call: {}",
-            text(result)
-        );
-    }
-    let seen = proxy.requests();
-    assert_eq!(seen.len(), calls.len(), "{seen:#?}");
-    for r in &seen {
-        assert!((200..300).contains(&r.status), "Prism refused {r:?}");
-    }
+    let seen = all_accepted(&calls, &results, &proxy);
     let create = one(&seen, "POST", "/volumes/create");
     assert_eq!(create.header("content-type"), Some("application/json"));
     assert_eq!(
