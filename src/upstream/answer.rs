@@ -160,17 +160,24 @@ fn success(tool: &Tool, resp: UpstreamResponse, m: String) -> CallToolResult {
                 ContentBlock::text(cut_note()),
             ]);
         }
-        let value: Value = match serde_json::from_slice(&resp.body) {
-            Ok(v) => v,
-            Err(e) => {
-                return CallToolResult::error(vec![ContentBlock::text(format!(
-                    "The upstream answered {} with invalid JSON ({e}). Body excerpt:\n{}",
-                    status.as_u16(),
-                    excerpt(&resp.body, ERROR_EXCERPT_BYTES)
-                ))]);
-            }
+        let invalid = |e: serde_json::Error| {
+            CallToolResult::error(vec![ContentBlock::text(format!(
+                "The upstream answered {} with invalid JSON ({e}). Body excerpt:\n{}",
+                status.as_u16(),
+                excerpt(&resp.body, ERROR_EXCERPT_BYTES)
+            ))])
         };
-        return json_result(tool, value, &resp.body);
+        // A shaped tool reads the answer straight into its shape: what it drops is never built.
+        if let Some(shape) = &tool.shape {
+            return match super::shaped::parse_shaped(shape, &resp.body) {
+                Ok((body, cut)) => shaped_result(tool, shape, body, cut),
+                Err(e) => invalid(e),
+            };
+        }
+        return match serde_json::from_slice(&resp.body) {
+            Ok(value) => json_result(tool, value, &resp.body),
+            Err(e) => invalid(e),
+        };
     }
     if m.starts_with("image/") {
         let data = base64::engine::general_purpose::STANDARD.encode(&resp.body);
@@ -215,9 +222,6 @@ fn with_cut(mut r: CallToolResult, truncated: bool, note: impl Fn() -> String) -
 }
 
 fn json_result(tool: &Tool, value: Value, raw: &Bytes) -> CallToolResult {
-    if let Some(shape) = &tool.shape {
-        return shaped_result(tool, shape, value);
-    }
     let structured = match tool.output {
         OutputShape::None => {
             return CallToolResult::success(vec![ContentBlock::text(
@@ -278,8 +282,12 @@ fn schema_mismatch(tool: &Tool, structured: &Value, raw: Option<&[u8]>) -> Optio
 
 /// A JSON answer through the tool's `response:` shaping. The schema check runs on the shaped
 /// data: that is what `structuredContent` carries, and the schema was rebuilt to describe it.
-fn shaped_result(tool: &Tool, shape: &Shape, value: Value) -> CallToolResult {
-    let (body, cut) = super::shape::shape_value(shape, value);
+fn shaped_result(
+    tool: &Tool,
+    shape: &Shape,
+    body: Value,
+    cut: Option<(usize, usize)>,
+) -> CallToolResult {
     let mut data = match tool.output {
         OutputShape::Wrapped => json!({ "result": body }),
         _ => body,

@@ -11,6 +11,7 @@ mod build;
 mod oauth;
 mod resource;
 pub mod shape;
+mod shaped;
 
 use std::time::Duration;
 
