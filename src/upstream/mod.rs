@@ -10,6 +10,7 @@ mod body;
 mod build;
 mod oauth;
 mod resource;
+mod retry;
 pub mod shape;
 
 use std::time::Duration;
@@ -21,9 +22,10 @@ pub use body::{Body, BodyError, Part};
 pub use build::{BuildError, RequestParts, build};
 pub use oauth::{ClientCredentials, TokenError};
 pub use resource::{ReadError, body_contents, contents, resource_arguments};
+pub use retry::Retries;
 
 use crate::auth::Principal;
-use crate::gateway::{CallPlan, Gateway, Tool, UpstreamAuth};
+use crate::gateway::{CallPlan, Gateway, UpstreamAuth};
 
 /// Why a call got no usable answer. Messages name the upstream host (never the query string,
 /// which may carry an API key) and say what an agent can do about it.
@@ -124,10 +126,6 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 /// The pause before the one retry of a connection that could not be made.
 const CONNECT_RETRY_PAUSE: Duration = Duration::from_millis(100);
 
-/// The first retry's delay (doubled for each further one): long enough for a restarting
-/// upstream's listener to come back, short enough to stay well inside an agent's patience.
-const RETRY_BACKOFF: Duration = Duration::from_millis(100);
-
 /// The shared upstream HTTP client.
 #[derive(Debug, Clone)]
 pub struct UpstreamClient {
@@ -155,53 +153,6 @@ impl UpstreamClient {
     /// The shared HTTP client (also used to fetch the issuer's keys and introspect tokens).
     pub fn http(&self) -> &reqwest::Client {
         &self.http
-    }
-
-    /// Builds, sends and reads one call of `tool`. `caller` is the verified MCP caller, whose
-    /// claims fill `upstream.identity_headers`; its token is not available here at all.
-    ///
-    /// An idempotent tool (GET, HEAD, OPTIONS, PUT, DELETE) is sent again up to
-    /// `upstream.retries` times when the upstream could not be reached or answered 502, 503 or
-    /// 504, after 100 ms, 200 ms, 400 ms…; the second value is how many retries were sent.
-    /// `extra` are headers of the gateway's own (the trace context).
-    pub async fn call(
-        &self,
-        gateway: &Gateway,
-        tool: &Tool,
-        args: &Map<String, Value>,
-        caller: Option<&Principal>,
-        extra: &[(http::HeaderName, http::HeaderValue)],
-    ) -> (Result<UpstreamResponse, UpstreamError>, u32) {
-        let timeout = tool.timeout.unwrap_or(gateway.upstream.timeout);
-        let idempotent = matches!(
-            tool.plan.method,
-            http::Method::GET
-                | http::Method::HEAD
-                | http::Method::OPTIONS
-                | http::Method::PUT
-                | http::Method::DELETE
-        );
-        let budget = if idempotent {
-            gateway.upstream.retries
-        } else {
-            0
-        };
-        let mut retries = 0;
-        loop {
-            let r = self
-                .send(gateway, &tool.plan, timeout, args, caller, extra)
-                .await;
-            let again = match &r {
-                Ok(resp) => matches!(resp.status.as_u16(), 502..=504),
-                Err(UpstreamError::Connect { .. }) => true,
-                Err(_) => false,
-            };
-            if !again || retries >= budget {
-                return (r, retries);
-            }
-            retries += 1;
-            tokio::time::sleep(RETRY_BACKOFF * 2u32.saturating_pow(retries - 1)).await;
-        }
     }
 
     /// Builds, sends and reads one request of `plan` (a tool's, a resource's or a completion's),
@@ -234,7 +185,7 @@ impl UpstreamClient {
         }
     }
 
-    async fn send_once(
+    pub(crate) async fn send_once(
         &self,
         gateway: &Gateway,
         plan: &CallPlan,
