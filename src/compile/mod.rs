@@ -307,16 +307,21 @@ pub fn compile(
         };
         let expanded = env::fixed_values(&cx, cfg, &base, &mut diags);
         let cfg = expanded.as_ref().unwrap_or(cfg);
-        let key = upstream.as_ref().and_then(|up| {
-            retry::tool_key(
-                loaded,
-                cfg.idempotency_key.as_ref(),
-                &op.method,
-                up,
-                &base,
-                &mut diags,
-            )
-        });
+        let key = retry::tool_key(
+            loaded,
+            cfg.idempotency_key.as_ref(),
+            &op.method,
+            upstream.as_ref(),
+            &base,
+            &mut diags,
+        );
+        let retry = retry::policy(
+            loaded,
+            cfg.retry.as_ref(),
+            upstream.as_ref().map_or_else(Default::default, |u| u.retry),
+            &format!("{base}/retry"),
+            &mut diags,
+        );
         let (op, cfg, owned) = match &upstream {
             Some(up) => owned::without_owned(op, cfg, up, key.as_ref()),
             None => (
@@ -342,15 +347,7 @@ pub fn compile(
                 t.plan.base_url = target.base_url.map(Box::new);
                 t.plan.credentials = target.credentials;
                 t.idempotency_key = key;
-                if let Some(up) = &upstream {
-                    t.retry = retry::policy(
-                        loaded,
-                        cfg.retry.as_ref(),
-                        up.retry,
-                        &format!("{base}/retry"),
-                        &mut diags,
-                    );
-                }
+                t.retry = retry;
                 diags.extend(retry::unsafe_retry(loaded, &t, cfg.retry.as_ref(), &base));
                 for w in warnings {
                     diags.push(loaded.diag_at(w.diag, &format!("{base}{}", w.pointer)));

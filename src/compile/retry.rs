@@ -111,7 +111,7 @@ pub(super) fn policy(
 pub(super) fn key_header(
     loaded: &LoadedManifest,
     cfg: Option<&IdempotencyKeyConfig>,
-    upstream: &Upstream,
+    upstream: Option<&Upstream>,
     ptr: &str,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<HeaderName> {
@@ -130,7 +130,7 @@ pub(super) fn key_header(
         );
         return None;
     };
-    match upstream.header_owner(header.as_str()) {
+    match upstream.and_then(|u| u.header_owner(header.as_str())) {
         // The upstream's own key, named again on a tool: the same header, the same job.
         Some(crate::gateway::Owner::IdempotencyKey) | None => Some(header),
         Some(owner) => {
@@ -154,13 +154,14 @@ pub(super) fn key_header(
     }
 }
 
-/// The key header of tool `i`'s calls: its own `idempotency_key`, else the upstream's for a
-/// method that is not idempotent.
+/// The key header of the tool at `base`: its own `idempotency_key`, else the upstream's for a
+/// method that is not idempotent. Checked even when the upstream did not compile, so every
+/// problem is reported at once.
 pub(super) fn tool_key(
     loaded: &LoadedManifest,
     own: Option<&IdempotencyKeyConfig>,
     method: &http::Method,
-    upstream: &Upstream,
+    upstream: Option<&Upstream>,
     base: &str,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<HeaderName> {
@@ -172,7 +173,7 @@ pub(super) fn tool_key(
             &format!("{base}/idempotency_key"),
             diags,
         ),
-        None if !idempotent_method(method) => upstream.idempotency_key.clone(),
+        None if !idempotent_method(method) => upstream.and_then(|u| u.idempotency_key.clone()),
         None => None,
     }
 }

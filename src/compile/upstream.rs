@@ -204,7 +204,7 @@ pub(super) fn upstream(
     upstream.idempotency_key = super::retry::key_header(
         loaded,
         u.idempotency_key.as_ref(),
-        &upstream,
+        Some(&upstream),
         "/upstream/idempotency_key",
         &mut diags,
     );

@@ -50,7 +50,10 @@ pub(crate) fn for_status(
     headers: &http::HeaderMap,
 ) -> String {
     let wait = retry_after(headers)
-        .map(|d| format!("wait {} seconds", d.as_secs().max(1)))
+        .map(|d| match d.as_secs().max(1) {
+            1 => "wait 1 second".to_string(),
+            n => format!("wait {n} seconds"),
+        })
         .unwrap_or_else(|| "wait a little".to_string());
     let location = headers
         .get(http::header::LOCATION)
@@ -178,6 +181,15 @@ mod tests {
         assert_eq!(
             httpdate("Sun, 06 Nov 1994 08:49:37 GMT"),
             Some(std::time::UNIX_EPOCH + Duration::from_secs(784_111_777))
+        );
+        h.insert(
+            http::header::RETRY_AFTER,
+            "Fri, 06 Nov 2999 08:49:37 GMT".parse().unwrap(),
+        );
+        assert_eq!(
+            retry_after(&h),
+            Some(Duration::from_secs(86_400)),
+            "a date far ahead, capped at a day"
         );
         h.insert(http::header::RETRY_AFTER, "soon".parse().unwrap());
         assert_eq!(retry_after(&h), None);
