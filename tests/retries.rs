@@ -446,3 +446,26 @@ fn retry_settings_are_checked_at_compile_time() {
         ]
     );
 }
+
+#[test]
+fn an_out_of_range_value_in_an_optional_section_is_named_not_the_section() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "faults.yaml", &spec());
+    let manifest = write(
+        dir.path(),
+        "gateway.yaml",
+        "name: faults\nopenapi: faults.yaml\nupstream:\n  retry: {attempts: 0}\n  circuit_breaker: {consecutive_failures: 0}\ntools:\n  - operation: get_limited\n    retry: {attempts: 11}\n",
+    );
+    let diags = match compile(&manifest).result {
+        Ok(c) => panic!("compiled: {:#?}", summarize(&c.warnings)),
+        Err(d) => summarize(&d),
+    };
+    assert_eq!(
+        diags,
+        [
+            "Error invalid-value @ upstream.retry.attempts 4:21: 0 is less than the minimum of 1",
+            "Error invalid-value @ upstream.circuit_breaker.consecutive_failures 5:43: 0 is less than the minimum of 1",
+            "Error invalid-value @ tools[0].retry.attempts 8:23: 11 is greater than the maximum of 10",
+        ]
+    );
+}
