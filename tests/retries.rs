@@ -469,3 +469,68 @@ fn an_out_of_range_value_in_an_optional_section_is_named_not_the_section() {
         ]
     );
 }
+
+/// An upstream that answers `200 {}` to every request on keep-alive connections, counting the
+/// connections it accepts.
+async fn keep_alive() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    while let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        buf.drain(..i + 4);
+                        let ok = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+                        if stream.write_all(ok).await.is_err() {
+                            return;
+                        }
+                    }
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+            });
+        }
+    });
+    (url, accepted)
+}
+
+#[test]
+fn an_idle_upstream_connection_is_not_reused_after_the_idle_timeout() {
+    let rt = runtime();
+    let (url, accepted) = rt.block_on(keep_alive());
+    let up = Faulty {
+        url,
+        ..Faulty::default()
+    };
+    // Two calls 600 ms apart: a new connection when idle ones are dropped after 100 ms, the
+    // same one when they are kept for a minute.
+    for (idle, connections) in [("100ms", 2), ("60s", 1)] {
+        accepted.store(0, std::sync::atomic::Ordering::SeqCst);
+        let (_dir, gw) = gateway(
+            &up,
+            &format!("{UPSTREAM}tools:\n  - operation: get_limited\n"),
+            &["--upstream-idle-timeout", idle],
+        );
+        rt.block_on(async {
+            let client = client_2025(&gw.url).await;
+            for _ in 0..2 {
+                let r = call(&client, "get_limited", json!({})).await;
+                assert_ne!(r.is_error, Some(true), "{}", text(&r));
+                tokio::time::sleep(Duration::from_millis(600)).await;
+            }
+        });
+        assert_eq!(
+            accepted.load(std::sync::atomic::Ordering::SeqCst),
+            connections,
+            "--upstream-idle-timeout {idle}"
+        );
+    }
+}

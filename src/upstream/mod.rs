@@ -116,7 +116,8 @@ fn classify(e: &reqwest::Error, host: &str) -> UpstreamError {
     }
 }
 
-/// How long an idle upstream connection is kept. Shorter than the keep-alive timeouts of the
+/// How long an idle upstream connection is kept, by default (`serve --upstream-idle-timeout`
+/// sets it for the process). Shorter than the keep-alive timeouts of the
 /// common servers that close first (Node.js and Apache 5 s, gunicorn 2 s is the exception), so
 /// the gateway rarely writes a request onto a connection the server is closing: that race ends
 /// in a reset after which a non-idempotent call cannot be safely retried. Under load
@@ -132,12 +133,22 @@ pub struct UpstreamClient {
     http: reqwest::Client,
 }
 
+/// The idle timeout of every upstream pool, when `serve` was given one. A process-wide
+/// startup setting (like the listener's), read by every client built after it is set.
+static IDLE_TIMEOUT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+
+/// Sets how long idle upstream connections are kept, for every client built from now on. Only
+/// the first call counts: it is a startup setting.
+pub fn set_pool_idle_timeout(d: Duration) {
+    let _ = IDLE_TIMEOUT.set(d);
+}
+
 /// The settings of every upstream client (the shared pool and per-upstream mTLS clients).
 pub fn client_builder() -> reqwest::ClientBuilder {
     crate::tls::install_default_provider();
     reqwest::Client::builder()
         .tcp_nodelay(true)
-        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .pool_idle_timeout(IDLE_TIMEOUT.get().copied().unwrap_or(POOL_IDLE_TIMEOUT))
         // Redirects are not followed: a 3xx from an API is an answer to show, and following
         // it could send the gateway's credentials to another host.
         .redirect(reqwest::redirect::Policy::none())
