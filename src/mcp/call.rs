@@ -159,7 +159,7 @@ pub(crate) async fn run_tool(
         duration_ms = ms(took),
         upstream_ms = ran.upstream.map(ms),
         retries = ran.retries.count(),
-        retried_after = (!ran.retries.after.is_empty()).then(|| ran.retries.after.join(",")),
+        retried_after = (!ran.retries.after.is_empty()).then(|| ran.retries.reasons(",")),
         limited = ran.limited,
         caller = cx.subject(),
         client = cx.client.map(tracing::field::display),
@@ -341,7 +341,7 @@ fn with_retries(mut result: CallToolResult, retries: &Retries) -> CallToolResult
         result.content.push(ContentBlock::text(format!(
             "The gateway made {} attempts (after {}) before this answer.",
             n + 1,
-            retries.after.join(", ")
+            retries.reasons(", ")
         )));
     }
     result

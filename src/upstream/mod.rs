@@ -22,7 +22,7 @@ pub use body::{Body, BodyError, Part};
 pub use build::{BuildError, RequestParts, build};
 pub use oauth::{ClientCredentials, TokenError};
 pub use resource::{ReadError, body_contents, contents, resource_arguments};
-pub use retry::Retries;
+pub use retry::{After, Retries};
 
 use crate::auth::Principal;
 use crate::gateway::{CallPlan, Gateway, UpstreamAuth};

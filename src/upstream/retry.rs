@@ -11,12 +11,43 @@ use super::{UpstreamClient, UpstreamError, UpstreamResponse};
 use crate::auth::Principal;
 use crate::gateway::{Gateway, RetryPolicy, Tool};
 
-/// What the gateway's own retries of one call did: one reason per retry sent (`connect`,
-/// `reset`, `timeout` or the status that was retried, such as `503`).
+/// What the gateway's own retries of one call did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Retries {
     /// Why each retry was sent, in order.
-    pub after: Vec<String>,
+    pub after: Vec<After>,
+}
+
+/// What a retry was sent after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    /// The connection could not be made: nothing was sent.
+    Connect,
+    /// The connection dropped after the request was sent, before a whole answer came.
+    Reset,
+    /// The API answered this status (429, 502, 503 or 504).
+    Status(u16),
+}
+
+impl std::fmt::Display for After {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Connect => f.write_str("connect"),
+            Self::Reset => f.write_str("reset"),
+            Self::Status(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+impl Retries {
+    /// The reasons as a list, for logs and messages: `503, 503`.
+    pub fn reasons(&self, separator: &str) -> String {
+        self.after
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(separator)
+    }
 }
 
 impl Retries {
@@ -74,7 +105,7 @@ impl UpstreamClient {
                 return (r, retries);
             }
             let pause_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX);
-            if why == "connect" {
+            if why == After::Connect {
                 tracing::info!(gateway = %gateway.name, tool = %tool.name, pause_ms, "connecting failed before anything was sent; trying once more");
             } else {
                 tracing::info!(gateway = %gateway.name, tool = %tool.name, after = %why, pause_ms, "sending the call again");
@@ -92,20 +123,18 @@ fn again(
     safe: bool,
     policy: &RetryPolicy,
     done: u32,
-) -> Option<(String, Duration)> {
+) -> Option<(After, Duration)> {
     let more = done + 1 < policy.attempts;
     let backoff = || backoff(policy, done, random_u64());
     match r {
         // Nothing was sent, whatever the method: once for any tool, as often as the policy
         // allows for a retry-safe one.
         Err(UpstreamError::Connect { .. }) if done == 0 || (safe && more) => {
-            Some(("connect".to_string(), backoff()))
+            Some((After::Connect, backoff()))
         }
-        // The request may have been received: only a retry-safe call is sent again.
-        Err(UpstreamError::Other { .. }) if safe && more => Some(("reset".to_string(), backoff())),
-        Err(UpstreamError::Timeout { .. }) if safe && more => {
-            Some(("timeout".to_string(), backoff()))
-        }
+        // The request may have been received: only a retry-safe call is sent again. (A
+        // timeout is not retried: the attempt had all the time that was left.)
+        Err(UpstreamError::Other { .. }) if safe && more => Some((After::Reset, backoff())),
         Ok(resp) if safe && more && matches!(resp.status.as_u16(), 429 | 502..=504) => {
             let pause = match super::advice::retry_after(&resp.headers) {
                 // The API said when; longer than the cap is the agent's decision, not ours.
@@ -113,7 +142,7 @@ fn again(
                 Some(d) => d,
                 None => backoff(),
             };
-            Some((resp.status.as_u16().to_string(), pause))
+            Some((After::Status(resp.status.as_u16()), pause))
         }
         _ => None,
     }
@@ -252,20 +281,20 @@ mod tests {
             })
         };
         let why = |r, safe, done| again(&r, safe, &p, done).map(|(w, _)| w);
-        assert_eq!(why(reset(), true, 0).as_deref(), Some("reset"));
+        assert_eq!(why(reset(), true, 0), Some(After::Reset));
         assert_eq!(why(reset(), false, 0), None);
-        assert_eq!(why(refused(), false, 0).as_deref(), Some("connect"));
+        assert_eq!(why(refused(), false, 0), Some(After::Connect));
         assert_eq!(why(refused(), false, 1), None, "once for an unsafe call");
-        assert_eq!(why(refused(), true, 3).as_deref(), Some("connect"));
+        assert_eq!(why(refused(), true, 3), Some(After::Connect));
         assert_eq!(why(refused(), true, 4), None, "attempts: 5");
         for s in [429, 502, 503, 504] {
-            assert_eq!(why(answer(s, None), true, 0), Some(s.to_string()));
+            assert_eq!(why(answer(s, None), true, 0), Some(After::Status(s)));
             assert_eq!(why(answer(s, None), false, 0), None);
         }
         assert_eq!(why(answer(500, None), true, 0), None);
         assert_eq!(
             again(&answer(429, Some("2")), true, &p, 0),
-            Some(("429".into(), Duration::from_secs(2)))
+            Some((After::Status(429), Duration::from_secs(2)))
         );
         assert_eq!(
             again(&answer(503, Some("6")), true, &p, 0),
