@@ -142,7 +142,7 @@ pub struct UpstreamConfig {
     /// Deprecated: write `retry: {attempts: N + 1}`. Still read, with a warning, when `retry`
     /// sets no `attempts`.
     #[serde(default)]
-    #[schemars(range(max = 9))]
+    #[schemars(range(max = 9), extend("deprecated" = true))]
     pub retries: Option<u32>,
     /// When the gateway sends a call again by itself (retry-safe calls only, within the tool's
     /// timeout). On by default: 3 attempts, `100ms` doubling up to `2s`, `Retry-After` waited
