@@ -20,6 +20,7 @@ mod definition;
 pub mod invalid;
 mod limits;
 mod owned;
+mod retry;
 
 pub use catalog::{
     Catalog, Completion, MessageContent, Prompt, PromptArgument, PromptMessage, Resolved, Resource,
@@ -28,6 +29,7 @@ pub use catalog::{
 pub use definition::{definition, prompt_definition, resource_definition, template_definition};
 pub use limits::{Breaker, DEFAULT_MAX_CONCURRENT, DEFAULT_QUEUE_TIMEOUT, Limits, RateLimit};
 pub use owned::{Owner, RESERVED_HEADERS, names_the_same};
+pub use retry::{RetryPolicy, idempotent_method};
 
 /// A JSON object, as MCP carries schemas.
 pub type JsonObject = Map<String, Value>;
@@ -83,8 +85,11 @@ pub struct Upstream {
     pub client: Option<reqwest::Client>,
     /// Upstream header ← claim of the verified caller (`upstream.identity_headers`).
     pub identity_headers: Vec<(http::HeaderName, String)>,
-    /// How many times an idempotent call is sent again after no answer or a 502/503/504.
-    pub retries: u32,
+    /// The gateway's own retries (`upstream.retry`); a tool may override them.
+    pub retry: RetryPolicy,
+    /// The header carrying a fresh key per call of a non-idempotent method
+    /// (`upstream.idempotency_key`), owned by the gateway.
+    pub idempotency_key: Option<http::HeaderName>,
 }
 
 /// The gateway's own credentials for the upstream API.
@@ -149,6 +154,12 @@ pub struct Tool {
     pub plan: CallPlan,
     /// Per-tool timeout, overriding the upstream default.
     pub timeout: Option<Duration>,
+    /// The gateway's own retries of this tool: `upstream.retry` with the tool's overrides.
+    pub retry: RetryPolicy,
+    /// The header that carries a fresh idempotency key per call (the tool's `idempotency_key`,
+    /// or the upstream's for a method that is not idempotent). The compiler keeps a spec
+    /// parameter of that name out of the tool, so no argument can set it.
+    pub idempotency_key: Option<http::HeaderName>,
     /// OAuth scopes a caller needs (all of them); empty: any authorized caller.
     pub scopes: Vec<String>,
     /// How a JSON answer is cut down and presented (`response:`), if configured.

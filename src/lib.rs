@@ -24,7 +24,8 @@
 //!   resources and completions).
 //! - [`diag`]: diagnostics and their renderings (human, JSON, GitHub annotations).
 //! - [`mcp`]: the MCP server (rmcp handler, Streamable HTTP and stdio).
-//! - [`upstream`]: building the upstream request and mapping the response to an MCP result.
+//! - [`upstream`]: building the upstream request, sending it again where that is safe, and
+//!   mapping the response (with truthful retry advice) to an MCP result.
 //! - [`reload`]: watching a gateway's files, recompiling off the request path and swapping the
 //!   served snapshot; serving a folder of gateways.
 //! - [`auth`]: inbound authorization (OAuth resource server, API keys, metadata, 401/403).

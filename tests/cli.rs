@@ -172,7 +172,12 @@ fn inspect_shows_tools_with_sizes_and_inspect_spec_compiles_every_operation() {
         stdout(&human)
     );
     assert!(
-        stdout(&human).contains("[destructive, idempotent] → DELETE /pets/{petId}"),
+        stdout(&human).contains("[destructive, idempotent] → DELETE /pets/{petId}\nretry: up to 3 attempts, 100ms doubling to 2s, Retry-After up to 5s\n"),
+        "{}",
+        stdout(&human)
+    );
+    assert!(
+        stdout(&human).contains("→ POST /pets\nretry: only a connection that could not be made (POST is not idempotent)\n"),
         "{}",
         stdout(&human)
     );

@@ -20,6 +20,7 @@ mod prism;
 mod real_specs;
 mod reload;
 mod requests;
+mod retries;
 mod retry_advice;
 mod scale_out;
 mod security;

@@ -380,7 +380,7 @@ fn idempotent_calls_are_retried_after_a_503_when_configured() {
         let seen = flaky(addr, 2).await;
         let (_dir, gw) = start(
             &format!("http://{addr}"),
-            "  retries: 2\n",
+            "  retry: {attempts: 3, base_delay: 10ms}\n",
             "",
             &["--log-format", "json"],
         );

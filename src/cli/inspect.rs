@@ -147,9 +147,35 @@ fn inspect_manifest(path: &std::path::Path, as_json: bool, summary: bool) -> Exi
             path_text(&t.plan.path),
             scopes
         );
+        println!("{}", retry_line(t));
         println!("{}", serde_json::to_string_pretty(def).unwrap_or_default());
     }
     ExitCode::SUCCESS
+}
+
+/// What the gateway retries of a tool's calls, and the idempotency key it sends.
+fn retry_line(t: &crate::gateway::Tool) -> String {
+    let r = &t.retry;
+    let mut line = if r.attempts <= 1 {
+        "retry: off (a connection that could not be made is tried once more)".to_string()
+    } else if t.retry_safe() {
+        format!(
+            "retry: up to {} attempts, {} doubling to {}, Retry-After up to {}",
+            r.attempts,
+            humantime::format_duration(r.base_delay),
+            humantime::format_duration(r.max_delay),
+            humantime::format_duration(r.max_retry_after)
+        )
+    } else {
+        format!(
+            "retry: only a connection that could not be made ({} is not idempotent)",
+            t.plan.method
+        )
+    };
+    if let Some(h) = &t.idempotency_key {
+        line.push_str(&format!("; idempotency key in `{h}`"));
+    }
+    line
 }
 
 /// `inspect --summary`: a line per definition, then totals against the budget.

@@ -87,6 +87,12 @@ pub(crate) struct Args {
     /// anyway.
     #[arg(long, env = "MCP_GATEWAY_DRAIN_TIMEOUT", default_value = "30s", value_parser = duration)]
     drain_timeout: Duration,
+    /// How long an idle connection to an upstream is kept for reuse. Keep it under the
+    /// upstream's own keep-alive timeout (behind a load balancer, the balancer's): a request
+    /// written onto a connection the server is closing fails, and only a retry-safe call can be
+    /// sent again after that.
+    #[arg(long, env = "MCP_GATEWAY_UPSTREAM_IDLE_TIMEOUT", default_value = "4s", value_parser = duration)]
+    upstream_idle_timeout: Duration,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "MCP_GATEWAY_LOG_FORMAT")]
     log_format: LogFormat,
@@ -164,6 +170,8 @@ async fn serve(args: Args) -> ExitCode {
         );
         return ExitCode::from(super::EXIT_USAGE);
     }
+    // Before any upstream client is built (the compile builds mTLS clients).
+    crate::upstream::set_pool_idle_timeout(args.upstream_idle_timeout);
     let life = Lifecycle::default();
     let opts = HttpOptions {
         allowed_hosts: args.allowed_hosts.clone(),

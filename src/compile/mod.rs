@@ -15,6 +15,7 @@ mod owned;
 pub mod patterns;
 mod prompts;
 mod resources;
+mod retry;
 mod select;
 mod servers;
 mod shape;
@@ -306,8 +307,23 @@ pub fn compile(
         };
         let expanded = env::fixed_values(&cx, cfg, &base, &mut diags);
         let cfg = expanded.as_ref().unwrap_or(cfg);
+        let key = retry::tool_key(
+            loaded,
+            cfg.idempotency_key.as_ref(),
+            &op.method,
+            upstream.as_ref(),
+            &base,
+            &mut diags,
+        );
+        let retry = retry::policy(
+            loaded,
+            cfg.retry.as_ref(),
+            upstream.as_ref().map_or_else(Default::default, |u| u.retry),
+            &format!("{base}/retry"),
+            &mut diags,
+        );
         let (op, cfg, owned) = match &upstream {
-            Some(up) => owned::without_owned(op, cfg, up),
+            Some(up) => owned::without_owned(op, cfg, up, key.as_ref()),
             None => (
                 std::borrow::Cow::Borrowed(op),
                 std::borrow::Cow::Borrowed(cfg),
@@ -330,6 +346,9 @@ pub fn compile(
                 let target = servers::target(&cx, &cfg, &op, upstream.as_ref(), &base, &mut diags);
                 t.plan.base_url = target.base_url.map(Box::new);
                 t.plan.credentials = target.credentials;
+                t.idempotency_key = key;
+                t.retry = retry;
+                diags.extend(retry::unsafe_retry(loaded, &t, cfg.retry.as_ref(), &base));
                 for w in warnings {
                     diags.push(loaded.diag_at(w.diag, &format!("{base}{}", w.pointer)));
                 }

@@ -10,23 +10,32 @@
 use std::borrow::Cow;
 
 use crate::diag::Diagnostic;
-use crate::gateway::{Owner, Upstream};
+use crate::gateway::{Owner, ParamLocation, Upstream};
 use crate::manifest::{ToolConfig, pointer_segment};
 use crate::openapi::Operation;
 
 use super::tool::{Problem, location_word, problem};
 
-/// `op` and `cfg` without the parameters the gateway owns, and one warning per dropped one.
+/// `op` and `cfg` without the parameters the gateway owns (those of `upstream`, and the tool's
+/// idempotency `key` header), and one warning per dropped one.
 pub(super) fn without_owned<'a>(
     op: &'a Operation,
     cfg: &'a ToolConfig,
     upstream: &Upstream,
+    key: Option<&http::HeaderName>,
 ) -> (Cow<'a, Operation>, Cow<'a, ToolConfig>, Vec<Problem>) {
     let owned: Vec<(usize, Owner)> = op
         .params
         .iter()
         .enumerate()
-        .filter_map(|(i, p)| upstream.param_owner(p.location, &p.name).map(|o| (i, o)))
+        .filter_map(|(i, p)| {
+            let is_key = p.location == ParamLocation::Header
+                && key.is_some_and(|k| k.as_str().eq_ignore_ascii_case(&p.name));
+            upstream
+                .param_owner(p.location, &p.name)
+                .or(is_key.then_some(Owner::IdempotencyKey))
+                .map(|o| (i, o))
+        })
         .collect();
     if owned.is_empty() {
         return (Cow::Borrowed(op), Cow::Borrowed(cfg), Vec::new());

@@ -542,6 +542,9 @@ pub(crate) fn build(
                 credentials: true,
             },
             timeout,
+            // Set by compile once the upstream is known.
+            retry: crate::gateway::RetryPolicy::default(),
+            idempotency_key: None,
             // Set by compile once `auth:` is known.
             scopes: Vec::new(),
             shape,

@@ -184,9 +184,12 @@ pub(super) fn upstream(
     let client = auth::tls_client(cx, &mut diags);
     let identity_headers = auth::identity_headers(cx, &mut diags);
 
-    let ok = diags.iter().all(|d| !d.is_error());
-    out.append(&mut diags);
-    base_url.filter(|_| ok).map(|base_url| Upstream {
+    let retry = super::retry::upstream_policy(loaded, &mut diags);
+    let Some(base_url) = base_url else {
+        out.append(&mut diags);
+        return None;
+    };
+    let mut upstream = Upstream {
         base_url,
         headers,
         timeout,
@@ -194,6 +197,18 @@ pub(super) fn upstream(
         auth,
         client,
         identity_headers,
-        retries: u.retries.unwrap_or(0).min(5),
-    })
+        retry,
+        idempotency_key: None,
+    };
+    // Checked against the names the upstream already owns (credentials, fixed headers).
+    upstream.idempotency_key = super::retry::key_header(
+        loaded,
+        u.idempotency_key.as_ref(),
+        Some(&upstream),
+        "/upstream/idempotency_key",
+        &mut diags,
+    );
+    let ok = diags.iter().all(|d| !d.is_error());
+    out.append(&mut diags);
+    ok.then_some(upstream)
 }

@@ -44,6 +44,8 @@ pub enum Owner {
     FixedHeader,
     /// A header carrying the verified caller's claim (`upstream.identity_headers`).
     Identity(String),
+    /// The header carrying the gateway's idempotency key (`idempotency_key`).
+    IdempotencyKey,
 }
 
 impl Owner {
@@ -56,6 +58,7 @@ impl Owner {
             Self::Identity(claim) => {
                 format!("the verified caller's `{claim}` claim (`upstream.identity_headers`)")
             }
+            Self::IdempotencyKey => "the gateway's idempotency key (`idempotency_key`)".into(),
         }
     }
 }
@@ -99,6 +102,13 @@ impl Upstream {
             .any(|(h, _)| h.eq_ignore_ascii_case(name))
         {
             return Some(Owner::FixedHeader);
+        }
+        if self
+            .idempotency_key
+            .as_ref()
+            .is_some_and(|h| h.as_str().eq_ignore_ascii_case(name))
+        {
+            return Some(Owner::IdempotencyKey);
         }
         None
     }
@@ -156,7 +166,8 @@ mod tests {
             }),
             client: None,
             identity_headers: vec![(http::HeaderName::from_static("x-user-id"), "sub".into())],
-            retries: 0,
+            retry: crate::gateway::RetryPolicy::default(),
+            idempotency_key: Some(http::HeaderName::from_static("idempotency-key")),
         }
     }
 
@@ -171,6 +182,10 @@ mod tests {
         );
         assert_eq!(up.header_owner("x-tenant"), Some(Owner::FixedHeader));
         assert_eq!(up.header_owner("X-Trace"), None);
+        assert_eq!(
+            up.header_owner("Idempotency-Key"),
+            Some(Owner::IdempotencyKey)
+        );
         assert_eq!(
             up.param_owner(ParamLocation::Query, "API_KEY"),
             Some(Owner::Credential)

@@ -131,77 +131,123 @@ fn schema_diagnostics(value: &Value, path: &Path, spans: &SpanIndex) -> Vec<Diag
     let schema = super::json_schema();
     let mut out = Vec::new();
     for err in validator.iter_errors(value) {
-        let pointer = err.instance_path().as_str().to_string();
-        match err.kind() {
-            ValidationErrorKind::AdditionalProperties { unexpected } => {
-                let allowed = allowed_keys(&schema, value, &pointer);
-                for key in unexpected {
-                    let child = format!("{pointer}/{}", pointer_segment(key));
-                    let mut d =
-                        Diagnostic::error("unknown-field", format!("unknown field `{key}`"))
-                            .in_file(path)
-                            .at(display_path(&child), spans.key(&child));
-                    let hint = did_you_mean(key, allowed.iter().map(String::as_str))
-                        .unwrap_or_else(|| {
-                            if allowed.is_empty() {
-                                "remove it".to_string()
-                            } else {
-                                format!("expected one of: {}", allowed.join(", "))
-                            }
-                        });
-                    d.hint = Some(hint);
-                    out.push(d);
-                }
-            }
-            ValidationErrorKind::Required { property } => {
-                let name = property.as_str().unwrap_or_default();
-                out.push(
-                    Diagnostic::error("missing-field", format!("missing required field `{name}`"))
-                        .in_file(path)
-                        .at(display_path(&pointer), spans.value(&pointer))
-                        .with_hint(format!("add `{name}:` here")),
-                );
-            }
-            ValidationErrorKind::OneOfNotValid { .. }
-            | ValidationErrorKind::OneOfMultipleValid { .. }
-            | ValidationErrorKind::AnyOf { .. } => {
-                out.push(
-                    Diagnostic::error(
-                        "invalid-value",
-                        format!(
-                            "{} does not match any allowed form",
-                            describe(err.instance())
-                        ),
-                    )
-                    .in_file(path)
-                    .at(display_path(&pointer), spans.value(&pointer))
-                    .with_hint(one_of_hint(&pointer)),
-                );
-            }
-            ValidationErrorKind::Type { .. } => {
-                let expected = expected_types(&schema, &pointer, value);
-                out.push(
-                    Diagnostic::error(
-                        "invalid-value",
-                        format!(
-                            "expected {expected}, found {}",
-                            describe_kind(err.instance())
-                        ),
-                    )
-                    .in_file(path)
-                    .at(display_path(&pointer), spans.value(&pointer)),
-                );
-            }
-            _ => {
-                out.push(
-                    Diagnostic::error("invalid-value", err.to_string())
-                        .in_file(path)
-                        .at(display_path(&pointer), spans.value(&pointer)),
-                );
-            }
-        }
+        explain(&err, &schema, value, path, spans, &mut out);
     }
     out
+}
+
+/// The diagnostics of one schema error, appended to `out`.
+fn explain(
+    err: &jsonschema::ValidationError<'_>,
+    schema: &Value,
+    value: &Value,
+    path: &Path,
+    spans: &SpanIndex,
+    out: &mut Vec<Diagnostic>,
+) {
+    let pointer = err.instance_path().as_str().to_string();
+    if let ValidationErrorKind::AnyOf { context } = err.kind()
+        && let Some(only) = unless_null(context, err.instance())
+    {
+        // An optional section (`anyOf: [its schema, null]`) that is not null: what is wrong
+        // inside it says more than "does not match any allowed form".
+        for e in only {
+            explain(e, schema, value, path, spans, out);
+        }
+        return;
+    }
+    match err.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let allowed = allowed_keys(schema, value, &pointer);
+            for key in unexpected {
+                let child = format!("{pointer}/{}", pointer_segment(key));
+                let mut d = Diagnostic::error("unknown-field", format!("unknown field `{key}`"))
+                    .in_file(path)
+                    .at(display_path(&child), spans.key(&child));
+                let hint =
+                    did_you_mean(key, allowed.iter().map(String::as_str)).unwrap_or_else(|| {
+                        if allowed.is_empty() {
+                            "remove it".to_string()
+                        } else {
+                            format!("expected one of: {}", allowed.join(", "))
+                        }
+                    });
+                d.hint = Some(hint);
+                out.push(d);
+            }
+        }
+        ValidationErrorKind::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            out.push(
+                Diagnostic::error("missing-field", format!("missing required field `{name}`"))
+                    .in_file(path)
+                    .at(display_path(&pointer), spans.value(&pointer))
+                    .with_hint(format!("add `{name}:` here")),
+            );
+        }
+        ValidationErrorKind::OneOfNotValid { .. }
+        | ValidationErrorKind::OneOfMultipleValid { .. }
+        | ValidationErrorKind::AnyOf { .. } => {
+            out.push(
+                Diagnostic::error(
+                    "invalid-value",
+                    format!(
+                        "{} does not match any allowed form",
+                        describe(err.instance())
+                    ),
+                )
+                .in_file(path)
+                .at(display_path(&pointer), spans.value(&pointer))
+                .with_hint(one_of_hint(&pointer)),
+            );
+        }
+        ValidationErrorKind::Type { .. } => {
+            let expected = expected_types(schema, &pointer, value);
+            out.push(
+                Diagnostic::error(
+                    "invalid-value",
+                    format!(
+                        "expected {expected}, found {}",
+                        describe_kind(err.instance())
+                    ),
+                )
+                .in_file(path)
+                .at(display_path(&pointer), spans.value(&pointer)),
+            );
+        }
+        _ => {
+            out.push(
+                Diagnostic::error("invalid-value", err.to_string())
+                    .in_file(path)
+                    .at(display_path(&pointer), spans.value(&pointer)),
+            );
+        }
+    }
+}
+
+/// Of the branches of an `anyOf` that `instance` failed, the errors of the one branch left when
+/// the branch that only wanted `null` is set aside; `None` when that is not the shape.
+fn unless_null<'a, 'e>(
+    branches: &'a [Vec<jsonschema::ValidationError<'e>>],
+    instance: &Value,
+) -> Option<&'a [jsonschema::ValidationError<'e>]> {
+    if instance.is_null() || branches.len() != 2 {
+        return None;
+    }
+    let is_null_branch = |b: &Vec<jsonschema::ValidationError<'e>>| {
+        b.len() == 1
+            && matches!(
+                b[0].kind(),
+                ValidationErrorKind::Type {
+                    kind: jsonschema::error::TypeKind::Single(jsonschema::JsonType::Null)
+                }
+            )
+    };
+    match (is_null_branch(&branches[0]), is_null_branch(&branches[1])) {
+        (true, false) => Some(&branches[1]),
+        (false, true) => Some(&branches[0]),
+        _ => None,
+    }
 }
 
 fn describe(v: &Value) -> String {

@@ -11,6 +11,7 @@ mod catalog;
 mod env;
 mod limits;
 mod load;
+mod retry;
 mod spans;
 
 pub use auth::{ApiKeyConfig, AuthConfig, IntrospectionConfig, ListTools, OAuthConfig};
@@ -22,6 +23,7 @@ pub use catalog::{
 pub use env::{EnvError, interpolate};
 pub use limits::{CircuitBreakerConfig, LimitsConfig, RateLimitConfig};
 pub use load::{LoadedManifest, load, load_str};
+pub use retry::{IdempotencyKeyConfig, RetryConfig};
 pub use spans::{SpanIndex, display_path, pointer_segment, unescape_segment};
 
 use indexmap::IndexMap;
@@ -137,12 +139,21 @@ pub struct UpstreamConfig {
     #[serde(default)]
     #[schemars(regex(pattern = r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|sec|secs|min|mins)\s*$"))]
     pub queue_timeout: Option<String>,
-    /// How many times a call to an idempotent operation (GET, HEAD, OPTIONS, PUT, DELETE) is
-    /// sent again when the upstream could not be reached or answered 502, 503 or 504, after
-    /// 100 ms, 200 ms, 400 ms… Default 0: a failure goes straight back to the agent.
+    /// Deprecated: write `retry: {attempts: N + 1}`. Still read, with a warning, when `retry`
+    /// sets no `attempts`.
     #[serde(default)]
-    #[schemars(range(max = 5))]
+    #[schemars(range(max = 9), extend("deprecated" = true))]
     pub retries: Option<u32>,
+    /// When the gateway sends a call again by itself (retry-safe calls only, within the tool's
+    /// timeout). On by default: 3 attempts, `100ms` doubling up to `2s`, `Retry-After` waited
+    /// up to `5s`.
+    #[serde(default)]
+    pub retry: Option<RetryConfig>,
+    /// Send a fresh idempotency key with every call of a method that is not idempotent (POST,
+    /// PATCH), reused on the gateway's own retries, e.g. `{header: Idempotency-Key}`: for APIs
+    /// that deduplicate writes by key. Such calls become retry-safe.
+    #[serde(default)]
+    pub idempotency_key: Option<IdempotencyKeyConfig>,
     /// When to stop calling a failing upstream for a while. On by default (5 failures in a row
     /// open it for 30s).
     #[serde(default)]
@@ -281,6 +292,15 @@ pub struct ToolConfig {
     /// data and the declared output schema is rebuilt to match.
     #[serde(default)]
     pub response: Option<ResponseConfig>,
+    /// The gateway's own retries of this tool's calls; each field given replaces the one of
+    /// `upstream.retry`.
+    #[serde(default)]
+    pub retry: Option<RetryConfig>,
+    /// Send a fresh idempotency key with every call of this tool (whatever its method), reused
+    /// on the gateway's own retries, e.g. `{header: Idempotency-Key}`. The tool becomes
+    /// retry-safe for the gateway.
+    #[serde(default)]
+    pub idempotency_key: Option<IdempotencyKeyConfig>,
     /// A token bucket for this tool, shared by every caller (e.g. to protect an expensive
     /// endpoint): a call over it is an error result that says how long to wait.
     #[serde(default)]

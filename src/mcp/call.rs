@@ -20,7 +20,7 @@ use crate::gateway::{Gateway, Tool};
 use crate::limit::CallerKey;
 use crate::telemetry::trace::{Attr, Span, TraceParent};
 use crate::telemetry::{Era, Outcome, ToolMetrics};
-use crate::upstream::UpstreamError;
+use crate::upstream::{Retries, UpstreamError};
 
 /// Who a call comes from and how: for authorization, limits, metrics and the log line.
 #[derive(Debug, Clone, Copy)]
@@ -75,7 +75,8 @@ struct Ran {
     status: Option<u16>,
     /// Time spent on the upstream request, when one was sent.
     upstream: Option<Duration>,
-    retries: u32,
+    /// What the gateway sent again by itself.
+    retries: Retries,
     /// The limit that refused the call, if one did.
     limited: Option<&'static str>,
 }
@@ -87,7 +88,7 @@ impl Ran {
             outcome,
             status: None,
             upstream: None,
-            retries: 0,
+            retries: Retries::default(),
             limited: None,
         }
     }
@@ -158,7 +159,8 @@ pub(crate) async fn run_tool(
         result = ran.outcome.label(),
         duration_ms = ms(took),
         upstream_ms = ran.upstream.map(ms),
-        retries = ran.retries,
+        retries = ran.retries.count(),
+        retried_after = (!ran.retries.after.is_empty()).then(|| ran.retries.reasons(",")),
         limited = ran.limited,
         caller = cx.subject(),
         client = cx.client.map(tracing::field::display),
@@ -227,12 +229,12 @@ async fn execute(
         .call(g, tool, &args, principal, &extra)
         .await;
     let upstream = sent.elapsed();
-    client.finish(&answer, retries);
+    client.finish(&answer, retries.count());
     let (result, status) = match answer {
         Ok(resp) => {
             let status = resp.status;
             admitted.record(matches!(status.as_u16(), 500 | 502 | 503 | 504));
-            metrics.upstream(Some(status.as_u16()), upstream, false, retries);
+            metrics.upstream(Some(status.as_u16()), upstream, false, retries.count());
             if let Some(r) = reporter {
                 r.stage(
                     50.0,
@@ -252,7 +254,7 @@ async fn execute(
             if reached {
                 admitted.record(true);
                 let timed_out = matches!(e, UpstreamError::Timeout { .. });
-                metrics.upstream(None, upstream, timed_out, retries);
+                metrics.upstream(None, upstream, timed_out, retries.count());
             } else {
                 admitted.release();
             }
@@ -267,6 +269,7 @@ async fn execute(
     if let Some(r) = reporter {
         r.stage(100.0, LoggingLevel::Info, "done".to_string()).await;
     }
+    let result = with_retries(result, &retries);
     let outcome = if result.is_error == Some(true) {
         Outcome::ToolError
     } else {
@@ -280,6 +283,31 @@ async fn execute(
         retries,
         limited: None,
     }
+}
+
+/// The `_meta` key of a result that says how many times the gateway sent the call again.
+pub(crate) const RETRIES_META_KEY: &str = "io.mcp-gateway/retries";
+
+/// `result` telling what the gateway retried: the count in `_meta` (for clients and tests to
+/// read; `structuredContent` and its schema are left alone), and on an error a sentence, so the
+/// agent weighs the failure knowing the gateway already tried again.
+fn with_retries(mut result: CallToolResult, retries: &Retries) -> CallToolResult {
+    let n = retries.count();
+    if n == 0 {
+        return result;
+    }
+    result
+        .meta
+        .get_or_insert_with(Default::default)
+        .insert(RETRIES_META_KEY.to_string(), Value::from(n));
+    if result.is_error == Some(true) {
+        result.content.push(ContentBlock::text(format!(
+            "The gateway made {} attempts (after {}) before this answer.",
+            n + 1,
+            retries.reasons(", ")
+        )));
+    }
+    result
 }
 
 /// Logs an upstream failure, unless an identical one was logged moments ago (then it is

@@ -338,7 +338,7 @@ impl Telemetry {
             out.sample(
                 "mcp_gateway_upstream_retries_total",
                 "counter",
-                "Upstream requests sent again after a failed attempt (upstream.retries).",
+                "Upstream requests the gateway sent again by itself after a failed attempt (retry:).",
                 &labels,
                 m.retries.load(Ordering::Relaxed),
             );

@@ -13,22 +13,29 @@ use std::time::Duration;
 
 use crate::gateway::{Gateway, PathPart, Tool};
 
-/// Whether calling `tool` twice has the effect of calling it once: its method is idempotent
-/// (GET, HEAD, OPTIONS, PUT, DELETE) or the manifest says so (`annotations.idempotent`). The
-/// annotation already defaults from the method.
-pub(crate) fn retry_safe(tool: &Tool) -> bool {
+/// Whether the agent calling `tool` twice has the effect of calling it once: its method is
+/// idempotent (GET, HEAD, OPTIONS, PUT, DELETE) or the manifest says so
+/// (`annotations.idempotent`, which defaults from the method). An idempotency key does not make
+/// it so: it covers the gateway's own retries of one call ([`Tool::retry_safe`]), and a new call
+/// from the agent gets a new key.
+pub(crate) fn agent_may_repeat(tool: &Tool) -> bool {
     tool.annotations.idempotent_hint || tool.annotations.read_only_hint
 }
 
 /// The advice after the request may have reached the API without an answer coming back.
 pub(crate) fn may_have_acted(g: &Gateway, tool: &Tool) -> String {
-    if retry_safe(tool) {
+    if agent_may_repeat(tool) {
         return " The operation is idempotent, so calling again is safe.".to_string();
     }
     let check = match read_tool_for(g, tool) {
         Some(name) => format!(", for example with `{name}`"),
         None => String::new(),
     };
+    if tool.idempotency_key.is_some() {
+        return format!(
+            " The API may have received the request and acted on it. The gateway's own retries of this call carry the same idempotency key, but a new call gets a new one: do not call again before checking whether it took effect{check}."
+        );
+    }
     format!(
         " The API may have received the request and acted on it ({} is not idempotent): do not call again before checking whether it took effect{check}.",
         tool.plan.method
@@ -43,7 +50,10 @@ pub(crate) fn for_status(
     headers: &http::HeaderMap,
 ) -> String {
     let wait = retry_after(headers)
-        .map(|d| format!("wait {} seconds", d.as_secs().max(1)))
+        .map(|d| match d.as_secs().max(1) {
+            1 => "wait 1 second".to_string(),
+            n => format!("wait {n} seconds"),
+        })
         .unwrap_or_else(|| "wait a little".to_string());
     let location = headers
         .get(http::header::LOCATION)
@@ -65,7 +75,7 @@ pub(crate) fn for_status(
         429 => format!(" The API is limiting the rate of calls and did not process this one: {wait} and call again."),
         503 => format!(" The API is unavailable and did not process the call: {wait} and call again."),
         400..=499 => " The API refused the request and changed nothing; fix the arguments per its message.".to_string(),
-        _ if retry_safe(tool) => " The API failed; the operation is idempotent, so calling again after a pause is safe.".to_string(),
+        _ if agent_may_repeat(tool) => " The API failed; the operation is idempotent, so calling again after a pause is safe.".to_string(),
         _ => format!(" The API failed partway.{}", may_have_acted(g, tool)),
     }
 }
@@ -171,6 +181,15 @@ mod tests {
         assert_eq!(
             httpdate("Sun, 06 Nov 1994 08:49:37 GMT"),
             Some(std::time::UNIX_EPOCH + Duration::from_secs(784_111_777))
+        );
+        h.insert(
+            http::header::RETRY_AFTER,
+            "Fri, 06 Nov 2999 08:49:37 GMT".parse().unwrap(),
+        );
+        assert_eq!(
+            retry_after(&h),
+            Some(Duration::from_secs(86_400)),
+            "a date far ahead, capped at a day"
         );
         h.insert(http::header::RETRY_AFTER, "soon".parse().unwrap());
         assert_eq!(retry_after(&h), None);

@@ -114,7 +114,7 @@ pub fn to_result(g: &Gateway, tool: &Tool, resp: UpstreamResponse) -> CallToolRe
         return error_status(g, tool, &resp, &m);
     }
     let mut result = success(tool, resp, m);
-    if result.is_error == Some(true) && !super::advice::retry_safe(tool) {
+    if result.is_error == Some(true) && !super::advice::agent_may_repeat(tool) {
         // A 2xx whose body cannot be returned: the write happened all the same, and an agent
         // that is not told so repeats it.
         let reason = status.canonical_reason().unwrap_or("");

@@ -10,6 +10,7 @@ mod body;
 mod build;
 mod oauth;
 mod resource;
+mod retry;
 pub mod shape;
 mod shaped;
 
@@ -22,9 +23,10 @@ pub use body::{Body, BodyError, Part};
 pub use build::{BuildError, RequestParts, build};
 pub use oauth::{ClientCredentials, TokenError};
 pub use resource::{ReadError, body_contents, contents, resource_arguments};
+pub use retry::{After, Retries};
 
 use crate::auth::Principal;
-use crate::gateway::{CallPlan, Gateway, Tool, UpstreamAuth};
+use crate::gateway::{CallPlan, Gateway, UpstreamAuth};
 
 /// Why a call got no usable answer. Messages name the upstream host (never the query string,
 /// which may carry an API key) and say what an agent can do about it.
@@ -115,7 +117,8 @@ fn classify(e: &reqwest::Error, host: &str) -> UpstreamError {
     }
 }
 
-/// How long an idle upstream connection is kept. Shorter than the keep-alive timeouts of the
+/// How long an idle upstream connection is kept, by default (`serve --upstream-idle-timeout`
+/// sets it for the process). Shorter than the keep-alive timeouts of the
 /// common servers that close first (Node.js and Apache 5 s, gunicorn 2 s is the exception), so
 /// the gateway rarely writes a request onto a connection the server is closing: that race ends
 /// in a reset after which a non-idempotent call cannot be safely retried. Under load
@@ -125,14 +128,20 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 /// The pause before the one retry of a connection that could not be made.
 const CONNECT_RETRY_PAUSE: Duration = Duration::from_millis(100);
 
-/// The first retry's delay (doubled for each further one): long enough for a restarting
-/// upstream's listener to come back, short enough to stay well inside an agent's patience.
-const RETRY_BACKOFF: Duration = Duration::from_millis(100);
-
 /// The shared upstream HTTP client.
 #[derive(Debug, Clone)]
 pub struct UpstreamClient {
     http: reqwest::Client,
+}
+
+/// The idle timeout of every upstream pool, when `serve` was given one. A process-wide
+/// startup setting (like the listener's), read by every client built after it is set.
+static IDLE_TIMEOUT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+
+/// Sets how long idle upstream connections are kept, for every client built from now on. Only
+/// the first call counts: it is a startup setting.
+pub fn set_pool_idle_timeout(d: Duration) {
+    let _ = IDLE_TIMEOUT.set(d);
 }
 
 /// The settings of every upstream client (the shared pool and per-upstream mTLS clients).
@@ -140,7 +149,7 @@ pub fn client_builder() -> reqwest::ClientBuilder {
     crate::tls::install_default_provider();
     reqwest::Client::builder()
         .tcp_nodelay(true)
-        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .pool_idle_timeout(IDLE_TIMEOUT.get().copied().unwrap_or(POOL_IDLE_TIMEOUT))
         // Redirects are not followed: a 3xx from an API is an answer to show, and following
         // it could send the gateway's credentials to another host.
         .redirect(reqwest::redirect::Policy::none())
@@ -156,53 +165,6 @@ impl UpstreamClient {
     /// The shared HTTP client (also used to fetch the issuer's keys and introspect tokens).
     pub fn http(&self) -> &reqwest::Client {
         &self.http
-    }
-
-    /// Builds, sends and reads one call of `tool`. `caller` is the verified MCP caller, whose
-    /// claims fill `upstream.identity_headers`; its token is not available here at all.
-    ///
-    /// An idempotent tool (GET, HEAD, OPTIONS, PUT, DELETE) is sent again up to
-    /// `upstream.retries` times when the upstream could not be reached or answered 502, 503 or
-    /// 504, after 100 ms, 200 ms, 400 ms…; the second value is how many retries were sent.
-    /// `extra` are headers of the gateway's own (the trace context).
-    pub async fn call(
-        &self,
-        gateway: &Gateway,
-        tool: &Tool,
-        args: &Map<String, Value>,
-        caller: Option<&Principal>,
-        extra: &[(http::HeaderName, http::HeaderValue)],
-    ) -> (Result<UpstreamResponse, UpstreamError>, u32) {
-        let timeout = tool.timeout.unwrap_or(gateway.upstream.timeout);
-        let idempotent = matches!(
-            tool.plan.method,
-            http::Method::GET
-                | http::Method::HEAD
-                | http::Method::OPTIONS
-                | http::Method::PUT
-                | http::Method::DELETE
-        );
-        let budget = if idempotent {
-            gateway.upstream.retries
-        } else {
-            0
-        };
-        let mut retries = 0;
-        loop {
-            let r = self
-                .send(gateway, &tool.plan, timeout, args, caller, extra)
-                .await;
-            let again = match &r {
-                Ok(resp) => matches!(resp.status.as_u16(), 502..=504),
-                Err(UpstreamError::Connect { .. }) => true,
-                Err(_) => false,
-            };
-            if !again || retries >= budget {
-                return (r, retries);
-            }
-            retries += 1;
-            tokio::time::sleep(RETRY_BACKOFF * 2u32.saturating_pow(retries - 1)).await;
-        }
     }
 
     /// Builds, sends and reads one request of `plan` (a tool's, a resource's or a completion's),
@@ -235,7 +197,7 @@ impl UpstreamClient {
         }
     }
 
-    async fn send_once(
+    pub(crate) async fn send_once(
         &self,
         gateway: &Gateway,
         plan: &CallPlan,

@@ -12,7 +12,8 @@ fn upstream(base: &str) -> Upstream {
         auth: None,
         client: None,
         identity_headers: Vec::new(),
-        retries: 0,
+        retry: crate::gateway::RetryPolicy::default(),
+        idempotency_key: None,
     }
 }
 
