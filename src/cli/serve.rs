@@ -113,11 +113,17 @@ fn init_logging(format: LogFormat) {
     use std::io::IsTerminal as _;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+        .with_ansi(std::io::stderr().is_terminal());
+    // Lines are written by a thread of their own (see `log_writer`), so the per-call line
+    // costs a call no system call and a slow stderr reader stalls no call.
+    let _ = match (
+        format,
+        crate::telemetry::log_writer::Background::start(std::io::stderr()),
+    ) {
+        (LogFormat::Text, Some(w)) => builder.with_writer(w).try_init(),
+        (LogFormat::Json, Some(w)) => builder.json().with_writer(w).try_init(),
+        (LogFormat::Text, None) => builder.with_writer(std::io::stderr).try_init(),
+        (LogFormat::Json, None) => builder.json().with_writer(std::io::stderr).try_init(),
     };
 }
 
@@ -158,6 +164,7 @@ pub(crate) fn run(args: Args) -> ExitCode {
     let code = runtime.block_on(serve(args));
     // Work still on the blocking pool (a compile) must not hold the exit up.
     runtime.shutdown_timeout(Duration::from_secs(1));
+    crate::telemetry::log_writer::flush();
     code
 }
 

@@ -8,6 +8,7 @@
 
 mod expose;
 mod histogram;
+pub mod log_writer;
 mod throttle;
 pub mod trace;
 
