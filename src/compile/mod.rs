@@ -8,6 +8,7 @@ mod body;
 pub mod budget;
 mod compact;
 mod env;
+mod interact;
 mod limits;
 mod loosen;
 mod names;
@@ -271,7 +272,7 @@ pub fn compile(
         } else {
             op_ptr.clone()
         };
-        match tool::check_name(&name) {
+        match names::check_name(&name) {
             Err(d) => {
                 diags.push(loaded.diag_at(d, &name_ptr));
                 continue;
@@ -322,7 +323,14 @@ pub fn compile(
                 loaded.diag_at(w.diag, &ptr)
             });
         }
-        match tool::build(&mut conv, &op, Some(&cfg), name.clone(), timeout) {
+        match tool::build(
+            &mut conv,
+            &op,
+            Some(&cfg),
+            name.clone(),
+            timeout,
+            m.confirm_destructive,
+        ) {
             Ok((mut t, warnings)) => {
                 t.scopes = needs.get(i).cloned().unwrap_or_default();
                 budget::trim_input(&mut t, budget);
@@ -571,7 +579,7 @@ pub fn compile_each_with(
             .iter()
             .map(|p| Diagnostic::error("spec", p.message.clone()).at(label.clone(), None))
             .collect();
-        match tool::build(&mut conv, op, None, name.clone(), None) {
+        match tool::build(&mut conv, op, None, name.clone(), None, false) {
             Ok(_) if !problems.is_empty() => each(op, Err(problems)),
             Ok((mut t, warnings)) => {
                 if let Some(b) = budget {

@@ -80,7 +80,8 @@ impl Cx<'_, '_> {
             );
             return None;
         }
-        let tool: Tool = match tool::build(self.conv, op, None, "resource".to_string(), None) {
+        let tool: Tool = match tool::build(self.conv, op, None, "resource".to_string(), None, false)
+        {
             Ok((t, _)) => t,
             Err(problems) => {
                 for p in problems {

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use super::names;
 use super::values::{ValueCheck, check_values};
 use crate::diag::Diagnostic;
 use crate::gateway::{
@@ -65,6 +64,7 @@ pub(crate) fn build(
     cfg: Option<&ToolConfig>,
     name: String,
     timeout: Option<Duration>,
+    confirm_destructive: bool,
 ) -> Result<(Tool, Vec<Problem>), Vec<Problem>> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
@@ -299,6 +299,17 @@ pub(crate) fn build(
         }
     }
 
+    let asks = super::interact::params(
+        overrides,
+        &bindings,
+        body_plan.as_ref(),
+        &mut properties,
+        &mut required,
+        &mut errors,
+    );
+    let mut arguments: Vec<String> = properties.keys().cloned().collect();
+    arguments.extend(asks.iter().map(|a| a.arg.clone()));
+
     // Input schema.
     let mut input = Map::new();
     input.insert("type".into(), json!("object"));
@@ -449,6 +460,14 @@ pub(crate) fn build(
         }
     }
 
+    let interaction = super::interact::finish(
+        cfg,
+        asks,
+        &annotations,
+        confirm_destructive,
+        &arguments,
+        &mut errors,
+    );
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -545,6 +564,7 @@ pub(crate) fn build(
             // Set by compile once `auth:` is known.
             scopes: Vec::new(),
             shape,
+            interaction,
         },
         warnings,
     ))
@@ -741,31 +761,6 @@ fn is_object_schema(schema: &Value) -> bool {
             None => schema.get("properties").is_some(),
         },
     }
-}
-
-/// Checks an explicit or default name; returns the name to use.
-// The error is the diagnostic itself, built once per tool at compile time: boxing it would
-// only add an allocation to the cold path.
-#[allow(clippy::result_large_err)]
-pub(crate) fn check_name(name: &str) -> Result<Option<Diagnostic>, Diagnostic> {
-    if let Some(reason) = names::invalid_reason(name) {
-        return Err(Diagnostic::error("invalid-name", reason)
-            .with_hint("use 1–64 characters of A-Z a-z 0-9 _ - ."));
-    }
-    if name.chars().count() > names::CLIENT_NAME_LIMIT {
-        return Ok(Some(
-            Diagnostic::warning(
-                "long-name",
-                format!(
-                    "`{name}` is {} characters; several clients cut tool names at {}",
-                    name.chars().count(),
-                    names::CLIENT_NAME_LIMIT
-                ),
-            )
-            .with_hint("set a shorter `name:`"),
-        ));
-    }
-    Ok(None)
 }
 
 #[cfg(test)]

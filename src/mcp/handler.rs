@@ -567,8 +567,59 @@ impl ServerHandler for Handler {
         {
             call.parent = Some(p);
         }
+        let asked = async {
+            let Some(i) = &tool.interaction else {
+                return Ok(super::confirm::Gate::Proceed(Default::default()));
+            };
+            // A call that would be refused anyway (caller, arguments) is refused before the
+            // user is troubled with it.
+            if crate::auth::http::refusal(&g, tool, call.caller).is_some()
+                || super::call::argument_errors(tool, &serde_json::Value::Object(args.clone()))
+                    .is_some()
+            {
+                return Ok(super::confirm::Gate::Proceed(Default::default()));
+            }
+            if era == Era::Stateless {
+                super::confirm::stateless(
+                    &g,
+                    tool,
+                    i,
+                    &args,
+                    request.input_responses.as_ref(),
+                    request.request_state.as_deref(),
+                    cx.client_capabilities().as_ref(),
+                )
+            } else {
+                // stdio, or an HTTP request on a session, can carry a request to the client.
+                let session = parts.is_none_or(|p| p.headers.contains_key("mcp-session-id"));
+                Ok(super::confirm::with_session(tool, i, &args, &cx.peer, session).await)
+            }
+        };
+        let run = async {
+            match asked.await? {
+                super::confirm::Gate::Proceed(supplied) => Ok(run_tool(
+                    &self.shared,
+                    &g,
+                    tool,
+                    args.clone(),
+                    supplied,
+                    Some(&reporter),
+                    call,
+                )
+                .await
+                .into()),
+                super::confirm::Gate::Ask(r) => Ok(r.into()),
+                super::confirm::Gate::Stop(r) => {
+                    self.shared
+                        .telemetry
+                        .tool(&tool.name)
+                        .refused(era, Outcome::ToolError);
+                    Ok(r.into())
+                }
+            }
+        };
         tokio::select! {
-            r = run_tool(&self.shared, &g, tool, args, Some(&reporter), call) => Ok(r.into()),
+            r = run => r,
             () = cx.ct.cancelled() => {
                 self.shared.telemetry.tool(&tool.name).refused(era, Outcome::ProtocolError);
                 Err(ErrorData::internal_error("the call was cancelled by the client", None))

@@ -3,6 +3,7 @@
 
 mod call;
 mod catalog;
+pub mod confirm;
 mod fast;
 mod handler;
 mod host;
