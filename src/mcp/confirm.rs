@@ -285,8 +285,12 @@ pub(crate) fn stateless(
             }
         },
     };
-    // Answers only count with a state: without one, nothing ties them to a question asked.
-    let responses = responses.filter(|_| state.is_some());
+    // A value the user gives stands on its own (it is checked against the parameter's schema),
+    // so it counts with or without a state; a confirmation only counts with the state it was
+    // asked under, which ties it to these exact arguments.
+    let confirmation = responses
+        .filter(|_| state.is_some())
+        .and_then(|r| r.get(CONFIRM_KEY));
     let mut requests = InputRequests::new();
     if !st.confirming {
         for ask in &i.asks {
@@ -310,9 +314,13 @@ pub(crate) fn stateless(
                 }
                 None => {}
             }
-            if let Some(r) = input_request(ask.message.clone(), form(ask)) {
-                requests.insert(ask.key.clone(), r);
-            }
+            let r = input_request(ask.message.clone(), form(ask)).ok_or_else(|| {
+                ErrorData::internal_error(
+                    format!("cannot build the question for `{}`", ask.arg),
+                    None,
+                )
+            })?;
+            requests.insert(ask.key.clone(), r);
         }
         if requests.is_empty() {
             st.confirming = true;
@@ -329,7 +337,7 @@ pub(crate) fn stateless(
             Some(sealed),
         )));
     }
-    match responses.and_then(|r| r.get(CONFIRM_KEY)).and_then(answer) {
+    match confirmation.and_then(answer) {
         Some(Answer::Accept(_)) => Ok(Gate::Proceed(st.supplied)),
         Some(Answer::Refuse(how)) => Ok(Gate::Stop(refused(tool, how, "the call to"))),
         None if i.confirm.is_none() => Ok(Gate::Proceed(st.supplied)),
