@@ -8,6 +8,7 @@ mod catalog;
 mod cli;
 mod common;
 mod compile_diagnostics;
+mod confirm;
 mod conformance;
 mod connections;
 mod deploy;
