@@ -2,7 +2,8 @@
 //! in both protocol eras (2026-07-28 `InputRequiredResult` rounds; 2025-era `elicitation/create`
 //! on a session), against a raw upstream that counts what reached it. Accept sends exactly one
 //! request; decline, cancel, a forged or replayed `requestState`, and a client that cannot ask
-//! its user send none. Also `mcp_header:` (`x-mcp-header` / `Mcp-Param-*`).
+//! its user send none. The official TypeScript SDK client does the same in the 2025 era, over
+//! stdio and on an HTTP session. Also `mcp_header:` (`x-mcp-header` / `Mcp-Param-*`).
 
 use std::sync::{Arc, Mutex};
 
@@ -14,7 +15,7 @@ use rmcp::service::{ClientServiceExt as _, RequestContext, RunningService};
 use rmcp::{ClientHandler, RoleClient, ServiceExt as _};
 use serde_json::{Map, Value, json};
 
-use crate::common::gateway::{Gateway, serve};
+use crate::common::gateway::{self, Gateway, serve, ts_client};
 use crate::common::raw::{self, RawUpstream};
 use crate::common::{path, runtime, write};
 
@@ -466,4 +467,57 @@ fn mcp_header_is_advertised_and_checked_against_the_arguments() {
             "the mismatched call never reached the upstream"
         );
     });
+}
+
+#[test]
+fn the_typescript_sdk_is_asked_over_stdio_and_on_a_session() {
+    let rt = runtime();
+    let (up, gw, dir) = setup(&rt, &["--sessions"]);
+    let m = dir.path().join("gateway.yaml").display().to_string();
+    let bin = env!("CARGO_BIN_EXE_mcp-gateway");
+    let url = format!("{}/mcp", gw.origin());
+    let rename = json!([
+        {"op": "call", "name": "rename_pet", "arguments": {"petId": 3}},
+        {"op": "elicited"}
+    ]);
+    let accept = json!({"action": "accept", "content": {"name": "Rex"}}).to_string();
+    let stdio = vec!["stdio", bin, "serve", m.as_str(), "--stdio"];
+    let http = vec!["http", url.as_str()];
+    for target in [&stdio, &http] {
+        let before = up.count();
+        let r = ts_client(target, &rename, &[("MCP_ELICIT", &accept)]);
+        assert_ne!(r[1]["isError"], json!(true), "{target:?}: {}", r[1]);
+        assert_eq!(
+            r[2]["shown"],
+            json!(["What should the pet be called?", "Rename pet 3 to Rex?"]),
+            "{target:?}"
+        );
+        assert_eq!(up.count(), before + 1, "{target:?}: one upstream request");
+        let last = up.requests().pop().unwrap();
+        assert_eq!(last.line, "PUT /pets/3 HTTP/1.1");
+        assert_eq!(
+            serde_json::from_slice::<Value>(&last.body).unwrap(),
+            json!({"name": "Rex"})
+        );
+    }
+    let delete = json!([{"op": "call", "name": "delete_pet", "arguments": {"petId": 7}}]);
+    let before = up.count();
+    for action in ["decline", "cancel"] {
+        let answer = json!({"action": action}).to_string();
+        let r = ts_client(&stdio, &delete, &[("MCP_ELICIT", &answer)]);
+        assert_eq!(r[1]["isError"], json!(true), "{}", r[1]);
+        assert!(
+            gateway::text(&r[1]).contains("Nothing was sent"),
+            "{}",
+            r[1]
+        );
+    }
+    let r = ts_client(&http, &delete, &[]);
+    assert_eq!(r[1]["isError"], json!(true), "{}", r[1]);
+    assert!(
+        gateway::text(&r[1]).contains("cannot ask its user"),
+        "{}",
+        r[1]
+    );
+    assert_eq!(up.count(), before, "nothing reached the upstream");
 }
