@@ -157,6 +157,9 @@ pub struct Tool {
     pub shape: Option<Arc<Shape>>,
     /// What the user is asked before a call (`ask:`, `confirm:`), if anything.
     pub interaction: Option<Arc<Interaction>>,
+    /// The same arguments as `input_schema`, in the form 2026-07-28 clients are shown when the
+    /// manifest keeps 2020-12 structure (`$schema`, shared schemas under `$defs`).
+    pub input_schema_2026: Option<Arc<JsonObject>>,
 }
 
 /// A tool's response shaping, compiled: see `ResponseConfig` in the manifest.

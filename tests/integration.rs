@@ -23,6 +23,7 @@ mod reload;
 mod requests;
 mod retry_advice;
 mod scale_out;
+mod schema_2020_12;
 mod security;
 mod serve_http;
 mod shaping;

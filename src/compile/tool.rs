@@ -64,7 +64,7 @@ pub(crate) fn build(
     cfg: Option<&ToolConfig>,
     name: String,
     timeout: Option<Duration>,
-    confirm_destructive: bool,
+    opts: super::ToolOptions,
 ) -> Result<(Tool, Vec<Problem>), Vec<Problem>> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
@@ -252,6 +252,7 @@ pub(crate) fn build(
 
     // Request body.
     let mut dependent = Map::new();
+    let mut root_keywords = Map::new();
     let body_plan = super::body::plan(
         conv,
         &mut root,
@@ -264,6 +265,8 @@ pub(crate) fn build(
             dependent: &mut dependent,
             checks: &mut checks,
             errors: &mut errors,
+            keep_constraints: opts.keep_2020_12,
+            root_keywords: &mut root_keywords,
         },
     );
 
@@ -321,6 +324,7 @@ pub(crate) fn build(
         input.insert("dependentRequired".into(), Value::Object(dependent));
     }
     input.insert("additionalProperties".into(), json!(false));
+    input.extend(root_keywords);
     if root.truncated() {
         warnings.push(problem(
             "/operation",
@@ -464,7 +468,7 @@ pub(crate) fn build(
         cfg,
         asks,
         &annotations,
-        confirm_destructive,
+        opts.confirm_destructive,
         &arguments,
         &mut errors,
     );
@@ -565,6 +569,8 @@ pub(crate) fn build(
             scopes: Vec::new(),
             shape,
             interaction,
+            // Set by compile when the manifest keeps 2020-12 structure.
+            input_schema_2026: None,
         },
         warnings,
     ))

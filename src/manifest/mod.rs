@@ -91,6 +91,24 @@ pub struct Manifest {
     /// would; a tool's own `confirm:` (including `false`) wins.
     #[serde(default)]
     pub confirm_destructive: bool,
+    /// How much JSON Schema 2020-12 structure the advertised schemas keep.
+    #[serde(default)]
+    pub schemas: SchemasConfig,
+}
+
+/// `schemas:`: the shape of advertised input schemas.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SchemasConfig {
+    /// Keep JSON Schema 2020-12 structure where clients can take it. 2026-07-28 clients are
+    /// shown input schemas with `$schema`, and shared schemas once under `$defs` (with their
+    /// `$anchor`) referenced by `$ref`, instead of inlined copies (2025-era clients still get
+    /// inlined schemas: several reject `$ref`). And an object body's top-level constraints
+    /// (`if`/`then`/`else`, `allOf` members that only constrain, such as `anyOf` of
+    /// `required`) stay at the root of every client's input schema, next to the body's
+    /// properties, instead of the body becoming one `body` argument.
+    #[serde(default)]
+    pub keep_2020_12: bool,
 }
 
 /// The upstream API.

@@ -369,7 +369,18 @@ impl ServerHandler for Handler {
             .filter(|t| may_list(&g, caller.as_ref(), t))
             .collect();
         let (range, next) = page(visible.len(), request)?;
-        let tools: Vec<McpTool> = visible[range].iter().map(|t| definition(t)).collect();
+        // `schemas: {keep_2020_12}`: 2026-07-28 clients take `$ref`, `$defs` and `$schema`.
+        let modern = cx.protocol_version() == Some(rmcp::model::ProtocolVersion::V_2026_07_28);
+        let tools: Vec<McpTool> = visible[range]
+            .iter()
+            .map(|t| {
+                let mut d = definition(t);
+                if modern && let Some(s) = &t.input_schema_2026 {
+                    d.input_schema = s.clone();
+                }
+                d
+            })
+            .collect();
         // With `auth:` the list depends on the caller's scopes: no shared caches.
         let scope = if g.auth.is_some() {
             CacheScope::Private

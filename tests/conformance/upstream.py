@@ -65,6 +65,13 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         self.answer(*route(url.path, parse_qs(url.query), self.headers))
 
+    def do_POST(self):  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if urlsplit(self.path).path == "/contacts":
+            self.answer(201, "text/plain", b"Contact saved.")
+        else:
+            self.answer(404, "text/plain", b"not found")
+
     def do_DELETE(self):  # noqa: N802
         if urlsplit(self.path).path == "/records":
             self.answer(200, "text/plain", b"Deleted the test records (state-ok).")
