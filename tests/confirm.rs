@@ -521,3 +521,53 @@ fn the_typescript_sdk_is_asked_over_stdio_and_on_a_session() {
     );
     assert_eq!(up.count(), before, "nothing reached the upstream");
 }
+
+#[test]
+fn replicas_sharing_the_state_key_accept_each_others_request_state() {
+    let rt = runtime();
+    let (up, _gw, dir) = setup(&rt, &[]);
+    let manifest = dir.path().join("gateway.yaml");
+    let key = [("MCP_GATEWAY_STATE_KEY", "a shared secret for the test")];
+    let a = serve(&manifest, &[], &key);
+    let b = serve(&manifest, &[], &key);
+    let other = serve(
+        &manifest,
+        &[],
+        &[("MCP_GATEWAY_STATE_KEY", "another secret")],
+    );
+    rt.block_on(async {
+        let user = User::new(ElicitationAction::Accept);
+        let on_a = connect_2026(&format!("{}/mcp", a.origin()), user.clone()).await;
+        let asked = on_a
+            .call_tool_once(call("delete_pet", json!({"petId": 7})))
+            .await
+            .expect("an answer");
+        let CallToolResponse::InputRequired(asked) = asked else {
+            panic!("expected an InputRequiredResult, got {asked:?}");
+        };
+        let mut retry = call("delete_pet", json!({"petId": 7}));
+        let mut accept = std::collections::BTreeMap::new();
+        accept.insert("confirm".to_string(), json!({"action": "accept"}));
+        retry.input_responses = Some(accept);
+        retry.request_state = asked.request_state.clone();
+
+        let on_other = connect_2026(&format!("{}/mcp", other.origin()), user.clone()).await;
+        let refused = on_other.call_tool_once(retry.clone()).await;
+        assert!(
+            matches!(refused, Err(rmcp::service::ServiceError::McpError(ref e)) if e.code == ErrorCode::INVALID_PARAMS),
+            "a replica with another key refuses the state: {refused:?}"
+        );
+        assert_eq!(up.count(), 0);
+
+        let on_b = connect_2026(&format!("{}/mcp", b.origin()), user).await;
+        let done = on_b.call_tool_once(retry).await.expect("an answer");
+        assert!(
+            matches!(done, CallToolResponse::Complete(ref r) if r.is_error != Some(true)),
+            "{done:?}"
+        );
+        assert_eq!(up.count(), 1);
+        for c in [on_a, on_b, on_other] {
+            let _ = c.cancel().await;
+        }
+    });
+}
