@@ -571,3 +571,42 @@ fn replicas_sharing_the_state_key_accept_each_others_request_state() {
         }
     });
 }
+
+#[test]
+fn ask_2026_an_invalid_answer_is_asked_again_with_the_reason() {
+    let rt = runtime();
+    let (up, gw, _dir) = setup(&rt, &[]);
+    let url = format!("{}/mcp", gw.origin());
+    rt.block_on(async {
+        let client = connect_2026(&url, User::new(ElicitationAction::Accept)).await;
+        let first = client
+            .call_tool_once(call("rename_pet", json!({"petId": 3})))
+            .await
+            .expect("an answer");
+        let CallToolResponse::InputRequired(asked) = first else {
+            panic!("expected an InputRequiredResult, got {first:?}");
+        };
+        // The spec's Pet name has `minLength: 1`.
+        let mut retry = call("rename_pet", json!({"petId": 3}));
+        let mut answers = std::collections::BTreeMap::new();
+        answers.insert(
+            "name".to_string(),
+            json!({"action": "accept", "content": {"name": ""}}),
+        );
+        retry.input_responses = Some(answers);
+        retry.request_state = asked.request_state.clone();
+        let again = client.call_tool_once(retry).await.expect("an answer");
+        let CallToolResponse::InputRequired(again) = again else {
+            panic!("an invalid answer is asked again: {again:?}");
+        };
+        let question = serde_json::to_value(&again.input_requests.unwrap()["name"]).unwrap();
+        let message = question["params"]["message"].as_str().unwrap().to_string();
+        assert!(
+            message.starts_with("What should the pet be called?")
+                && message.contains("The last answer was not valid"),
+            "{message}"
+        );
+        assert_eq!(up.count(), 0);
+        let _ = client.cancel().await;
+    });
+}

@@ -298,6 +298,7 @@ pub(crate) fn stateless(
                 continue;
             }
             let given = responses.and_then(|r| r.get(&ask.key)).and_then(answer);
+            let mut question = ask.message.clone();
             match given {
                 Some(Answer::Refuse(how)) => {
                     return Ok(Gate::Stop(refused(
@@ -307,14 +308,20 @@ pub(crate) fn stateless(
                     )));
                 }
                 Some(Answer::Accept(content)) => {
-                    if let Ok(v) = value_of(ask, content.as_ref(), required(ask)) {
-                        st.supplied.insert(ask.arg.clone(), v);
-                        continue;
+                    match value_of(ask, content.as_ref(), required(ask)) {
+                        Ok(v) => {
+                            st.supplied.insert(ask.arg.clone(), v);
+                            continue;
+                        }
+                        // Asked again, saying what was wrong with the answer.
+                        Err(e) => {
+                            question = format!("{question}\n(The last answer was not valid: {e}.)")
+                        }
                     }
                 }
                 None => {}
             }
-            let r = input_request(ask.message.clone(), form(ask)).ok_or_else(|| {
+            let r = input_request(question, form(ask)).ok_or_else(|| {
                 ErrorData::internal_error(
                     format!("cannot build the question for `{}`", ask.arg),
                     None,
