@@ -29,6 +29,7 @@ use rmcp::{RoleServer, ServerHandler};
 
 pub(crate) use super::call::{CallContext, run_tool};
 use super::catalog;
+use super::confirm::{self, Gate};
 use super::definition;
 use super::subscriptions::{Session, Subscriptions, spawn_poller};
 use crate::auth::http::{Caller, caller_of, may_list};
@@ -580,7 +581,7 @@ impl ServerHandler for Handler {
         }
         let asked = async {
             let Some(i) = &tool.interaction else {
-                return Ok(super::confirm::Gate::Proceed(Default::default()));
+                return Ok(Gate::Proceed(Default::default()));
             };
             // A call that would be refused anyway (caller, arguments) is refused before the
             // user is troubled with it.
@@ -588,10 +589,10 @@ impl ServerHandler for Handler {
                 || super::call::argument_errors(tool, &serde_json::Value::Object(args.clone()))
                     .is_some()
             {
-                return Ok(super::confirm::Gate::Proceed(Default::default()));
+                return Ok(Gate::Proceed(Default::default()));
             }
             if era == Era::Stateless {
-                super::confirm::stateless(
+                confirm::stateless(
                     &g,
                     tool,
                     i,
@@ -603,12 +604,12 @@ impl ServerHandler for Handler {
             } else {
                 // stdio, or an HTTP request on a session, can carry a request to the client.
                 let session = parts.is_none_or(|p| p.headers.contains_key("mcp-session-id"));
-                Ok(super::confirm::with_session(tool, i, &args, &cx.peer, session).await)
+                Ok(confirm::with_session(tool, i, &args, &cx.peer, session).await)
             }
         };
         let run = async {
             match asked.await? {
-                super::confirm::Gate::Proceed(supplied) => Ok(run_tool(
+                Gate::Proceed(supplied) => Ok(run_tool(
                     &self.shared,
                     &g,
                     tool,
@@ -619,12 +620,19 @@ impl ServerHandler for Handler {
                 )
                 .await
                 .into()),
-                super::confirm::Gate::Ask(r) => Ok(r.into()),
-                super::confirm::Gate::Stop(r) => {
+                Gate::Ask(r) => Ok(r.into()),
+                Gate::Stop(r) => {
                     self.shared
                         .telemetry
                         .tool(&tool.name)
                         .refused(era, Outcome::ToolError);
+                    tracing::info!(
+                        target: "mcp_gateway::call",
+                        gateway = %g.name,
+                        tool = %tool.name,
+                        era = era.label(),
+                        "tool call stopped before the upstream: the user did not agree, or could not be asked"
+                    );
                     Ok(r.into())
                 }
             }
