@@ -17,6 +17,7 @@ use crate::secret::Secret;
 
 mod catalog;
 mod definition;
+mod interaction;
 pub mod invalid;
 mod limits;
 mod owned;
@@ -27,6 +28,7 @@ pub use catalog::{
     ResourceCall, ResourceSource, ResourceTemplate, templates,
 };
 pub use definition::{definition, prompt_definition, resource_definition, template_definition};
+pub use interaction::{Ask, CONFIRM_KEY, Confirm, Interaction};
 pub use limits::{Breaker, DEFAULT_MAX_CONCURRENT, DEFAULT_QUEUE_TIMEOUT, Limits, RateLimit};
 pub use owned::{Owner, RESERVED_HEADERS, names_the_same};
 pub use retry::{RetryPolicy, idempotent_method};
@@ -164,6 +166,11 @@ pub struct Tool {
     pub scopes: Vec<String>,
     /// How a JSON answer is cut down and presented (`response:`), if configured.
     pub shape: Option<Arc<Shape>>,
+    /// What the user is asked before a call (`ask:`, `confirm:`), if anything.
+    pub interaction: Option<Arc<Interaction>>,
+    /// The same arguments as `input_schema`, in the form 2026-07-28 clients are shown when the
+    /// manifest keeps 2020-12 structure (`$schema`, shared schemas under `$defs`).
+    pub input_schema_2026: Option<Arc<JsonObject>>,
 }
 
 /// A tool's response shaping, compiled: see `ResponseConfig` in the manifest.

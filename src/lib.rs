@@ -23,7 +23,8 @@
 //! - [`gateway`]: the compiled runtime model (tools, call plans, upstream settings, prompts,
 //!   resources and completions).
 //! - [`diag`]: diagnostics and their renderings (human, JSON, GitHub annotations).
-//! - [`mcp`]: the MCP server (rmcp handler, Streamable HTTP and stdio).
+//! - [`mcp`]: the MCP server (rmcp handler, Streamable HTTP and stdio), including asking the user
+//!   before a call (`confirm:`, `ask:`: elicitation, or a 2026-07-28 `InputRequiredResult`).
 //! - [`upstream`]: building the upstream request, sending it again where that is safe, and
 //!   mapping the response (with truthful retry advice) to an MCP result.
 //! - [`reload`]: watching a gateway's files, recompiling off the request path and swapping the

@@ -126,3 +126,43 @@ fn a_network_ref_is_refused_unless_allowed() {
         "{s:#?}"
     );
 }
+
+#[test]
+fn confirm_ask_and_mcp_header_mistakes_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write(
+        dir.path(),
+        "gateway.yaml",
+        &format!(
+            r#"name: broken
+openapi: {}
+upstream:
+  base_url: http://127.0.0.1:9
+tools:
+  - operation: listPets
+    params:
+      status: {{ask: Which statuses?}}
+      limit: {{mcp_header: "Lim it"}}
+  - operation: deletePet
+    description: Deletes a pet for good.
+    confirm: "Delete pet {{{{ pet }}}}?"
+  - operation: createPet
+    params:
+      category: {{mcp_header: Category}}
+      name: {{ask: Name?, mcp_header: Name}}
+"#,
+            petstore_spec()
+        ),
+    );
+    let diags = compile(&manifest).result.unwrap_err();
+    assert_eq!(
+        summarize(&diags),
+        vec![
+            "Error ask-type @ tools[0].params.status.ask 8:16: `status` is not a string, number, integer or boolean, so a user cannot be asked for it | help: ask only for single values; let the model supply structured ones",
+            "Error bad-mcp-header @ tools[0].params.limit.mcp_header 9:15: `Lim it` is not an HTTP header name | help: use letters, digits and `-`, e.g. `Region`",
+            "Error unknown-variable @ tools[1].confirm 12:14: the message uses `pet`, which is not an argument of this tool | help: did you mean `petId`?",
+            "Error mcp-header-type @ tools[2].params.category.mcp_header 15:18: `category` is not a string, integer or boolean, which is all a client may mirror into a header | help: remove `mcp_header:` from this parameter",
+            "Error mcp-header-asked @ tools[2].params.name.mcp_header 16:26: `name` is asked of the user, so the client never sends it | help: remove `mcp_header:` or `ask:`",
+        ]
+    );
+}

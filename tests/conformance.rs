@@ -1,6 +1,8 @@
 //! The official MCP conformance suite against the conformance fixture (tests/conformance/):
 //! 0.1.16 for the 2025-11-25 protocol, in the default stateless mode and with `--sessions`,
-//! and 0.2.0-alpha.12 for 2026-07-28. Each run has an expected-failures baseline that lists
+//! and 0.2.0-alpha.12 for 2026-07-28, both its active suite and `--requirements 2026-07-28`
+//! (every scenario the revision requires: MRTR `input-required-result-*`, `Mcp-Param-*`
+//! headers, …). Each run has an expected-failures baseline that lists
 //! only what needs a later feature, with its reason; a baseline entry that starts passing
 //! fails the run too.
 
@@ -109,5 +111,17 @@ fn conformance_2026_07_28() {
         &[],
         &["--spec-version", "2026-07-28"],
         "baseline-2026.yml",
+    );
+}
+
+/// `--requirements 2026-07-28`: every scenario the revision requires (and the tasks extension
+/// and pending scenarios, run unscored), not only the active suite.
+#[test]
+fn conformance_2026_07_28_requirements() {
+    run_suite(
+        "conformance-2026",
+        &[],
+        &["--requirements", "2026-07-28"],
+        "baseline-2026-requirements.yml",
     );
 }

@@ -141,7 +141,16 @@ async fn call(args: &Args, arguments: Map<String, Value>) -> ExitCode {
     };
     // No caller: like stdio, the local user runs the gateway, so `auth:` does not apply.
     let cx = crate::mcp::CallContext::of(None, crate::telemetry::Era::Legacy);
-    let result = crate::mcp::run_tool(&shared, &g, tool, arguments, None, cx).await;
+    // The person running `call` is the user that `ask:` and `confirm:` would ask: asked values
+    // come with the arguments, and typing the command is the confirmation.
+    let mut arguments = arguments;
+    let mut supplied = serde_json::Map::new();
+    for a in tool.interaction.iter().flat_map(|i| &i.asks) {
+        if let Some(v) = arguments.remove(&a.arg) {
+            supplied.insert(a.arg.clone(), v);
+        }
+    }
+    let result = crate::mcp::run_tool(&shared, &g, tool, arguments, supplied, None, cx).await;
     let printed = if args.compact {
         serde_json::to_string(&result)
     } else {

@@ -27,6 +27,10 @@ pub(super) struct Inputs<'a, 'o> {
     pub(super) dependent: &'a mut Map<String, Value>,
     pub(super) checks: &'a mut Vec<ValueCheck>,
     pub(super) errors: &'a mut Vec<Problem>,
+    /// Whether an object body's top-level constraints may be kept (`schemas: {keep_2020_12}`).
+    pub(super) keep_constraints: bool,
+    /// Keywords for the input schema's root: the body's constraints, when kept.
+    pub(super) root_keywords: &'a mut Map<String, Value>,
 }
 
 /// The body's call plan, adding its arguments to `inputs`.
@@ -77,11 +81,21 @@ pub(super) fn plan(
         .find(|(m, _)| m == media)
         .map(|(_, list)| list.as_slice())
         .unwrap_or_default();
+    let mut constraints = None;
     let flat = matches!(
         encoding,
         BodyEncoding::Json(_) | BodyEncoding::Form | BodyEncoding::Multipart
     )
-    .then(|| flatten_object(&schema))
+    .then(|| {
+        flatten_object(&schema).or_else(|| {
+            let (flat, kept) = inputs
+                .keep_constraints
+                .then(|| constrained_object(&schema))
+                .flatten()?;
+            constraints = Some(kept);
+            Some(flat)
+        })
+    })
     .flatten();
     let Some((props, req)) = flat else {
         return whole(op, body, encoding, schema, root, inputs);
@@ -103,6 +117,21 @@ pub(super) fn plan(
             }
         })
         .collect();
+    if let Some(kept) = constraints {
+        // The constraints name body properties; they hold of the arguments only when every
+        // property is an argument of its own name and the body is always sent.
+        let intact = body.required
+            && keyed.iter().all(|(_, taken, ov)| {
+                !taken
+                    && ov.is_none_or(|o| {
+                        o.rename.is_none() && o.fixed.is_none() && !o.hide && o.ask.is_none()
+                    })
+            });
+        if !intact {
+            return whole(op, body, encoding, schema, root, inputs);
+        }
+        inputs.root_keywords.extend(kept);
+    }
     // The manifest filling a property makes the body present on every call.
     let always = body.required
         || keyed
@@ -500,6 +529,35 @@ fn pick_body(
 
 /// An object body's properties and the names of the required ones.
 type FlatObject = (Vec<(String, Value)>, Vec<String>);
+
+/// An object body with top-level constraints: its properties, and the constraints
+/// (`if`/`then`/`else`, `allOf` members without properties) to keep at the input schema's root.
+fn constrained_object(schema: &Value) -> Option<(FlatObject, Map<String, Value>)> {
+    let mut rest = schema.as_object()?.clone();
+    let mut kept = Map::new();
+    for k in ["if", "then", "else"] {
+        if let Some(v) = rest.remove(k) {
+            kept.insert(k.into(), v);
+        }
+    }
+    if let Some(Value::Array(all)) = rest.get("allOf").cloned() {
+        let (objects, only): (Vec<Value>, Vec<Value>) = all
+            .into_iter()
+            .partition(|p| p.get("properties").is_some() || flatten_object(p).is_some());
+        if !only.is_empty() {
+            kept.insert("allOf".into(), Value::Array(only));
+            if objects.is_empty() {
+                rest.remove("allOf");
+            } else {
+                rest.insert("allOf".into(), Value::Array(objects));
+            }
+        }
+    }
+    if kept.is_empty() {
+        return None;
+    }
+    Some((flatten_object(&Value::Object(rest))?, kept))
+}
 
 /// The properties and required names of an object body, if it is a plain object (or an `allOf`
 /// of plain objects, merged). Anything else is sent whole.

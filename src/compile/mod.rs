@@ -8,6 +8,7 @@ mod body;
 pub mod budget;
 mod compact;
 mod env;
+mod interact;
 mod limits;
 mod loosen;
 mod names;
@@ -272,7 +273,7 @@ pub fn compile(
         } else {
             op_ptr.clone()
         };
-        match tool::check_name(&name) {
+        match names::check_name(&name) {
             Err(d) => {
                 diags.push(loaded.diag_at(d, &name_ptr));
                 continue;
@@ -338,10 +339,17 @@ pub fn compile(
                 loaded.diag_at(w.diag, &ptr)
             });
         }
-        match tool::build(&mut conv, &op, Some(&cfg), name.clone(), timeout) {
+        let opts = ToolOptions {
+            confirm_destructive: m.confirm_destructive,
+            keep_2020_12: m.schemas.keep_2020_12,
+        };
+        match tool::build(&mut conv, &op, Some(&cfg), name.clone(), timeout, opts) {
             Ok((mut t, warnings)) => {
                 t.scopes = needs.get(i).cloned().unwrap_or_default();
                 budget::trim_input(&mut t, budget);
+                if opts.keep_2020_12 {
+                    t.input_schema_2026 = modern_input(&mut conv, &op, &cfg, &t, opts, budget);
+                }
                 budget::fit_output(&mut t, cfg.output_schema.as_ref(), budget);
                 let target = servers::target(&cx, &cfg, &op, upstream.as_ref(), &base, &mut diags);
                 t.plan.base_url = target.base_url.map(Box::new);
@@ -590,7 +598,7 @@ pub fn compile_each_with(
             .iter()
             .map(|p| Diagnostic::error("spec", p.message.clone()).at(label.clone(), None))
             .collect();
-        match tool::build(&mut conv, op, None, name.clone(), None) {
+        match tool::build(&mut conv, op, None, name.clone(), None, Default::default()) {
             Ok(_) if !problems.is_empty() => each(op, Err(problems)),
             Ok((mut t, warnings)) => {
                 if let Some(b) = budget {
@@ -638,4 +646,53 @@ impl Spec {
     pub fn origin(&self) -> String {
         display_url(&self.docs.doc(0).url)
     }
+}
+
+/// Manifest-wide settings that shape every tool.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ToolOptions {
+    /// `confirm_destructive:`.
+    pub(crate) confirm_destructive: bool,
+    /// `schemas: {keep_2020_12}`.
+    pub(crate) keep_2020_12: bool,
+}
+
+/// The input schema of `t` as 2026-07-28 clients are shown it with `schemas: {keep_2020_12}`:
+/// the tool built again with references kept under `$defs`, and `$schema` declared. `None`
+/// when that build does not describe exactly the same arguments (a body assembled from an
+/// `allOf` of references is flattened only when inlined), so clients never see two shapes.
+fn modern_input(
+    conv: &mut Converter<'_>,
+    op: &crate::openapi::Operation,
+    cfg: &manifest::ToolConfig,
+    t: &crate::gateway::Tool,
+    opts: ToolOptions,
+    budget: budget::Budget,
+) -> Option<std::sync::Arc<crate::gateway::JsonObject>> {
+    use crate::gateway::JsonObject;
+    use serde_json::Value;
+    conv.keep_refs = true;
+    let built = tool::build(conv, op, Some(cfg), t.name.clone(), t.timeout, opts);
+    conv.keep_refs = false;
+    let (mut modern, _) = built.ok()?;
+    budget::trim_input(&mut modern, budget);
+    let names = |s: &JsonObject| -> (Vec<String>, Option<Value>) {
+        let props = s.get("properties").and_then(Value::as_object);
+        (
+            props
+                .map(|p| p.keys().cloned().collect())
+                .unwrap_or_default(),
+            s.get("required").cloned(),
+        )
+    };
+    if names(&modern.input_schema) != names(&t.input_schema) {
+        return None;
+    }
+    let mut schema = JsonObject::new();
+    schema.insert(
+        "$schema".into(),
+        Value::String("https://json-schema.org/draft/2020-12/schema".into()),
+    );
+    schema.extend((*modern.input_schema).clone());
+    Some(std::sync::Arc::new(schema))
 }

@@ -92,6 +92,34 @@ pub(crate) fn fit(name: &str) -> String {
     format!("{}_{:08x}", &name[..MAX_NAME - 9], hash as u32)
 }
 
+/// Checks an explicit or default name; returns the name to use.
+// The error is the diagnostic itself, built once per tool at compile time: boxing it would
+// only add an allocation to the cold path.
+#[allow(clippy::result_large_err)]
+pub(crate) fn check_name(
+    name: &str,
+) -> Result<Option<crate::diag::Diagnostic>, crate::diag::Diagnostic> {
+    use crate::diag::Diagnostic;
+    if let Some(reason) = invalid_reason(name) {
+        return Err(Diagnostic::error("invalid-name", reason)
+            .with_hint("use 1–64 characters of A-Z a-z 0-9 _ - ."));
+    }
+    if name.chars().count() > CLIENT_NAME_LIMIT {
+        return Ok(Some(
+            Diagnostic::warning(
+                "long-name",
+                format!(
+                    "`{name}` is {} characters; several clients cut tool names at {}",
+                    name.chars().count(),
+                    CLIENT_NAME_LIMIT
+                ),
+            )
+            .with_hint("set a shorter `name:`"),
+        ));
+    }
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use base64::Engine as _;
 
+use super::names::check_name;
 use super::resources::{Cx, mime_from_path};
-use super::tool::check_name;
 use crate::diag::{Diagnostic, Span, did_you_mean};
 use crate::gateway::{Catalog, MessageContent, Prompt, PromptArgument, PromptMessage, templates};
 use crate::manifest::{PromptConfig, RoleConfig};

@@ -80,7 +80,14 @@ impl Cx<'_, '_> {
             );
             return None;
         }
-        let tool: Tool = match tool::build(self.conv, op, None, "resource".to_string(), None) {
+        let tool: Tool = match tool::build(
+            self.conv,
+            op,
+            None,
+            "resource".to_string(),
+            None,
+            Default::default(),
+        ) {
             Ok((t, _)) => t,
             Err(problems) => {
                 for p in problems {

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use super::names;
 use super::values::{ValueCheck, check_values};
 use crate::diag::Diagnostic;
 use crate::gateway::{
@@ -65,6 +64,7 @@ pub(crate) fn build(
     cfg: Option<&ToolConfig>,
     name: String,
     timeout: Option<Duration>,
+    opts: super::ToolOptions,
 ) -> Result<(Tool, Vec<Problem>), Vec<Problem>> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
@@ -252,6 +252,7 @@ pub(crate) fn build(
 
     // Request body.
     let mut dependent = Map::new();
+    let mut root_keywords = Map::new();
     let body_plan = super::body::plan(
         conv,
         &mut root,
@@ -264,6 +265,8 @@ pub(crate) fn build(
             dependent: &mut dependent,
             checks: &mut checks,
             errors: &mut errors,
+            keep_constraints: opts.keep_2020_12,
+            root_keywords: &mut root_keywords,
         },
     );
 
@@ -299,6 +302,17 @@ pub(crate) fn build(
         }
     }
 
+    let asks = super::interact::params(
+        overrides,
+        &bindings,
+        body_plan.as_ref(),
+        &mut properties,
+        &mut required,
+        &mut errors,
+    );
+    let mut arguments: Vec<String> = properties.keys().cloned().collect();
+    arguments.extend(asks.iter().map(|a| a.arg.clone()));
+
     // Input schema.
     let mut input = Map::new();
     input.insert("type".into(), json!("object"));
@@ -310,6 +324,7 @@ pub(crate) fn build(
         input.insert("dependentRequired".into(), Value::Object(dependent));
     }
     input.insert("additionalProperties".into(), json!(false));
+    input.extend(root_keywords);
     if root.truncated() {
         warnings.push(problem(
             "/operation",
@@ -449,6 +464,14 @@ pub(crate) fn build(
         }
     }
 
+    let interaction = super::interact::finish(
+        cfg,
+        asks,
+        &annotations,
+        opts.confirm_destructive,
+        &arguments,
+        &mut errors,
+    );
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -548,6 +571,9 @@ pub(crate) fn build(
             // Set by compile once `auth:` is known.
             scopes: Vec::new(),
             shape,
+            interaction,
+            // Set by compile when the manifest keeps 2020-12 structure.
+            input_schema_2026: None,
         },
         warnings,
     ))
@@ -744,31 +770,6 @@ fn is_object_schema(schema: &Value) -> bool {
             None => schema.get("properties").is_some(),
         },
     }
-}
-
-/// Checks an explicit or default name; returns the name to use.
-// The error is the diagnostic itself, built once per tool at compile time: boxing it would
-// only add an allocation to the cold path.
-#[allow(clippy::result_large_err)]
-pub(crate) fn check_name(name: &str) -> Result<Option<Diagnostic>, Diagnostic> {
-    if let Some(reason) = names::invalid_reason(name) {
-        return Err(Diagnostic::error("invalid-name", reason)
-            .with_hint("use 1–64 characters of A-Z a-z 0-9 _ - ."));
-    }
-    if name.chars().count() > names::CLIENT_NAME_LIMIT {
-        return Ok(Some(
-            Diagnostic::warning(
-                "long-name",
-                format!(
-                    "`{name}` is {} characters; several clients cut tool names at {}",
-                    name.chars().count(),
-                    names::CLIENT_NAME_LIMIT
-                ),
-            )
-            .with_hint("set a shorter `name:`"),
-        ));
-    }
-    Ok(None)
 }
 
 #[cfg(test)]

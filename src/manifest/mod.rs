@@ -88,6 +88,29 @@ pub struct Manifest {
     /// upstream's concurrency cap and circuit breaker are under `upstream:`.
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// Ask the user to confirm every call of a tool annotated destructive (DELETE, or
+    /// `annotations: {destructive: true}`) before anything is sent, as `confirm: true` on each
+    /// would; a tool's own `confirm:` (including `false`) wins.
+    #[serde(default)]
+    pub confirm_destructive: bool,
+    /// How much JSON Schema 2020-12 structure the advertised schemas keep.
+    #[serde(default)]
+    pub schemas: SchemasConfig,
+}
+
+/// `schemas:`: the shape of advertised input schemas.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SchemasConfig {
+    /// Keep JSON Schema 2020-12 structure where clients can take it. 2026-07-28 clients are
+    /// shown input schemas with `$schema`, and shared schemas once under `$defs` (with their
+    /// `$anchor`) referenced by `$ref`, instead of inlined copies (2025-era clients still get
+    /// inlined schemas: several reject `$ref`). And an object body's top-level constraints
+    /// (`if`/`then`/`else`, `allOf` members that only constrain, such as `anyOf` of
+    /// `required`) stay at the root of every client's input schema, next to the body's
+    /// properties, instead of the body becoming one `body` argument.
+    #[serde(default)]
+    pub keep_2020_12: bool,
 }
 
 /// The upstream API.
@@ -305,6 +328,48 @@ pub struct ToolConfig {
     /// endpoint): a call over it is an error result that says how long to wait.
     #[serde(default)]
     pub rate_limit: Option<RateLimitConfig>,
+    /// Ask the user to confirm each call before anything is sent upstream: a message shown to
+    /// the user, a template of the arguments (`Delete pet {{ pet_id }}?`), or `true` for a
+    /// default message naming the tool and its arguments; `false` turns `confirm_destructive`
+    /// off for this tool. Needs a client that can ask its user (elicitation); other clients
+    /// are refused, never called silently.
+    #[serde(default)]
+    pub confirm: Option<ConfirmConfig>,
+}
+
+/// `confirm:` on a tool.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ConfirmConfig {
+    /// `true`: a default message; `false`: never ask (overrides `confirm_destructive`).
+    Enabled(bool),
+    /// The message shown to the user, a template of the arguments.
+    Message(String),
+}
+
+/// `ask:` on a parameter.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum AskConfig {
+    /// The question shown to the user.
+    Message(String),
+    /// The question, and the name the request carries.
+    Detailed(AskDetail),
+}
+
+/// `ask: {message, key}`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AskDetail {
+    /// The question shown to the user.
+    pub message: String,
+    /// The key of this request in a 2026-07-28 `InputRequiredResult` (`inputRequests`), and
+    /// the name of the field in the form the user fills in. Defaults to the argument's name.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// The name of the field in the form the user fills in. Defaults to the argument's name.
+    #[serde(default)]
+    pub field: Option<String>,
 }
 
 /// Which operations a `select:` entry exposes: those matching every given criterion.
@@ -403,6 +468,17 @@ pub struct ParamOverride {
     /// Make the argument required or optional for the agent.
     #[serde(default)]
     pub required: Option<bool>,
+    /// The user supplies this value, not the model: the parameter leaves the input schema and
+    /// the gateway asks the user for it before the call (elicitation; only string, number,
+    /// integer, boolean and enum parameters). A string is the question shown.
+    #[serde(default)]
+    pub ask: Option<AskConfig>,
+    /// Advertise the argument with `x-mcp-header: NAME`: 2026-07-28 clients then repeat its
+    /// value in an `Mcp-Param-NAME` HTTP header (for routing and policy by proxies), and the
+    /// gateway refuses a call whose header and argument differ (400, -32020). Only string,
+    /// integer and boolean parameters; NAME is an HTTP token, unique in the tool.
+    #[serde(default)]
+    pub mcp_header: Option<String>,
 }
 
 /// Tool annotation overrides. Defaults come from the HTTP method: GET/HEAD/OPTIONS are

@@ -109,6 +109,7 @@ pub(crate) async fn run_tool(
     g: &Gateway,
     tool: &Tool,
     args: serde_json::Map<String, Value>,
+    supplied: serde_json::Map<String, Value>,
     reporter: Option<&Reporter<'_>>,
     cx: CallContext<'_>,
 ) -> CallToolResult {
@@ -121,6 +122,7 @@ pub(crate) async fn run_tool(
         g,
         tool,
         args,
+        supplied,
         reporter,
         &cx,
         span.as_ref(),
@@ -177,6 +179,7 @@ async fn execute(
     g: &Gateway,
     tool: &Tool,
     args: serde_json::Map<String, Value>,
+    supplied: serde_json::Map<String, Value>,
     reporter: Option<&Reporter<'_>>,
     cx: &CallContext<'_>,
     span: Option<&Span>,
@@ -202,9 +205,12 @@ async fn execute(
     if let Some(message) = argument_errors(tool, &args) {
         return Ran::early(error(message), Outcome::ToolError);
     }
-    let Value::Object(args) = args else {
+    let Value::Object(mut args) = args else {
         return Ran::early(error("arguments must be an object"), Outcome::ToolError);
     };
+    // What the user supplied (`ask:`) was checked against its own schema when given, and
+    // is not part of the schema the model's arguments are held to.
+    args.extend(supplied.into_iter().filter(|(_, v)| !v.is_null()));
     let admitted = match shared.limiter.admit(&g.limits).await {
         Ok(a) => a,
         Err(r) => {
@@ -325,7 +331,7 @@ fn warn_throttled(shared: &Shared, g: &Gateway, tool: &Tool, e: &UpstreamError) 
 }
 
 /// Turns validation errors into one message an agent can act on.
-fn argument_errors(tool: &Tool, args: &Value) -> Option<String> {
+pub(crate) fn argument_errors(tool: &Tool, args: &Value) -> Option<String> {
     use crate::gateway::invalid::{InvalidKind, problems};
     // One more than is shown, to know whether some were left out.
     let found = problems(&tool.input_validator, args, 11);

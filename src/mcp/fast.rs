@@ -8,7 +8,8 @@
 //! everything else, byte for byte, to rmcp: any other method, a session, a progress token or
 //! log level (which need SSE notifications), an `Origin` header, an `Accept`/`Content-Type`
 //! with parameters, an unknown tool, unknown params, and every 2026-07-28 request whose
-//! headers and `_meta` rmcp would refuse. So rmcp stays the one source of protocol behaviour,
+//! headers and `_meta` rmcp would refuse, and every tool that asks the user first (`confirm:`,
+//! `ask:`). So rmcp stays the one source of protocol behaviour,
 //! including every error; [`eligible`] is the one copy of the rules that say a request is
 //! one rmcp would serve, and `tests/fast_path.rs` sends the same valid and invalid requests
 //! down both paths and compares the bytes. The tool semantics themselves are shared
@@ -260,12 +261,18 @@ async fn serve(
     let params: Params = serde_json::from_str(env.params?.get()).ok()?;
     let g = shared.gateway.load_full();
     let tool = g.tool(&params.name)?;
+    // A tool that asks the user (`confirm:`, `ask:`) answers with elicitation or an
+    // `InputRequiredResult`, which only rmcp's handler produces.
+    if tool.interaction.is_some() {
+        return None;
+    }
     let era = eligible(&parts.headers, &params, &tool.input_schema)?;
     let result = run_tool(
         shared,
         &g,
         tool,
         params.arguments.unwrap_or_default(),
+        serde_json::Map::new(),
         None,
         CallContext::of(
             Some(parts),

@@ -29,6 +29,7 @@ use rmcp::{RoleServer, ServerHandler};
 
 pub(crate) use super::call::{CallContext, run_tool};
 use super::catalog;
+use super::confirm::{self, Gate};
 use super::definition;
 use super::subscriptions::{Session, Subscriptions, spawn_poller};
 use crate::auth::http::{Caller, caller_of, may_list};
@@ -369,7 +370,18 @@ impl ServerHandler for Handler {
             .filter(|t| may_list(&g, caller.as_ref(), t))
             .collect();
         let (range, next) = page(visible.len(), request)?;
-        let tools: Vec<McpTool> = visible[range].iter().map(|t| definition(t)).collect();
+        // `schemas: {keep_2020_12}`: 2026-07-28 clients take `$ref`, `$defs` and `$schema`.
+        let modern = cx.protocol_version() == Some(rmcp::model::ProtocolVersion::V_2026_07_28);
+        let tools: Vec<McpTool> = visible[range]
+            .iter()
+            .map(|t| {
+                let mut d = definition(t);
+                if modern && let Some(s) = &t.input_schema_2026 {
+                    d.input_schema = s.clone();
+                }
+                d
+            })
+            .collect();
         // With `auth:` the list depends on the caller's scopes: no shared caches.
         let scope = if g.auth.is_some() {
             CacheScope::Private
@@ -582,8 +594,66 @@ impl ServerHandler for Handler {
         {
             call.parent = Some(p);
         }
+        let asked = async {
+            let Some(i) = &tool.interaction else {
+                return Ok(Gate::Proceed(Default::default()));
+            };
+            // A call that would be refused anyway (caller, arguments) is refused before the
+            // user is troubled with it.
+            if crate::auth::http::refusal(&g, tool, call.caller).is_some()
+                || super::call::argument_errors(tool, &serde_json::Value::Object(args.clone()))
+                    .is_some()
+            {
+                return Ok(Gate::Proceed(Default::default()));
+            }
+            if era == Era::Stateless {
+                confirm::stateless(
+                    &g,
+                    tool,
+                    i,
+                    &args,
+                    request.input_responses.as_ref(),
+                    request.request_state.as_deref(),
+                    cx.client_capabilities().as_ref(),
+                )
+            } else {
+                // stdio, or an HTTP request on a session, can carry a request to the client.
+                let session = parts.is_none_or(|p| p.headers.contains_key("mcp-session-id"));
+                Ok(confirm::with_session(tool, i, &args, &cx.peer, session).await)
+            }
+        };
+        let run = async {
+            match asked.await? {
+                Gate::Proceed(supplied) => Ok(run_tool(
+                    &self.shared,
+                    &g,
+                    tool,
+                    args.clone(),
+                    supplied,
+                    Some(&reporter),
+                    call,
+                )
+                .await
+                .into()),
+                Gate::Ask(r) => Ok(r.into()),
+                Gate::Stop(r) => {
+                    self.shared
+                        .telemetry
+                        .tool(&tool.name)
+                        .refused(era, Outcome::ToolError);
+                    tracing::info!(
+                        target: "mcp_gateway::call",
+                        gateway = %g.name,
+                        tool = %tool.name,
+                        era = era.label(),
+                        "tool call stopped before the upstream: the user did not agree, or could not be asked"
+                    );
+                    Ok(r.into())
+                }
+            }
+        };
         tokio::select! {
-            r = run_tool(&self.shared, &g, tool, args, Some(&reporter), call) => Ok(r.into()),
+            r = run => r,
             () = cx.ct.cancelled() => {
                 self.shared.telemetry.tool(&tool.name).refused(era, Outcome::ProtocolError);
                 Err(ErrorData::internal_error("the call was cancelled by the client", None))

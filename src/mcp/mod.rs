@@ -4,6 +4,7 @@
 mod call;
 mod catalog;
 mod client_span;
+pub mod confirm;
 mod fast;
 mod handler;
 mod host;

@@ -114,6 +114,9 @@ pub struct Converter<'a> {
     version: SpecVersion,
     /// Converted, self-contained schemas by reference target, with their size in schema objects.
     cache: HashMap<(String, Mode), (Value, usize)>,
+    /// Emit every reference as `$ref` into the root's `$defs` (keeping `$anchor`), instead of
+    /// inlining it: the form 2026-07-28 clients are shown with `schemas: {keep_2020_12: true}`.
+    pub keep_refs: bool,
 }
 
 /// State of one root schema being built (its `$defs` for recursive parts).
@@ -194,6 +197,7 @@ impl<'a> Converter<'a> {
             docs,
             version,
             cache: HashMap::new(),
+            keep_refs: false,
         }
     }
 
@@ -204,6 +208,9 @@ impl<'a> Converter<'a> {
         schema: &RawSchema,
         mode: Mode,
     ) -> Result<Value, SchemaError> {
+        if self.keep_refs {
+            root.def_mode = true;
+        }
         self.node(root, schema.doc, &schema.value, mode, 0)
     }
 
@@ -334,10 +341,17 @@ impl<'a> Converter<'a> {
             let name = root.def_name(&key);
             return Ok(json!({"$ref": format!("#/$defs/{name}")}));
         }
-        if root.def_mode {
+        // With `keep_refs`, a parameter's or body's own schema is still expanded (its
+        // properties become arguments); what it references goes through `$defs`.
+        if root.def_mode && !(self.keep_refs && depth == 0) {
             return self.shared_def(root, &key, target, mode, depth);
         }
-        if let Some((hit, size)) = self.cache.get(&(key.clone(), mode)) {
+        // The cache holds inlined results; `keep_refs` expands only this level.
+        if let Some((hit, size)) = self
+            .cache
+            .get(&(key.clone(), mode))
+            .filter(|_| !self.keep_refs)
+        {
             if root.nodes + size <= MAX_INLINE_NODES {
                 root.nodes += size;
                 return Ok(hit.clone());
@@ -453,6 +467,10 @@ impl<'a> Converter<'a> {
                         };
                         out.insert("description".into(), Value::String(desc));
                     }
+                }
+                // Only where each definition appears once: inlined copies would repeat it.
+                "$anchor" if self.keep_refs => {
+                    out.insert(k.into(), v.clone());
                 }
                 _ if PLAIN_KEYWORDS.contains(&k) => {
                     out.insert(k.into(), v.clone());

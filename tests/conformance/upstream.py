@@ -8,6 +8,7 @@ import json
 import struct
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 # A 1x1 transparent PNG.
 PNG = base64.b64decode(
@@ -43,8 +44,13 @@ ROUTES = {
 }
 
 
-def route(path: str):
-    """The fixed routes, and the templated `/resources/template/{id}` (JSON naming the id)."""
+def route(path: str, query: dict, headers):
+    """The fixed routes, and those answering from the request: the templated
+    `/resources/template/{id}` (JSON naming the id), `/greeting?name=` and `/region`."""
+    if path == "/greeting":
+        return 200, "text/plain", f"Hello, {query.get('name', [''])[0]}!".encode()
+    if path == "/region":
+        return 200, "text/plain", f"Region: {headers.get('X-Region', '')}".encode()
     if path.startswith("/resources/template/"):
         item = path[len("/resources/template/"):]
         body = {"id": item, "templateTest": True, "data": f"Data for ID: {item}"}
@@ -56,7 +62,23 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
-        status, ctype, body = route(self.path.split("?")[0])
+        url = urlsplit(self.path)
+        self.answer(*route(url.path, parse_qs(url.query), self.headers))
+
+    def do_POST(self):  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if urlsplit(self.path).path == "/contacts":
+            self.answer(201, "text/plain", b"Contact saved.")
+        else:
+            self.answer(404, "text/plain", b"not found")
+
+    def do_DELETE(self):  # noqa: N802
+        if urlsplit(self.path).path == "/records":
+            self.answer(200, "text/plain", b"Deleted the test records (state-ok).")
+        else:
+            self.answer(404, "text/plain", b"not found")
+
+    def answer(self, status, ctype, body):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))

@@ -18,10 +18,15 @@
 // own OAuth flow with the client credentials grant: a 401 from the server, Protected Resource
 // Metadata discovery, authorization server metadata, the token request, the retried call. Every
 // URL it fetches is reported as `fetched` in the first result, so tests can see the flow.
+//
+// With $MCP_ELICIT (JSON: {"action": "accept"|"decline"|"cancel", "content": {…}}) the client
+// declares the elicitation capability and answers every `elicitation/create` so, filling the
+// form's fields from `content`; {"op": "elicited"} answers the messages it was shown.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import {
+  ElicitRequestSchema,
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
@@ -51,7 +56,23 @@ const transport =
   mode === "http"
     ? new StreamableHTTPClientTransport(new URL(target), { authProvider, fetch: recordingFetch })
     : new StdioClientTransport({ command: target, args: rest, env: process.env, stderr: "inherit" });
-const client = new Client({ name: "mcp-gateway-tests", version: "1.0.0" });
+const elicit = process.env.MCP_ELICIT ? JSON.parse(process.env.MCP_ELICIT) : undefined;
+const client = new Client(
+  { name: "mcp-gateway-tests", version: "1.0.0" },
+  { capabilities: elicit ? { elicitation: {} } : {} },
+);
+const shown = [];
+if (elicit) {
+  client.setRequestHandler(ElicitRequestSchema, (req) => {
+    shown.push(req.params.message);
+    if (elicit.action !== "accept") return { action: elicit.action };
+    const fields = Object.keys(req.params.requestedSchema?.properties ?? {});
+    const content = Object.fromEntries(
+      fields.filter((f) => f in (elicit.content ?? {})).map((f) => [f, elicit.content[f]]),
+    );
+    return { action: "accept", content };
+  });
+}
 let toolsChanged = 0;
 let onToolsChanged = () => {};
 client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
@@ -92,6 +113,8 @@ for (const step of steps) {
       results.push(await client.listTools());
     } else if (step.op === "call") {
       results.push(await client.callTool({ name: step.name, arguments: step.arguments }));
+    } else if (step.op === "elicited") {
+      results.push({ shown });
     } else if (step.op === "list_prompts") {
       results.push(await client.listPrompts());
     } else if (step.op === "get_prompt") {
