@@ -188,6 +188,8 @@ pub struct Shape {
     pub blocks: Vec<Block>,
     /// The compiled templates (`text`, `block{i}`, `uri{i}`).
     pub templates: minijinja::Environment<'static>,
+    /// `response.as: text`: the body goes back as text, whatever its media type says.
+    pub as_text: bool,
 }
 
 /// One content block built from an answer.

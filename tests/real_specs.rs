@@ -526,6 +526,16 @@ async fn docker_engine() -> String {
             }),
         )
         .route(
+            "/v1.41/containers/{id}/logs",
+            // A TTY container's log, labelled as Docker labels every log stream.
+            get(|| async {
+                (
+                    [("content-type", "application/vnd.docker.raw-stream")],
+                    "listening on :80\nGET / 200\n",
+                )
+            }),
+        )
+        .route(
             "/v1.41/volumes",
             // `Scope` is `x-nullable: false`: a null there breaks the spec.
             get(|| async {
@@ -552,7 +562,7 @@ fn docker_engine_swagger_2_x_nullable_answers_validate() {
         dir.path(),
         "gateway.yaml",
         &format!(
-            "format: 1\nname: docker\nopenapi: {}\nupstream:\n  base_url: ${{DOCKER_URL}}\ntools:\n{DOCKER_TOOLS}",
+            "format: 1\nname: docker\nopenapi: {}\nupstream:\n  base_url: ${{DOCKER_URL}}\ntools:\n{DOCKER_TOOLS}{LOGS}",
             spec.display()
         ),
     );
@@ -563,6 +573,8 @@ fn docker_engine_swagger_2_x_nullable_answers_validate() {
             ("volume_inspect", json!({"name": "data"})),
             ("container_inspect", json!({"id": "web"})),
             ("volume_list", json!({})),
+            ("container_logs", json!({"id": "web", "stdout": true})),
+            ("container_logs_raw", json!({"id": "web", "stdout": true})),
         ],
     );
     for r in &results[..2] {
@@ -576,4 +588,44 @@ fn docker_engine_swagger_2_x_nullable_answers_validate() {
     // `x-nullable: false` stays not nullable: the answer is refused, naming the field.
     assert!(is_error(&results[2]), "{}", results[2]);
     assert!(text(&results[2]).contains("Scope"), "{}", text(&results[2]));
+    // `response: {as: text}` reads Docker's oddly labelled log stream as the text it is;
+    // without it, an unknown binary media type is an embedded blob.
+    assert!(!is_error(&results[3]), "{}", results[3]);
+    assert_eq!(text(&results[3]), "listening on :80\nGET / 200\n");
+    assert!(
+        results[3].get("structuredContent").is_none(),
+        "{}",
+        results[3]
+    );
+    let raw = &results[4]["content"][0];
+    assert_eq!(raw["type"], "resource", "{raw}");
+    assert_eq!(
+        raw["resource"]["mimeType"],
+        "application/vnd.docker.raw-stream"
+    );
+}
+
+const LOGS: &str = "  - operation: ContainerLogs\n    response: {as: text}\n  - operation: ContainerLogs\n    name: container_logs_raw\n";
+
+#[test]
+fn a_text_answer_cannot_be_shaped_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = write(
+        dir.path(),
+        "gateway.yaml",
+        &format!(
+            "format: 1\nname: docker\nopenapi: {}\nupstream: {{base_url: 'http://127.0.0.1:9'}}\ntools:\n  - operation: ContainerLogs\n    response: {{as: text, max_items: 3, select: [/a]}}\n",
+            docker_spec().display()
+        ),
+    );
+    let Err(problems) = crate::common::compile(&m).result else {
+        panic!("`as: text` with JSON shaping was accepted");
+    };
+    let rendered = format!("{problems:?}");
+    for key in ["select", "max_items"] {
+        assert!(
+            rendered.contains(&format!("`{key}` shapes a JSON answer")),
+            "{rendered}"
+        );
+    }
 }

@@ -12,6 +12,7 @@ mod interact;
 mod limits;
 mod loosen;
 mod names;
+mod output;
 mod owned;
 pub mod patterns;
 mod prompts;

@@ -12,7 +12,9 @@ use serde_json::{Map, Value, json};
 use super::tool::{Problem, problem};
 use crate::diag::{Diagnostic, did_you_mean};
 use crate::gateway::{Block, BlockKind, OutputShape, Shape};
-use crate::manifest::{ContentBlockConfig, ResponseConfig, pointer_segment, unescape_segment};
+use crate::manifest::{
+    AnswerAs, ContentBlockConfig, ResponseConfig, pointer_segment, unescape_segment,
+};
 use crate::upstream::shape::{TRUNCATED, Under, under};
 
 /// Builds the shape for `cfg`, rewriting `schema` (the tool's output schema, if any) to match.
@@ -21,6 +23,9 @@ pub(crate) fn build(
     schema: Option<&mut Map<String, Value>>,
     output: OutputShape,
 ) -> Result<Shape, Vec<Problem>> {
+    if cfg.answer_as == Some(AnswerAs::Text) {
+        return as_text(cfg);
+    }
     let mut errors = Vec::new();
     let parse = |p: &str, at: String, errors: &mut Vec<Problem>| -> Option<Vec<String>> {
         match split_pointer(p) {
@@ -268,6 +273,49 @@ pub(crate) fn build(
         text: cfg.text.is_some(),
         blocks,
         templates: env,
+        as_text: false,
+    })
+}
+
+/// `response: {as: text}`: the body as text. Shaping reads JSON, so nothing else of
+/// `response:` can apply; the tool has no output schema (see `compile::tool`).
+fn as_text(cfg: &ResponseConfig) -> Result<Shape, Vec<Problem>> {
+    let others = [
+        ("select", cfg.select.is_some()),
+        ("list", cfg.list.is_some()),
+        ("max_items", cfg.max_items.is_some()),
+        ("text", cfg.text.is_some()),
+        ("content", !cfg.content.is_empty()),
+    ];
+    let errors: Vec<Problem> = others
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(key, _)| {
+            problem(
+                format!("/response/{key}"),
+                Diagnostic::error(
+                    "text-answer-shaped",
+                    format!(
+                        "`{key}` shapes a JSON answer, but `as: text` returns the answer as text"
+                    ),
+                )
+                .with_hint(format!(
+                    "remove `{key}`, or remove `as: text` to shape the JSON"
+                )),
+            )
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Shape {
+        select: None,
+        list: None,
+        max_items: None,
+        text: false,
+        blocks: Vec::new(),
+        templates: Environment::new(),
+        as_text: true,
     })
 }
 

@@ -11,14 +11,15 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
+use super::output::{is_object_schema, success_schema, unwrap_recursive_root};
 use super::values::{ValueCheck, check_values};
 use crate::diag::Diagnostic;
 use crate::gateway::{
     Annotations, BodyPlan, BodySource, CallPlan, OutputShape, ParamBinding, PathPart, Tool,
 };
 use crate::manifest::{ToolConfig, pointer_segment};
+use crate::openapi::Operation;
 use crate::openapi::schema::{Converter, Mode, Root};
-use crate::openapi::{Operation, RawSchema};
 
 /// A problem with one tool, located relative to its manifest entry (`/params/petId`).
 #[derive(Debug)]
@@ -341,9 +342,13 @@ pub(crate) fn build(
     errors.extend(check_values(checks, input.get("$defs")));
 
     // Output schema.
-    let (output_schema, output) = if cfg
-        .and_then(|c| c.output_schema)
-        .is_some_and(|o| !o.enabled())
+    let as_text = cfg
+        .and_then(|c| c.response.as_ref())
+        .is_some_and(|r| r.answer_as == Some(crate::manifest::AnswerAs::Text));
+    let (output_schema, output) = if as_text
+        || cfg
+            .and_then(|c| c.output_schema)
+            .is_some_and(|o| !o.enabled())
     {
         (None, OutputShape::None)
     } else {
@@ -717,59 +722,6 @@ fn parse_path(path: &str) -> Vec<PathPart> {
         parts.push(PathPart::Literal(rest.to_string()));
     }
     parts
-}
-
-/// The JSON schema of the first successful response (200 first, then other 2xx in order).
-fn success_schema(op: &Operation) -> Option<&RawSchema> {
-    fn json_schema(r: &crate::openapi::Response) -> Option<&RawSchema> {
-        r.content
-            .iter()
-            .find(|(m, _)| crate::openapi::is_json(m))
-            .and_then(|(_, s)| s.as_ref())
-    }
-    let candidates = op.responses.iter().filter(|r| r.status == "200").chain(
-        op.responses
-            .iter()
-            .filter(|r| r.status.starts_with('2') && r.status != "200"),
-    );
-    for r in candidates {
-        if let Some(s) = json_schema(r) {
-            return Some(s);
-        }
-        if r.content.iter().any(|(m, _)| !crate::openapi::is_json(m)) || r.status == "204" {
-            return None; // the success answer is not JSON: no structured output
-        }
-    }
-    None
-}
-
-/// A root that is only `{"$ref": "#/$defs/X"}` (a recursive schema) is replaced by X's body,
-/// keeping X in `$defs` for the inner references, so an object stays recognisably an object.
-fn unwrap_recursive_root(schema: Value, defs: Option<&mut Map<String, Value>>) -> Value {
-    let name = match schema.as_object() {
-        Some(o) if o.len() == 1 => o
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix("#/$defs/"))
-            .map(str::to_string),
-        _ => None,
-    };
-    match (name, defs) {
-        (Some(name), Some(defs)) => defs.get(&name).cloned().unwrap_or(schema),
-        _ => schema,
-    }
-}
-
-fn is_object_schema(schema: &Value) -> bool {
-    match schema.get("type") {
-        Some(t) => t == "object",
-        None if ["oneOf", "anyOf"].iter().any(|k| schema.get(*k).is_some()) => false,
-        // "Paging object + items": every part of an `allOf` is an object, so the answer is.
-        None => match schema.get("allOf").and_then(Value::as_array) {
-            Some(parts) => !parts.is_empty() && parts.iter().all(is_object_schema),
-            None => schema.get("properties").is_some(),
-        },
-    }
 }
 
 #[cfg(test)]

@@ -415,6 +415,19 @@ pub struct ResponseConfig {
     /// Further content blocks, after the text.
     #[serde(default)]
     pub content: Vec<ContentBlockConfig>,
+    /// `text`: return the answer's body as text whatever media type the upstream labels it with
+    /// (a `application/vnd.docker.raw-stream` log, a `+json` type that is really plain text).
+    /// The tool then has no output schema, and nothing else of `response:` applies.
+    #[serde(default, rename = "as")]
+    pub answer_as: Option<AnswerAs>,
+}
+
+/// How `response.as` reads an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AnswerAs {
+    /// As UTF-8 text (invalid bytes replaced).
+    Text,
 }
 
 /// One content block built from the answer: exactly one of `text`, `image`, `audio`,

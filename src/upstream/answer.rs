@@ -145,6 +145,15 @@ fn success(tool: &Tool, resp: UpstreamResponse, m: String) -> CallToolResult {
             resp.body.len()
         )
     };
+    if tool.shape.as_ref().is_some_and(|s| s.as_text) {
+        return with_cut(
+            CallToolResult::success(vec![ContentBlock::text(
+                String::from_utf8_lossy(&resp.body).into_owned(),
+            )]),
+            resp.truncated,
+            cut_note,
+        );
+    }
     if is_json(&m) || (m.is_empty() && tool.output != OutputShape::None) {
         if resp.truncated {
             // A cut JSON document cannot be parsed, and no structuredContent may break the

@@ -247,6 +247,7 @@ mod tests {
             text: false,
             blocks: Vec::new(),
             templates: minijinja::Environment::new(),
+            as_text: false,
         }
     }
 
