@@ -10,9 +10,10 @@
 //! ```text
 //! gateway.yaml ──manifest::load──▶ Manifest (what the user wrote: serde + JSON Schema)
 //! openapi doc  ──openapi::load──▶ Spec (3.0 / 3.1 / 2.0 → one internal model)
-//! Manifest + Spec ──compile──▶ Gateway (tools + call plans, prompts, resources)  or  Diagnostics
-//! file change ──reload──▶ compile again ──▶ swap the Gateway (or keep the old one, stale)
-//! Gateway ──ArcSwap──▶ mcp (serves list/call/get/read/complete on one snapshot per request)
+//! Manifest + Spec ──compile──▶ Gateway (plain data: tools + call plans, settings)  or  Diagnostics
+//! Gateway ──runtime──▶ Served (the Gateway + its pool and caches, reused where settings held)
+//! file change ──reload──▶ compile again ──▶ swap the Served snapshot (or keep the old one, stale)
+//! Served ──ArcSwap──▶ mcp (serves list/call/get/read/complete on one snapshot per request)
 //! tools/call ──upstream──▶ HTTP request built from the call plan ──▶ CallToolResult
 //! ```
 //!
@@ -20,8 +21,11 @@
 //! - [`openapi`]: loading OpenAPI 3.0/3.1 and Swagger 2.0 documents, `$ref` resolution and
 //!   normalisation of their schemas to JSON Schema 2020-12.
 //! - [`compile`]: manifest + spec → [`gateway::Gateway`], collecting every [`diag::Diagnostic`].
-//! - [`gateway`]: the compiled runtime model (tools, call plans, upstream settings, prompts,
-//!   resources and completions).
+//! - [`gateway`]: the compiled model, plain data (tools, call plans, upstream and auth settings,
+//!   prompts, resources and completions).
+//! - [`runtime`]: the running parts built from a gateway (the upstream's mTLS client, the
+//!   client-credentials token, the JWKS and verified-token caches), each kept across a reload
+//!   that leaves its settings unchanged.
 //! - [`diag`]: diagnostics and their renderings (human, JSON, GitHub annotations).
 //! - [`mcp`]: the MCP server (rmcp handler, Streamable HTTP and stdio).
 //! - [`upstream`]: building the upstream request, sending it again where that is safe, and
@@ -57,6 +61,7 @@ pub mod manifest;
 pub mod mcp;
 pub mod openapi;
 pub mod reload;
+pub mod runtime;
 pub mod secret;
 pub mod server;
 pub mod telemetry;

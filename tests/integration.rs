@@ -22,6 +22,7 @@ mod reload;
 mod requests;
 mod retries;
 mod retry_advice;
+mod running_state;
 mod scale_out;
 mod security;
 mod serve_http;

@@ -153,7 +153,11 @@ pub async fn require(State(guard): State<Guard>, mut req: Request, next: Next) -
             &auth.default_scopes,
         );
     };
-    let principal = match auth.verify(token, guard.shared.upstream.http()).await {
+    let caches = g.running.auth.as_ref();
+    let principal = match auth
+        .verify(caches, token, guard.shared.upstream.http())
+        .await
+    {
         Ok(p) => p,
         Err(e) => {
             tracing::info!(reason = %e, "request refused: invalid token");

@@ -15,7 +15,7 @@ use crate::secret::Secret;
 const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The introspection endpoint and the gateway's credentials for it.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Introspection {
     /// The endpoint.
     pub endpoint: url::Url,
@@ -120,11 +120,10 @@ mod tests {
             issuer: "https://as.example.com".into(),
             audience: "https://mcp.example.com/mcp".into(),
             leeway: Duration::from_secs(30),
-            jwks: super::super::Jwks::new(super::super::KeySource::Discover(
+            keys: super::super::KeySource::Discover(
                 url::Url::parse("https://as.example.com").unwrap(),
-            )),
+            ),
             introspection: None,
-            verified: Default::default(),
         }
     }
 

@@ -24,7 +24,7 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_DOCUMENT_BYTES: usize = 256 << 10;
 
 /// Where the key set is.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySource {
     /// A configured `jwks_uri`.
     Uri(url::Url),

@@ -1,8 +1,10 @@
 //! Inbound authorization: the gateway as an OAuth 2.1 resource server (or a holder of static API
 //! keys) in front of its MCP endpoint.
 //!
-//! - [`Auth`]: the compiled `auth:` section, carried by [`crate::gateway::Gateway`] so a reload
-//!   swaps it with the tools it protects.
+//! - [`Auth`]: the compiled `auth:` section (settings only), carried by
+//!   [`crate::gateway::Gateway`] so a reload swaps it with the tools it protects.
+//! - [`Caches`]: the running side (the issuer's keys, tokens already verified), built by
+//!   [`crate::runtime`] and kept across reloads that leave the settings they depend on alone.
 //! - `jwks`/`jwt`: JWT access tokens verified against the issuer's keys (discovered through RFC
 //!   8414 / OpenID Connect, cached, refetched on an unknown `kid` at most once per interval).
 //! - `introspect`: opaque tokens through RFC 7662.
@@ -31,11 +33,12 @@ use serde_json::{Map, Value};
 pub use introspect::Introspection;
 pub use jwks::{Jwks, KeySource};
 pub use keys::ApiKey;
+pub use verified::Verified;
 
 use crate::gateway::Tool;
 
 /// The compiled `auth:` section.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Auth {
     /// The canonical URI of the endpoint (RFC 8707), when OAuth is configured.
     pub resource: Option<url::Url>,
@@ -54,8 +57,8 @@ pub struct Auth {
     pub filter_list: bool,
 }
 
-/// How OAuth access tokens are verified.
-#[derive(Debug)]
+/// How OAuth access tokens are verified (settings; the caches are [`Caches`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuth {
     /// The expected `iss`, exactly as the authorization server writes it.
     pub issuer: String,
@@ -63,12 +66,22 @@ pub struct OAuth {
     pub audience: String,
     /// Clock skew tolerated on `exp`/`nbf`.
     pub leeway: Duration,
-    /// The issuer's signing keys (cached across requests, not across reloads).
-    pub jwks: Jwks,
+    /// Where the issuer's signing keys are.
+    pub keys: KeySource,
     /// Introspection for opaque tokens.
     pub introspection: Option<Introspection>,
-    /// JWTs already verified (see [`verified`]).
-    pub verified: verified::Verified,
+}
+
+/// The running side of OAuth verification. Each cache is shared by every request of a snapshot
+/// and handed on to the next snapshot when the settings it depends on are unchanged (see
+/// [`crate::runtime`]).
+#[derive(Debug, Clone)]
+pub struct Caches {
+    /// The issuer's signing keys (depends on the issuer and where its keys are).
+    pub jwks: Arc<Jwks>,
+    /// JWTs already verified (depends on everything a JWT is checked against: see
+    /// [`verified`]).
+    pub verified: Arc<Verified>,
 }
 
 /// Why a presented token was refused. Every variant is a 401 `invalid_token`; the messages are
@@ -180,9 +193,11 @@ impl Principal {
 
 impl Auth {
     /// Verifies a bearer token: static API keys first (cheap, constant time), then OAuth (a JWT
-    /// against the issuer's keys, or introspection for an opaque token).
+    /// against the issuer's keys, or introspection for an opaque token). `caches` are the
+    /// running caches of this `auth:` (`None` only when it has no OAuth).
     pub async fn verify(
         &self,
+        caches: Option<&Caches>,
         token: &str,
         http: &reqwest::Client,
     ) -> Result<Principal, TokenError> {
@@ -196,11 +211,14 @@ impl Auth {
             return Err(TokenError::Unknown);
         };
         if jwt::looks_like_jwt(token) {
-            if let Some(p) = oauth.verified.get(token, oauth.leeway) {
+            let Some(c) = caches else {
+                return Err(TokenError::Unavailable);
+            };
+            if let Some(p) = c.verified.get(token, oauth.leeway) {
                 return Ok(p);
             }
-            let p = jwt::verify(oauth, token, http).await?;
-            oauth.verified.insert(token, &p);
+            let p = jwt::verify(oauth, &c.jwks, token, http).await?;
+            c.verified.insert(token, &p);
             return Ok(p);
         }
         match &oauth.introspection {

@@ -215,7 +215,7 @@ async fn serve(args: Args) -> ExitCode {
     let reloader = match Reloader::start(manifest, compiled, shutdown.clone()).await {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot create the upstream HTTP client: {e}");
+            eprintln!("error: {e}");
             return ExitCode::from(super::EXIT_USAGE);
         }
     };
