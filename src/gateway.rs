@@ -17,12 +17,17 @@ use serde_json::{Map, Value};
 
 use crate::secret::Secret;
 
+pub mod auth;
 mod catalog;
 mod definition;
 pub mod invalid;
 mod limits;
 mod owned;
 mod retry;
+pub mod selection;
+
+// Parameter vocabulary is defined where it is first read (the spec), and compiled into plans.
+pub use crate::openapi::{ParamLocation, ParamStyle};
 
 pub use catalog::{
     Catalog, Completion, MessageContent, Prompt, PromptArgument, PromptMessage, Resolved, Resource,
@@ -54,7 +59,7 @@ pub struct Gateway {
     /// How to reach the upstream API.
     pub upstream: Upstream,
     /// Who may call over HTTP (`None`: anyone who can reach the endpoint).
-    pub auth: Option<crate::auth::Auth>,
+    pub auth: Option<auth::Auth>,
     /// Prompts, resources, resource templates and their completions.
     pub catalog: Catalog,
     /// Concurrency cap, circuit breaker and rate limits (shared with the running limiter,
@@ -319,41 +324,6 @@ pub enum PathPart {
     Literal(String),
     /// The value of the parameter with this wire name, percent-encoded as one segment.
     Param(String),
-}
-
-/// Where a parameter goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ParamLocation {
-    /// A `{name}` in the path.
-    Path,
-    /// The query string.
-    Query,
-    /// A request header.
-    Header,
-    /// A cookie.
-    Cookie,
-}
-
-/// OpenAPI serialisation style of a parameter (OpenAPI 3 `style`; Swagger 2 `collectionFormat`
-/// is mapped onto these).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ParamStyle {
-    /// `form` (query, cookie default).
-    Form,
-    /// `simple` (path, header default).
-    Simple,
-    /// `label` (`.a.b`).
-    Label,
-    /// `matrix` (`;x=a`).
-    Matrix,
-    /// Space separated arrays.
-    SpaceDelimited,
-    /// Pipe separated arrays.
-    PipeDelimited,
-    /// Swagger 2 `tsv`: tab separated arrays.
-    TabDelimited,
-    /// `deepObject` (`x[a]=1`).
-    DeepObject,
 }
 
 /// One parameter of the call plan.

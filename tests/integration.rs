@@ -14,6 +14,7 @@ mod deploy;
 mod examples;
 mod fast_path;
 mod hostile;
+mod layering;
 mod lock;
 mod operating;
 mod prism;

@@ -29,6 +29,7 @@ use serde_json::json;
 use rmcp::RoleServer;
 use rmcp::service::RequestContext;
 
+pub use super::METADATA_PATH;
 use super::{Auth, Principal};
 use crate::gateway::{Gateway, Tool};
 use crate::mcp::Shared;
@@ -101,10 +102,6 @@ impl Guard {
         }
     }
 }
-
-/// The path of the metadata document (the root form; the path-inserted form appends the
-/// endpoint's path).
-pub const METADATA_PATH: &str = "/.well-known/oauth-protected-resource";
 
 /// The middleware: strip `Authorization`, verify it when the gateway has `auth:`, and refuse a
 /// `tools/call` the token lacks the scopes for.

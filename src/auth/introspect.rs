@@ -8,22 +8,10 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use super::jwks::read_json;
-use super::{OAuth, Principal, TokenError};
-use crate::secret::Secret;
+use super::{Introspection, OAuth, Principal, TokenError};
 
 /// Time allowed for one introspection request.
 const TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The introspection endpoint and the gateway's credentials for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Introspection {
-    /// The endpoint.
-    pub endpoint: url::Url,
-    /// The gateway's client id.
-    pub client_id: String,
-    /// Its secret.
-    pub client_secret: Secret,
-}
 
 impl Introspection {
     pub(super) async fn verify(

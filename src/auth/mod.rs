@@ -1,8 +1,9 @@
 //! Inbound authorization: the gateway as an OAuth 2.1 resource server (or a holder of static API
 //! keys) in front of its MCP endpoint.
 //!
-//! - [`Auth`]: the compiled `auth:` section (settings only), carried by
-//!   [`crate::gateway::Gateway`] so a reload swaps it with the tools it protects.
+//! - [`Auth`]: the compiled `auth:` section (settings only, defined in
+//!   [`crate::gateway::auth`]), carried by the gateway so a reload swaps it with the tools it
+//!   protects.
 //! - [`Caches`]: the running side (the issuer's keys, tokens already verified), built by
 //!   [`crate::runtime`] and kept across reloads that leave the settings they depend on alone.
 //! - `jwks`/`jwt`: JWT access tokens verified against the issuer's keys (discovered through RFC
@@ -26,51 +27,17 @@ mod verified;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-pub use introspect::Introspection;
-pub use jwks::{Jwks, KeySource};
-pub use keys::ApiKey;
+pub use jwks::Jwks;
 pub use verified::Verified;
+// The settings are part of the compiled gateway (plain data); verification lives here.
+pub use crate::gateway::auth::{
+    ApiKey, Auth, Introspection, KeySource, METADATA_PATH, OAuth, valid_scope,
+};
 
 use crate::gateway::Tool;
-
-/// The compiled `auth:` section.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Auth {
-    /// The canonical URI of the endpoint (RFC 8707), when OAuth is configured.
-    pub resource: Option<url::Url>,
-    /// Absolute URL of the Protected Resource Metadata, named in every challenge.
-    pub metadata_url: Option<String>,
-    /// OAuth access-token verification.
-    pub oauth: Option<OAuth>,
-    /// Static API keys.
-    pub api_keys: Vec<ApiKey>,
-    /// Scopes a tool needs when it declares none (already applied to each [`Tool::scopes`];
-    /// kept for the challenge sent to a caller with no token).
-    pub default_scopes: Vec<String>,
-    /// Advertised in the metadata document.
-    pub scopes_supported: Vec<String>,
-    /// Whether `tools/list` hides the tools a caller may not call.
-    pub filter_list: bool,
-}
-
-/// How OAuth access tokens are verified (settings; the caches are [`Caches`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OAuth {
-    /// The expected `iss`, exactly as the authorization server writes it.
-    pub issuer: String,
-    /// The expected `aud`.
-    pub audience: String,
-    /// Clock skew tolerated on `exp`/`nbf`.
-    pub leeway: Duration,
-    /// Where the issuer's signing keys are.
-    pub keys: KeySource,
-    /// Introspection for opaque tokens.
-    pub introspection: Option<Introspection>,
-}
 
 /// The running side of OAuth verification. Each cache is shared by every request of a snapshot
 /// and handed on to the next snapshot when the settings it depends on are unchanged (see
@@ -240,14 +207,6 @@ impl Auth {
             _ => true,
         }
     }
-}
-
-/// Whether `s` is a valid OAuth scope token (RFC 6749 §3.3: printable ASCII except space, `"`
-/// and `\`), which also makes it safe inside a quoted `WWW-Authenticate` parameter.
-pub fn valid_scope(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
 }
 
 #[cfg(test)]

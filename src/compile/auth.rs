@@ -7,9 +7,10 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::{Options, Secrets, parse_duration};
-use crate::auth::http::METADATA_PATH;
-use crate::auth::{ApiKey, Auth, Introspection, KeySource, OAuth, valid_scope};
 use crate::diag::{Diagnostic, did_you_mean};
+use crate::gateway::auth::{
+    ApiKey, Auth, Introspection, KeySource, METADATA_PATH, OAuth, valid_scope,
+};
 use crate::gateway::{ClientCredentials, UpstreamTls};
 use crate::manifest::{ListTools, LoadedManifest, SecretRef, interpolate, pointer_segment};
 use crate::secret::Secret;
