@@ -5,7 +5,8 @@
 //! call to the upstream HTTP API.
 //!
 //! # Layout
-//! The modules follow the data flow, one stage each:
+//! The modules follow the data flow, one stage each, and depend only on their own stage or the
+//! ones before it (`tests/layering.rs` holds the table and fails on a back edge):
 //!
 //! ```text
 //! gateway.yaml ──manifest::load──▶ Manifest (what the user wrote: serde + JSON Schema)
@@ -37,6 +38,8 @@
 //! - [`lock`]: the lock file (what an agent sees, committed) and drift against it.
 //! - [`cli`]: one file per subcommand.
 //! - [`secret`]: credentials that never print.
+//! - [`digest`]: content digests of input files (what a reload compares).
+//! - [`tls`]: the TLS provider and error text shared by every outbound client.
 //! - [`uri_template`]: RFC 6570 resource templates, parsed and matched against read URIs.
 //! - [`limit`]: the running limits of a gateway (concurrency cap, circuit breaker, rate limits).
 //! - [`telemetry`]: call metrics for `/metrics`, throttled warnings.

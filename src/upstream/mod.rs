@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 pub use answer::{UpstreamResponse, error_result, to_result};
 pub use body::{Body, BodyError, Part};
 pub use build::{BuildError, RequestParts, build};
-pub use oauth::{TokenCache, TokenError};
+pub use oauth::{TokenCache, TokenFetchError};
 pub use resource::{ReadError, body_contents, contents, resource_arguments};
 pub use retry::{After, Retries};
 
@@ -76,7 +76,7 @@ pub enum UpstreamError {
         /// Upstream host.
         host: String,
         /// The cause.
-        source: TokenError,
+        source: TokenFetchError,
     },
     /// Anything else on the wire.
     #[error("The call to the upstream {host} failed after it was sent: {reason}.")]
@@ -159,7 +159,7 @@ pub fn client_builder() -> reqwest::ClientBuilder {
 }
 
 impl UpstreamClient {
-    /// A client with one connection pool for all upstreams.
+    /// A client with one connection pool, for every upstream without TLS settings of its own.
     pub fn new() -> Result<Self, reqwest::Error> {
         let http = client_builder().build()?;
         Ok(Self { http })

@@ -24,7 +24,7 @@ const MAX_BYTES: usize = 64 << 10;
 
 /// Why no token could be had. Never contains the secret or a token.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum TokenError {
+pub enum TokenFetchError {
     /// The token endpoint could not be reached.
     #[error("the token endpoint {endpoint} could not be reached: {reason}")]
     Unreachable {
@@ -88,7 +88,7 @@ impl TokenCache {
         &self,
         cc: &ClientCredentials,
         http: &reqwest::Client,
-    ) -> Result<Secret, TokenError> {
+    ) -> Result<Secret, TokenFetchError> {
         let mut slot = self.cached.lock().await;
         if let Some(c) = slot.as_ref()
             && Instant::now() < c.renew_at
@@ -107,7 +107,7 @@ impl TokenCache {
     }
 }
 
-async fn fetch(cc: &ClientCredentials, http: &reqwest::Client) -> Result<Cached, TokenError> {
+async fn fetch(cc: &ClientCredentials, http: &reqwest::Client) -> Result<Cached, TokenFetchError> {
     let endpoint = endpoint(cc);
     // Built in a block: the serializer is not `Send` and must not live across an await.
     let form = {
@@ -130,7 +130,7 @@ async fn fetch(cc: &ClientCredentials, http: &reqwest::Client) -> Result<Cached,
     ));
     let mut authorization =
         http::HeaderValue::from_str(&format!("Basic {basic}")).map_err(|_| {
-            TokenError::Malformed {
+            TokenFetchError::Malformed {
                 endpoint: endpoint.clone(),
             }
         })?;
@@ -148,7 +148,7 @@ async fn fetch(cc: &ClientCredentials, http: &reqwest::Client) -> Result<Cached,
         .timeout(TIMEOUT)
         .send()
         .await
-        .map_err(|e| TokenError::Unreachable {
+        .map_err(|e| TokenFetchError::Unreachable {
             endpoint: endpoint.clone(),
             reason: crate::tls::error_chain(&e).replace(cc.token_url.as_str(), &endpoint),
         })?;
@@ -169,7 +169,7 @@ async fn fetch(cc: &ClientCredentials, http: &reqwest::Client) -> Result<Cached,
             .filter(|e| e.bytes().all(|b| b.is_ascii_graphic()) && e.len() <= 64)
             .map(|e| format!(": {e}"))
             .unwrap_or_default();
-        return Err(TokenError::Refused {
+        return Err(TokenFetchError::Refused {
             endpoint,
             status: status.as_u16(),
             error,
@@ -179,7 +179,7 @@ async fn fetch(cc: &ClientCredentials, http: &reqwest::Client) -> Result<Cached,
         .get("access_token")
         .and_then(Value::as_str)
         .filter(|t| !t.is_empty() && http::HeaderValue::from_str(&format!("Bearer {t}")).is_ok())
-        .ok_or_else(|| TokenError::Malformed {
+        .ok_or_else(|| TokenFetchError::Malformed {
             endpoint: endpoint.clone(),
         })?;
     let lifetime = answer
