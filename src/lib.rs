@@ -33,8 +33,10 @@
 //!   mapping the response (with truthful retry advice) to an MCP result.
 //! - [`reload`]: watching a gateway's files, recompiling off the request path and swapping the
 //!   served snapshot; serving a folder of gateways.
-//! - [`auth`]: inbound authorization (OAuth resource server, API keys, metadata, 401/403).
-//! - [`server`]: the HTTP listener: connection timeouts and cap, graceful shutdown.
+//! - [`auth`]: inbound authorization: verifying tokens (OAuth resource server, API keys), what
+//!   a caller may list and call, the 401/403 challenge.
+//! - [`server`]: the HTTP listener (connection timeouts and cap, graceful shutdown) and the
+//!   auth middleware and Protected Resource Metadata routes in front of `/mcp`.
 //! - [`lock`]: the lock file (what an agent sees, committed) and drift against it.
 //! - [`cli`]: one file per subcommand.
 //! - [`secret`]: credentials that never print.

@@ -10,8 +10,9 @@
 //!   8414 / OpenID Connect, cached, refetched on an unknown `kid` at most once per interval).
 //! - `introspect`: opaque tokens through RFC 7662.
 //! - `keys`: static API keys kept as SHA-256 digests, compared in constant time.
-//! - `http`: the axum middleware in front of `/mcp` (401/403 with `WWW-Authenticate`) and the
-//!   Protected Resource Metadata document (RFC 9728).
+//! - `http`: the caller of an HTTP request, what it may list and call, and the
+//!   `WWW-Authenticate` challenge; the middleware that applies them in front of `/mcp` and the
+//!   Protected Resource Metadata document are `server::auth`.
 //!
 //! A verified caller becomes a [`Principal`] in the request's extensions; `tools/list` filters
 //! on it and the upstream request may carry some of its claims (`upstream.identity_headers`),
