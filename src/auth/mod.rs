@@ -47,8 +47,8 @@ use crate::gateway::Tool;
 pub struct Caches {
     /// The issuer's signing keys (depends on the issuer and where its keys are).
     pub jwks: Arc<Jwks>,
-    /// JWTs already verified (depends on everything a JWT is checked against: see
-    /// [`verified`]).
+    /// JWTs already verified (depends on everything a JWT is checked against: see the
+    /// `verified` module).
     pub verified: Arc<Verified>,
 }
 
