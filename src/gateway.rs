@@ -1,5 +1,7 @@
-//! The compiled gateway: the immutable runtime model that `compile` produces from a manifest and
-//! its OpenAPI document, and that serving reads (one `Arc<Gateway>` snapshot per request).
+//! The compiled gateway: the immutable model (the IR) that `compile` produces from a manifest and
+//! its OpenAPI document. It is plain data: settings and pure compiled artifacts (validators,
+//! templates), never a connection pool or a cache; [`crate::runtime`] builds those from it, and
+//! serving reads both as one snapshot per request.
 //!
 //! Nothing here is deserialised from user input: only [`crate::compile`] builds these types, so
 //! every invariant (unique tool names, a validator per tool, a call plan whose arguments all
@@ -15,6 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::secret::Secret;
 
+pub mod auth;
 mod catalog;
 mod definition;
 mod interaction;
@@ -22,6 +25,10 @@ pub mod invalid;
 mod limits;
 mod owned;
 mod retry;
+pub mod selection;
+
+// Parameter vocabulary is defined where it is first read (the spec), and compiled into plans.
+pub use crate::openapi::{ParamLocation, ParamStyle};
 
 pub use catalog::{
     Catalog, Completion, MessageContent, Prompt, PromptArgument, PromptMessage, Resolved, Resource,
@@ -37,7 +44,7 @@ pub use retry::{RetryPolicy, idempotent_method};
 pub type JsonObject = Map<String, Value>;
 
 /// One compiled gateway: what a single `gateway.yaml` exposes.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Gateway {
     /// Server name reported to clients (`serverInfo.name`).
     pub name: String,
@@ -54,7 +61,7 @@ pub struct Gateway {
     /// How to reach the upstream API.
     pub upstream: Upstream,
     /// Who may call over HTTP (`None`: anyone who can reach the endpoint).
-    pub auth: Option<crate::auth::Auth>,
+    pub auth: Option<auth::Auth>,
     /// Prompts, resources, resource templates and their completions.
     pub catalog: Catalog,
     /// Concurrency cap, circuit breaker and rate limits (shared with the running limiter,
@@ -70,7 +77,7 @@ impl Gateway {
 }
 
 /// Where and how calls go upstream, shared by every tool of a gateway.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Upstream {
     /// Base URL every path template is joined onto (no trailing slash).
     pub base_url: url::Url,
@@ -82,9 +89,9 @@ pub struct Upstream {
     pub max_response_bytes: usize,
     /// Credentials the gateway itself presents to the upstream. Never the MCP caller's token.
     pub auth: Option<UpstreamAuth>,
-    /// A client of its own when the upstream wants a client certificate (the shared pool
-    /// presents none); `None` uses the shared pool.
-    pub client: Option<reqwest::Client>,
+    /// The upstream's own TLS settings (a client certificate, a private CA): calls then go
+    /// through a client of their own, built by [`crate::runtime`]; `None` uses the shared pool.
+    pub tls: Option<UpstreamTls>,
     /// Upstream header ← claim of the verified caller (`upstream.identity_headers`).
     pub identity_headers: Vec<(http::HeaderName, String)>,
     /// The gateway's own retries (`upstream.retry`); a tool may override them.
@@ -94,8 +101,33 @@ pub struct Upstream {
     pub idempotency_key: Option<http::HeaderName>,
 }
 
+/// `upstream.client_certificate` and `upstream.ca_certificate`, read and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamTls {
+    /// PEM bundle of the only CAs trusted (`None`: the usual roots).
+    pub ca_certificates: Option<Vec<u8>>,
+    /// The client certificate (chain) and its private key, as one PEM document.
+    pub identity: Option<Secret>,
+}
+
+/// The OAuth 2.0 client credentials grant's settings (`upstream.auth: oauth2_client_credentials`).
+/// The token itself is running state ([`crate::upstream::TokenCache`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCredentials {
+    /// The token endpoint.
+    pub token_url: url::Url,
+    /// The gateway's client id.
+    pub client_id: String,
+    /// Its secret.
+    pub client_secret: Secret,
+    /// Scopes requested.
+    pub scopes: Vec<String>,
+    /// `audience` requested, for servers that want one.
+    pub audience: Option<String>,
+}
+
 /// The gateway's own credentials for the upstream API.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UpstreamAuth {
     /// An API key sent in a header, query parameter or cookie.
     ApiKey {
@@ -117,7 +149,7 @@ pub enum UpstreamAuth {
     },
     /// A bearer token from the OAuth 2.0 client credentials grant, cached and shared by every
     /// call (added when the call is sent: getting it may need a request of its own).
-    OAuth2(Arc<crate::upstream::ClientCredentials>),
+    OAuth2(ClientCredentials),
 }
 
 /// Where an API key is placed.
@@ -132,6 +164,7 @@ pub enum ApiKeyLocation {
 }
 
 /// One MCP tool and everything needed to serve a call to it.
+#[derive(Clone)]
 pub struct Tool {
     /// Unique MCP name.
     pub name: String,
@@ -300,41 +333,6 @@ pub enum PathPart {
     Literal(String),
     /// The value of the parameter with this wire name, percent-encoded as one segment.
     Param(String),
-}
-
-/// Where a parameter goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ParamLocation {
-    /// A `{name}` in the path.
-    Path,
-    /// The query string.
-    Query,
-    /// A request header.
-    Header,
-    /// A cookie.
-    Cookie,
-}
-
-/// OpenAPI serialisation style of a parameter (OpenAPI 3 `style`; Swagger 2 `collectionFormat`
-/// is mapped onto these).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ParamStyle {
-    /// `form` (query, cookie default).
-    Form,
-    /// `simple` (path, header default).
-    Simple,
-    /// `label` (`.a.b`).
-    Label,
-    /// `matrix` (`;x=a`).
-    Matrix,
-    /// Space separated arrays.
-    SpaceDelimited,
-    /// Pipe separated arrays.
-    PipeDelimited,
-    /// Swagger 2 `tsv`: tab separated arrays.
-    TabDelimited,
-    /// `deepObject` (`x[a]=1`).
-    DeepObject,
 }
 
 /// One parameter of the call plan.

@@ -5,14 +5,16 @@
 //! call to the upstream HTTP API.
 //!
 //! # Layout
-//! The modules follow the data flow, one stage each:
+//! The modules follow the data flow, one stage each, and depend only on their own stage or the
+//! ones before it (`tests/layering.rs` holds the table and fails on a back edge):
 //!
 //! ```text
 //! gateway.yaml ──manifest::load──▶ Manifest (what the user wrote: serde + JSON Schema)
 //! openapi doc  ──openapi::load──▶ Spec (3.0 / 3.1 / 2.0 → one internal model)
-//! Manifest + Spec ──compile──▶ Gateway (tools + call plans, prompts, resources)  or  Diagnostics
-//! file change ──reload──▶ compile again ──▶ swap the Gateway (or keep the old one, stale)
-//! Gateway ──ArcSwap──▶ mcp (serves list/call/get/read/complete on one snapshot per request)
+//! Manifest + Spec ──compile──▶ Gateway (plain data: tools + call plans, settings)  or  Diagnostics
+//! Gateway ──runtime──▶ Served (the Gateway + its pool and caches, reused where settings held)
+//! file change ──reload──▶ compile again ──▶ swap the Served snapshot (or keep the old one, stale)
+//! Served ──ArcSwap──▶ mcp (serves list/call/get/read/complete on one snapshot per request)
 //! tools/call ──upstream──▶ HTTP request built from the call plan ──▶ CallToolResult
 //! ```
 //!
@@ -20,8 +22,11 @@
 //! - [`openapi`]: loading OpenAPI 3.0/3.1 and Swagger 2.0 documents, `$ref` resolution and
 //!   normalisation of their schemas to JSON Schema 2020-12.
 //! - [`compile`]: manifest + spec → [`gateway::Gateway`], collecting every [`diag::Diagnostic`].
-//! - [`gateway`]: the compiled runtime model (tools, call plans, upstream settings, prompts,
-//!   resources and completions).
+//! - [`gateway`]: the compiled model, plain data (tools, call plans, upstream and auth settings,
+//!   prompts, resources and completions).
+//! - [`runtime`]: the running parts built from a gateway (the upstream's mTLS client, the
+//!   client-credentials token, the JWKS and verified-token caches), each kept across a reload
+//!   that leaves its settings unchanged.
 //! - [`diag`]: diagnostics and their renderings (human, JSON, GitHub annotations).
 //! - [`mcp`]: the MCP server (rmcp handler, Streamable HTTP and stdio), including asking the user
 //!   before a call (`confirm:`, `ask:`: elicitation, or a 2026-07-28 `InputRequiredResult`).
@@ -29,11 +34,15 @@
 //!   mapping the response (with truthful retry advice) to an MCP result.
 //! - [`reload`]: watching a gateway's files, recompiling off the request path and swapping the
 //!   served snapshot; serving a folder of gateways.
-//! - [`auth`]: inbound authorization (OAuth resource server, API keys, metadata, 401/403).
-//! - [`server`]: the HTTP listener: connection timeouts and cap, graceful shutdown.
+//! - [`auth`]: inbound authorization: verifying tokens (OAuth resource server, API keys), what
+//!   a caller may list and call, the 401/403 challenge.
+//! - [`server`]: the HTTP listener (connection timeouts and cap, graceful shutdown) and the
+//!   auth middleware and Protected Resource Metadata routes in front of `/mcp`.
 //! - [`lock`]: the lock file (what an agent sees, committed) and drift against it.
 //! - [`cli`]: one file per subcommand.
 //! - [`secret`]: credentials that never print.
+//! - [`digest`]: content digests of input files (what a reload compares).
+//! - [`tls`]: the TLS provider and error text shared by every outbound client.
 //! - [`uri_template`]: RFC 6570 resource templates, parsed and matched against read URIs.
 //! - [`limit`]: the running limits of a gateway (concurrency cap, circuit breaker, rate limits).
 //! - [`telemetry`]: call metrics for `/metrics`, throttled warnings.
@@ -58,6 +67,7 @@ pub mod manifest;
 pub mod mcp;
 pub mod openapi;
 pub mod reload;
+pub mod runtime;
 pub mod secret;
 pub mod server;
 pub mod telemetry;

@@ -32,6 +32,16 @@ impl Secret {
     }
 }
 
+// Compared so the running side can tell whether settings holding a secret changed (a rotated
+// client secret must fetch a new token); equality never prints anything.
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value && self.origin == other.origin
+    }
+}
+
+impl Eq for Secret {}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Secret({}, [redacted])", self.origin)

@@ -8,22 +8,10 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use super::jwks::read_json;
-use super::{OAuth, Principal, TokenError};
-use crate::secret::Secret;
+use super::{Introspection, OAuth, Principal, TokenError};
 
 /// Time allowed for one introspection request.
 const TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The introspection endpoint and the gateway's credentials for it.
-#[derive(Debug)]
-pub struct Introspection {
-    /// The endpoint.
-    pub endpoint: url::Url,
-    /// The gateway's client id.
-    pub client_id: String,
-    /// Its secret.
-    pub client_secret: Secret,
-}
 
 impl Introspection {
     pub(super) async fn verify(
@@ -120,11 +108,10 @@ mod tests {
             issuer: "https://as.example.com".into(),
             audience: "https://mcp.example.com/mcp".into(),
             leeway: Duration::from_secs(30),
-            jwks: super::super::Jwks::new(super::super::KeySource::Discover(
+            keys: super::super::KeySource::Discover(
                 url::Url::parse("https://as.example.com").unwrap(),
-            )),
+            ),
             introspection: None,
-            verified: Default::default(),
         }
     }
 

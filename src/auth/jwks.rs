@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
 use serde_json::Value;
 
-use super::TokenError;
+use super::{KeySource, TokenError};
 
 /// Least time between two fetches of the key set. Rotation publishes the new key before using
 /// it, so one refetch finds it; a flood of unknown `kid`s costs the issuer one request per
@@ -22,15 +22,6 @@ pub(super) const MAX_AGE: Duration = Duration::from_secs(3600);
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest discovery or JWKS document read (a key set is a few KB).
 const MAX_DOCUMENT_BYTES: usize = 256 << 10;
-
-/// Where the key set is.
-#[derive(Debug, Clone)]
-pub enum KeySource {
-    /// A configured `jwks_uri`.
-    Uri(url::Url),
-    /// Discovered from the issuer's metadata.
-    Discover(url::Url),
-}
 
 /// The cached key set of one issuer.
 #[derive(Debug)]

@@ -56,15 +56,13 @@ fn algorithms_for(jwk: &Jwk) -> Vec<Algorithm> {
 
 pub(super) async fn verify(
     oauth: &OAuth,
+    jwks: &super::Jwks,
     token: &str,
     http: &reqwest::Client,
 ) -> Result<Principal, TokenError> {
     // `alg: none` (and any algorithm the library does not know) fails here.
     let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
-    let jwk = oauth
-        .jwks
-        .key(header.kid.as_deref(), &oauth.issuer, http)
-        .await?;
+    let jwk = jwks.key(header.kid.as_deref(), &oauth.issuer, http).await?;
     let allowed = algorithms_for(&jwk);
     if !allowed.contains(&header.alg) {
         return Err(TokenError::Algorithm);

@@ -2,46 +2,10 @@
 //! digests are kept (read from env or a file at compile time), and a presented key is compared
 //! against every digest in constant time, so neither the stored form nor the timing reveals it.
 
-use std::fmt;
-
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// One accepted key.
-#[derive(Clone)]
-pub struct ApiKey {
-    /// Who holds it (the caller's subject).
-    pub name: String,
-    /// SHA-256 of the key.
-    pub digest: [u8; 32],
-    /// Scopes it grants.
-    pub scopes: Vec<String>,
-}
-
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ApiKey")
-            .field("name", &self.name)
-            .field("scopes", &self.scopes)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ApiKey {
-    /// Parses a digest written as 64 hex digits (`sha256sum` output; anything after the first
-    /// whitespace, such as sha256sum's `  -`, is ignored).
-    pub fn parse_digest(text: &str) -> Option<[u8; 32]> {
-        let hex = text.split_whitespace().next()?;
-        if hex.len() != 64 {
-            return None;
-        }
-        let mut out = [0u8; 32];
-        for (i, byte) in out.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-        }
-        Some(out)
-    }
-}
+use super::ApiKey;
 
 /// The key whose digest matches `presented`. Every digest is compared (no early exit), each in
 /// constant time.

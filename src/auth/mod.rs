@@ -1,14 +1,18 @@
 //! Inbound authorization: the gateway as an OAuth 2.1 resource server (or a holder of static API
 //! keys) in front of its MCP endpoint.
 //!
-//! - [`Auth`]: the compiled `auth:` section, carried by [`crate::gateway::Gateway`] so a reload
-//!   swaps it with the tools it protects.
+//! - [`Auth`]: the compiled `auth:` section (settings only, defined in
+//!   [`crate::gateway::auth`]), carried by the gateway so a reload swaps it with the tools it
+//!   protects.
+//! - [`Caches`]: the running side (the issuer's keys, tokens already verified), built by
+//!   [`crate::runtime`] and kept across reloads that leave the settings they depend on alone.
 //! - `jwks`/`jwt`: JWT access tokens verified against the issuer's keys (discovered through RFC
 //!   8414 / OpenID Connect, cached, refetched on an unknown `kid` at most once per interval).
 //! - `introspect`: opaque tokens through RFC 7662.
 //! - `keys`: static API keys kept as SHA-256 digests, compared in constant time.
-//! - `http`: the axum middleware in front of `/mcp` (401/403 with `WWW-Authenticate`) and the
-//!   Protected Resource Metadata document (RFC 9728).
+//! - `http`: the caller of an HTTP request, what it may list and call, and the
+//!   `WWW-Authenticate` challenge; the middleware that applies them in front of `/mcp` and the
+//!   Protected Resource Metadata document are `server::auth`.
 //!
 //! A verified caller becomes a [`Principal`] in the request's extensions; `tools/list` filters
 //! on it and the upstream request may carry some of its claims (`upstream.identity_headers`),
@@ -24,51 +28,28 @@ mod verified;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-pub use introspect::Introspection;
-pub use jwks::{Jwks, KeySource};
-pub use keys::ApiKey;
+pub use jwks::Jwks;
+pub use verified::Verified;
+// The settings are part of the compiled gateway (plain data); verification lives here.
+pub use crate::gateway::auth::{
+    ApiKey, Auth, Introspection, KeySource, METADATA_PATH, OAuth, valid_scope,
+};
 
 use crate::gateway::Tool;
 
-/// The compiled `auth:` section.
-#[derive(Debug)]
-pub struct Auth {
-    /// The canonical URI of the endpoint (RFC 8707), when OAuth is configured.
-    pub resource: Option<url::Url>,
-    /// Absolute URL of the Protected Resource Metadata, named in every challenge.
-    pub metadata_url: Option<String>,
-    /// OAuth access-token verification.
-    pub oauth: Option<OAuth>,
-    /// Static API keys.
-    pub api_keys: Vec<ApiKey>,
-    /// Scopes a tool needs when it declares none (already applied to each [`Tool::scopes`];
-    /// kept for the challenge sent to a caller with no token).
-    pub default_scopes: Vec<String>,
-    /// Advertised in the metadata document.
-    pub scopes_supported: Vec<String>,
-    /// Whether `tools/list` hides the tools a caller may not call.
-    pub filter_list: bool,
-}
-
-/// How OAuth access tokens are verified.
-#[derive(Debug)]
-pub struct OAuth {
-    /// The expected `iss`, exactly as the authorization server writes it.
-    pub issuer: String,
-    /// The expected `aud`.
-    pub audience: String,
-    /// Clock skew tolerated on `exp`/`nbf`.
-    pub leeway: Duration,
-    /// The issuer's signing keys (cached across requests, not across reloads).
-    pub jwks: Jwks,
-    /// Introspection for opaque tokens.
-    pub introspection: Option<Introspection>,
-    /// JWTs already verified (see [`verified`]).
-    pub verified: verified::Verified,
+/// The running side of OAuth verification. Each cache is shared by every request of a snapshot
+/// and handed on to the next snapshot when the settings it depends on are unchanged (see
+/// [`crate::runtime`]).
+#[derive(Debug, Clone)]
+pub struct Caches {
+    /// The issuer's signing keys (depends on the issuer and where its keys are).
+    pub jwks: Arc<Jwks>,
+    /// JWTs already verified (depends on everything a JWT is checked against: see the
+    /// `verified` module).
+    pub verified: Arc<Verified>,
 }
 
 /// Why a presented token was refused. Every variant is a 401 `invalid_token`; the messages are
@@ -180,9 +161,11 @@ impl Principal {
 
 impl Auth {
     /// Verifies a bearer token: static API keys first (cheap, constant time), then OAuth (a JWT
-    /// against the issuer's keys, or introspection for an opaque token).
+    /// against the issuer's keys, or introspection for an opaque token). `caches` are the
+    /// running caches of this `auth:` (`None` only when it has no OAuth).
     pub async fn verify(
         &self,
+        caches: Option<&Caches>,
         token: &str,
         http: &reqwest::Client,
     ) -> Result<Principal, TokenError> {
@@ -196,11 +179,14 @@ impl Auth {
             return Err(TokenError::Unknown);
         };
         if jwt::looks_like_jwt(token) {
-            if let Some(p) = oauth.verified.get(token, oauth.leeway) {
+            let Some(c) = caches else {
+                return Err(TokenError::Unavailable);
+            };
+            if let Some(p) = c.verified.get(token, oauth.leeway) {
                 return Ok(p);
             }
-            let p = jwt::verify(oauth, token, http).await?;
-            oauth.verified.insert(token, &p);
+            let p = jwt::verify(oauth, &c.jwks, token, http).await?;
+            c.verified.insert(token, &p);
             return Ok(p);
         }
         match &oauth.introspection {
@@ -222,14 +208,6 @@ impl Auth {
             _ => true,
         }
     }
-}
-
-/// Whether `s` is a valid OAuth scope token (RFC 6749 §3.3: printable ASCII except space, `"`
-/// and `\`), which also makes it safe inside a quoted `WWW-Authenticate` parameter.
-pub fn valid_scope(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
 }
 
 #[cfg(test)]

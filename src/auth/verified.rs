@@ -5,8 +5,9 @@
 //! the pure-Rust backend costs ~150 µs of CPU (`benches/call.rs`): several times the rest of a
 //! call. The cache is keyed by the SHA-256 of the whole token, signature included, so only the
 //! exact bytes that were verified hit; an entry is used only until the token's `exp` (plus the
-//! same leeway verification allows); and it lives in the compiled gateway, so a reload (new
-//! issuer, audience or keys) starts empty. Revocation is not something a JWT can express; tokens
+//! same leeway verification allows); and it is handed on across a reload only when everything a
+//! JWT is checked against (issuer, audience, leeway, where the keys are) is unchanged, so a new
+//! issuer or audience starts empty. Revocation is not something a JWT can express; tokens
 //! that need it are verified by introspection, which is not cached.
 
 use std::collections::HashMap;

@@ -134,7 +134,14 @@ async fn call(args: &Args, arguments: Map<String, Value>) -> ExitCode {
             return ExitCode::from(super::EXIT_USAGE);
         }
     };
-    let shared = Shared::new(g, upstream);
+    let served = match crate::runtime::Served::new(g, None) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(super::EXIT_USAGE);
+        }
+    };
+    let shared = Shared::new(served, upstream);
     let g = shared.gateway.load_full();
     let Some(tool) = g.tool(&args.tool) else {
         return ExitCode::from(super::EXIT_USAGE);

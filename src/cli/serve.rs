@@ -222,8 +222,14 @@ async fn serve(args: Args) -> ExitCode {
     let reloader = match Reloader::start(manifest, compiled, shutdown.clone()).await {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot create the upstream HTTP client: {e}");
-            return ExitCode::from(super::EXIT_USAGE);
+            eprintln!("error: {e}");
+            // The gateway's own settings could not be put to use: like a manifest that does not
+            // compile. The shared client failing is the machine's problem.
+            let code = match e {
+                crate::reload::StartError::Runtime(_) => super::EXIT_INVALID,
+                crate::reload::StartError::Client(_) => super::EXIT_USAGE,
+            };
+            return ExitCode::from(code);
         }
     };
     let shared = reloader.shared().clone();

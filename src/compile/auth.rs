@@ -4,16 +4,16 @@
 //! [`Secrets::Require`].
 
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Options, Secrets, parse_duration};
-use crate::auth::http::METADATA_PATH;
-use crate::auth::{ApiKey, Auth, Introspection, Jwks, KeySource, OAuth, valid_scope};
 use crate::diag::{Diagnostic, did_you_mean};
+use crate::gateway::auth::{
+    ApiKey, Auth, Introspection, KeySource, METADATA_PATH, OAuth, valid_scope,
+};
+use crate::gateway::{ClientCredentials, UpstreamTls};
 use crate::manifest::{ListTools, LoadedManifest, SecretRef, interpolate, pointer_segment};
 use crate::secret::Secret;
-use crate::upstream::ClientCredentials;
 
 /// Clock skew tolerated on `exp`/`nbf` by default: enough for unsynchronised clocks, small
 /// enough that an expired token is not honoured for long.
@@ -278,9 +278,8 @@ pub(super) fn inbound(
             issuer,
             audience,
             leeway,
-            jwks: Jwks::new(source),
+            keys: source,
             introspection,
-            verified: Default::default(),
         })
     });
 
@@ -367,7 +366,7 @@ pub(super) fn client_credentials(
     scopes: &[String],
     audience: Option<&str>,
     diags: &mut Vec<Diagnostic>,
-) -> Option<Arc<ClientCredentials>> {
+) -> Option<ClientCredentials> {
     let base = "/upstream/auth";
     cx.scopes(scopes, &format!("{base}/scopes"), diags);
     let url = cx.secure_url(
@@ -387,39 +386,40 @@ pub(super) fn client_credentials(
         Some(a) => Some(cx.text(a, &format!("{base}/audience"), diags)?),
         None => None,
     };
-    Some(Arc::new(ClientCredentials::new(
-        url?,
-        id?,
-        secret?,
-        scopes.to_vec(),
+    Some(ClientCredentials {
+        token_url: url?,
+        client_id: id?,
+        client_secret: secret?,
+        scopes: scopes.to_vec(),
         audience,
-    )))
+    })
 }
 
-/// `upstream.client_certificate` and `upstream.ca_certificate`: a client of its own that
-/// presents the certificate and/or trusts only the named CA. `None` (the shared pool) when
-/// neither is set, or when secrets are not read.
-pub(super) fn tls_client(cx: &Cx<'_>, diags: &mut Vec<Diagnostic>) -> Option<reqwest::Client> {
+/// `upstream.client_certificate` and `upstream.ca_certificate`, read and parsed (so a bad file
+/// is a diagnostic here, in `validate` too); the client presenting them is built by
+/// [`crate::runtime`]. `None` (the shared pool) when neither is set, or when secrets are not read.
+pub(super) fn tls_settings(cx: &Cx<'_>, diags: &mut Vec<Diagnostic>) -> Option<UpstreamTls> {
     let u = &cx.loaded.manifest.upstream;
     let before = diags.iter().filter(|d| d.is_error()).count();
-    let mut builder = crate::upstream::client_builder();
+    let mut tls = UpstreamTls {
+        ca_certificates: None,
+        identity: None,
+    };
     if let Some(rel) = &u.ca_certificate {
         let path = cx.loaded.dir.join(rel);
         let parsed = std::fs::read(&path)
             .map_err(|e| format!("`{rel}` cannot be read: {e}"))
             .and_then(|pem| {
-                reqwest::Certificate::from_pem_bundle(&pem)
-                    .map_err(|e| format!("`{rel}` is not a PEM certificate bundle: {e}"))
-            })
-            .and_then(|certs| {
+                let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                    .map_err(|e| format!("`{rel}` is not a PEM certificate bundle: {e}"))?;
                 if certs.is_empty() {
                     Err(format!("`{rel}` holds no certificate"))
                 } else {
-                    Ok(certs)
+                    Ok(pem)
                 }
             });
         match parsed {
-            Ok(certs) => builder = builder.tls_certs_only(certs),
+            Ok(pem) => tls.ca_certificates = Some(pem),
             Err(e) => {
                 diags.push(cx.loaded.diag_at(
                     Diagnostic::error("ca-certificate", e).with_hint(
@@ -449,7 +449,10 @@ pub(super) fn tls_client(cx: &Cx<'_>, diags: &mut Vec<Diagnostic>) -> Option<req
         {
             let pem = format!("{}\n{}\n", cert.expose(), key.expose());
             match reqwest::Identity::from_pem(pem.as_bytes()) {
-                Ok(id) => builder = builder.identity(id),
+                Ok(_) => {
+                    let origin = format!("{} + {}", cert.origin(), key.origin());
+                    tls.identity = Some(Secret::new(pem, origin));
+                }
                 // The error names what is wrong with the PEM, never its content.
                 Err(e) => diags.push(cx.loaded.diag_at_key(
                     Diagnostic::error("client-certificate", format!("the client certificate cannot be used: {}", crate::tls::error_chain(&e)))
@@ -464,22 +467,7 @@ pub(super) fn tls_client(cx: &Cx<'_>, diags: &mut Vec<Diagnostic>) -> Option<req
     if !wanted || failed || cx.opts.secrets == Secrets::Skip {
         return None;
     }
-    match builder.build() {
-        Ok(client) => Some(client),
-        Err(e) => {
-            diags.push(cx.loaded.diag_at_key(
-                Diagnostic::error(
-                    "tls",
-                    format!(
-                        "the upstream TLS settings cannot be used: {}",
-                        crate::tls::error_chain(&e)
-                    ),
-                ),
-                "/upstream",
-            ));
-            None
-        }
-    }
+    Some(tls)
 }
 
 /// `upstream.identity_headers`: header names checked, credentials headers refused.

@@ -11,11 +11,11 @@ use serde_json::{Map, Value, json};
 
 use super::tool::{Problem, problem};
 use crate::diag::{Diagnostic, did_you_mean};
+use crate::gateway::selection::{TRUNCATED, Under, under};
 use crate::gateway::{Block, BlockKind, OutputShape, Shape};
 use crate::manifest::{
     AnswerAs, ContentBlockConfig, ResponseConfig, pointer_segment, unescape_segment,
 };
-use crate::upstream::shape::{TRUNCATED, Under, under};
 
 /// Builds the shape for `cfg`, rewriting `schema` (the tool's output schema, if any) to match.
 pub(crate) fn build(

@@ -181,7 +181,7 @@ pub(super) fn upstream(
         )
         .map(UpstreamAuth::OAuth2),
     };
-    let client = auth::tls_client(cx, &mut diags);
+    let tls = auth::tls_settings(cx, &mut diags);
     let identity_headers = auth::identity_headers(cx, &mut diags);
 
     let retry = super::retry::upstream_policy(loaded, &mut diags);
@@ -195,7 +195,7 @@ pub(super) fn upstream(
         timeout,
         max_response_bytes,
         auth,
-        client,
+        tls,
         identity_headers,
         retry,
         idempotency_key: None,

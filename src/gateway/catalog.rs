@@ -11,7 +11,7 @@ use super::{CallPlan, JsonObject};
 use crate::uri_template::UriTemplate;
 
 /// One prompt.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Prompt {
     /// Unique name.
     pub name: String,
@@ -26,7 +26,7 @@ pub struct Prompt {
 }
 
 /// One declared prompt argument.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct PromptArgument {
     /// Name (a template variable).
     pub name: String,
@@ -43,7 +43,7 @@ pub struct PromptArgument {
 }
 
 /// One prompt message.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct PromptMessage {
     /// `true`: the assistant speaks it; otherwise the user.
     pub assistant: bool,
@@ -52,7 +52,7 @@ pub struct PromptMessage {
 }
 
 /// The content of a prompt message.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum MessageContent {
     /// A Jinja template over the arguments.
     Text(String),
@@ -75,7 +75,7 @@ pub enum MessageContent {
 }
 
 /// A resource with a fixed URI.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Resource {
     /// Its URI.
     pub uri: String,
@@ -92,7 +92,7 @@ pub struct Resource {
 }
 
 /// Where a resource's content comes from.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum ResourceSource {
     /// A file next to the manifest, read at compile time (a reload re-reads it).
     File {
@@ -106,7 +106,7 @@ pub enum ResourceSource {
 }
 
 /// A GET operation a resource read (or a completion) calls.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ResourceCall {
     /// How to build the request.
     pub plan: CallPlan,
@@ -122,7 +122,7 @@ pub struct ResourceCall {
 }
 
 /// A resource template (RFC 6570) bound to a GET operation.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ResourceTemplate {
     /// The parsed template.
     pub template: UriTemplate,
@@ -141,7 +141,7 @@ pub struct ResourceTemplate {
 }
 
 /// Where the completions of one argument come from.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Completion {
     /// A fixed list (manifest values or a parameter's `enum`).
     Values(Vec<String>),
@@ -162,7 +162,7 @@ pub enum Completion {
 }
 
 /// Everything besides tools that a gateway serves.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Catalog {
     /// Prompts in manifest order.
     pub prompts: Vec<Prompt>,
@@ -194,7 +194,7 @@ impl Catalog {
 }
 
 /// What a URI resolved to.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Resolved<'a> {
     /// A static resource.
     Static(&'a Resource),

@@ -164,7 +164,7 @@ mod tests {
                 name: "api_key".into(),
                 value: Secret::new("k", "env:K"),
             }),
-            client: None,
+            tls: None,
             identity_headers: vec![(http::HeaderName::from_static("x-user-id"), "sub".into())],
             retry: crate::gateway::RetryPolicy::default(),
             idempotency_key: Some(http::HeaderName::from_static("idempotency-key")),

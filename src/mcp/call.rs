@@ -18,6 +18,7 @@ use super::handler::{Reporter, Shared};
 use crate::auth::http::{Caller, refusal};
 use crate::gateway::{Gateway, Tool};
 use crate::limit::CallerKey;
+use crate::runtime::Served;
 use crate::telemetry::trace::{Attr, Span, TraceParent};
 use crate::telemetry::{Era, Outcome, ToolMetrics};
 use crate::upstream::{Retries, UpstreamError};
@@ -106,7 +107,7 @@ fn ms(d: Duration) -> f64 {
 /// Runs one call of `tool` and records it (metrics, one log line at `info`).
 pub(crate) async fn run_tool(
     shared: &Shared,
-    g: &Gateway,
+    g: &Served,
     tool: &Tool,
     args: serde_json::Map<String, Value>,
     supplied: serde_json::Map<String, Value>,
@@ -176,7 +177,7 @@ pub(crate) async fn run_tool(
 #[allow(clippy::too_many_arguments)]
 async fn execute(
     shared: &Shared,
-    g: &Gateway,
+    g: &Served,
     tool: &Tool,
     args: serde_json::Map<String, Value>,
     supplied: serde_json::Map<String, Value>,

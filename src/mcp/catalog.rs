@@ -17,7 +17,8 @@ use serde_json::{Map, Value, json};
 use super::client_span::ClientSpan;
 use super::handler::Shared;
 use crate::auth::Principal;
-use crate::gateway::{Completion, Gateway, MessageContent, Resolved, ResourceSource, templates};
+use crate::gateway::{Completion, MessageContent, Resolved, ResourceSource, templates};
+use crate::runtime::Served;
 use crate::telemetry::trace::TraceParent;
 use crate::upstream::{ReadError, UpstreamError, contents, resource_arguments};
 
@@ -33,7 +34,7 @@ fn not_found(uri: &str, why: &str) -> ErrorData {
 /// Reads `uri` on snapshot `g`.
 pub(crate) async fn read(
     shared: &Shared,
-    g: &Gateway,
+    g: &Served,
     uri: &str,
     caller: Option<&Principal>,
     parent: Option<TraceParent>,
@@ -83,7 +84,7 @@ pub(crate) async fn read(
 /// `prompts/get`: checks the arguments and renders every message.
 pub(crate) async fn get_prompt(
     shared: &Shared,
-    g: &Gateway,
+    g: &Served,
     name: &str,
     given: Option<Map<String, Value>>,
     caller: Option<&Principal>,
@@ -209,7 +210,7 @@ const MAX_COMPLETIONS: usize = CompletionInfo::MAX_VALUES;
 /// `completion/complete`.
 pub(crate) async fn complete(
     shared: &Shared,
-    g: &Gateway,
+    g: &Served,
     req: &CompleteRequestParams,
     caller: Option<&Principal>,
     parent: Option<TraceParent>,

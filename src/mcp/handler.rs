@@ -33,7 +33,8 @@ use super::confirm::{self, Gate};
 use super::definition;
 use super::subscriptions::{Session, Subscriptions, spawn_poller};
 use crate::auth::http::{Caller, caller_of, may_list};
-use crate::gateway::{Gateway, Tool};
+use crate::gateway::Tool;
+use crate::runtime::Served;
 use crate::telemetry::{Era, Outcome};
 use crate::upstream::UpstreamClient;
 
@@ -48,8 +49,8 @@ const LIST_TTL_MS: u64 = 10_000;
 /// The shared, swappable state every handler instance reads.
 #[derive(Debug)]
 pub struct Shared {
-    /// The gateway being served.
-    pub gateway: ArcSwap<Gateway>,
+    /// The gateway being served, with its running parts (one snapshot: a request loads both).
+    pub gateway: ArcSwap<Served>,
     /// The upstream connection pool.
     pub upstream: UpstreamClient,
     /// Clients to tell when a reload changes what is listed.
@@ -76,7 +77,7 @@ pub struct PathCounters {
 
 impl Shared {
     /// State serving `gateway` through `upstream`, with nobody listening yet.
-    pub fn new(gateway: Gateway, upstream: UpstreamClient) -> Self {
+    pub fn new(gateway: Served, upstream: UpstreamClient) -> Self {
         Self {
             limiter: crate::limit::Limiter::new(gateway.limits.clone()),
             telemetry: crate::telemetry::Telemetry::default(),

@@ -20,9 +20,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::fast::{self, FastPath};
 use super::handler::{Handler, Shared};
-use crate::auth::http as auth;
 use crate::reload::Reloader;
 use crate::reload::fleet::Fleet;
+use crate::server::auth;
 
 /// Largest accepted request body. A tools/call is a few KB; 4 MiB leaves room for uploads
 /// passed as base64 while bounding memory per request.

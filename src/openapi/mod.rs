@@ -20,7 +20,40 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::gateway::{ParamLocation, ParamStyle};
+/// Where a parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamLocation {
+    /// A `{name}` in the path.
+    Path,
+    /// The query string.
+    Query,
+    /// A request header.
+    Header,
+    /// A cookie.
+    Cookie,
+}
+
+/// OpenAPI serialisation style of a parameter (OpenAPI 3 `style`; Swagger 2 `collectionFormat`
+/// is mapped onto these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamStyle {
+    /// `form` (query, cookie default).
+    Form,
+    /// `simple` (path, header default).
+    Simple,
+    /// `label` (`.a.b`).
+    Label,
+    /// `matrix` (`;x=a`).
+    Matrix,
+    /// Space separated arrays.
+    SpaceDelimited,
+    /// Pipe separated arrays.
+    PipeDelimited,
+    /// Swagger 2 `tsv`: tab separated arrays.
+    TabDelimited,
+    /// `deepObject` (`x[a]=1`).
+    DeepObject,
+}
 
 /// Which dialect the document is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use super::{
     DocId, DocStore, Operation, Parameter, PropertyEncoding, RawSchema, RequestBody, Response,
     Server, ServerVariable, Spec, SpecProblem, SpecVersion,
 };
-use crate::gateway::{ParamLocation, ParamStyle};
+use super::{ParamLocation, ParamStyle};
 
 const METHODS: [&str; 9] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace", "query",

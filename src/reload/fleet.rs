@@ -140,7 +140,7 @@ impl Fleet {
         let reloader = match Reloader::start(manifest, compiled, stop.clone()).await {
             Ok(r) => r,
             Err(e) => {
-                tracing::error!(gateway = %name, "cannot create the upstream HTTP client: {e}");
+                tracing::error!(gateway = %name, "cannot start serving: {e}");
                 return None;
             }
         };

@@ -26,6 +26,7 @@ use crate::mcp::{
     Changed, Shared, definition, files_updated, prompt_definition, resource_definition,
     template_definition,
 };
+use crate::runtime::{RuntimeError, Served};
 use crate::telemetry::Exposition;
 
 /// What one reload did.
@@ -95,6 +96,17 @@ impl Status {
     }
 }
 
+/// Why a gateway could not start serving.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The shared upstream pool could not be built (the system's TLS setup).
+    #[error("cannot create the upstream HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+    /// The gateway's own running parts could not be built.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+}
+
 /// One served gateway and how to rebuild it from its manifest.
 #[derive(Debug)]
 pub struct Reloader {
@@ -121,16 +133,17 @@ impl Reloader {
     }
 
     /// Starts serving `compiled` (built from `manifest`): its own upstream connection pool,
-    /// the shared state the handlers read, and a watch on its files until `stop`. A watch that
-    /// cannot be set up is logged; the gateway then reloads on SIGHUP only.
+    /// its running parts, the shared state the handlers read, and a watch on its files until
+    /// `stop`. A watch that cannot be set up is logged; the gateway then reloads on SIGHUP only.
     pub async fn start(
         manifest: PathBuf,
         compiled: crate::compile::Compiled,
         stop: tokio_util::sync::CancellationToken,
-    ) -> Result<Arc<Self>, reqwest::Error> {
+    ) -> Result<Arc<Self>, StartError> {
         let upstream = crate::upstream::UpstreamClient::new()?;
         let name = compiled.gateway.name.clone();
-        let shared = Arc::new(Shared::new(compiled.gateway, upstream));
+        let served = Served::new(compiled.gateway, None)?;
+        let shared = Arc::new(Shared::new(served, upstream));
         let reloader = Arc::new(Self::new(manifest, shared, compiled.inputs));
         if let Err(e) = watch::spawn(reloader.clone(), stop).await {
             tracing::warn!(gateway = %name, "cannot watch the gateway's files ({e}); it reloads on SIGHUP only");
@@ -208,8 +221,19 @@ impl Reloader {
             }
         };
         let tools = compiled.gateway.tools.len();
+        // Running parts whose settings did not change (token, keys, verified tokens, the mTLS
+        // pool) are handed on; the rest are built for the new version.
+        let served = match Served::new(compiled.gateway, Some(&self.shared.gateway.load())) {
+            Ok(s) => s,
+            Err(e) => {
+                let d = Diagnostic::error("tls", e.to_string())
+                    .in_file(&self.manifest)
+                    .at("upstream", None);
+                return self.reject(&name, &[d], &outcome.sources);
+            }
+        };
         // The swap: calls that loaded the old snapshot keep it until they finish.
-        let old = self.shared.gateway.swap(Arc::new(compiled.gateway));
+        let old = self.shared.gateway.swap(Arc::new(served));
         *inputs = compiled.inputs;
         drop(inputs);
         let generation = self.status.generation.fetch_add(1, Ordering::Relaxed) + 1;

@@ -1,5 +1,6 @@
 //! The process's HTTP listener: accepting connections, holding each to its timeouts, capping
-//! how many are open, and shutting down the way a load balancer needs.
+//! how many are open, and shutting down the way a load balancer needs. [`auth`] is the
+//! authorization middleware in front of `/mcp` and the Protected Resource Metadata routes.
 //!
 //! Why not `axum::serve`: it has no header, body or idle timeout and no connection cap, so a
 //! few hundred clients that send half a request hold every file descriptor and the process
@@ -14,6 +15,7 @@
 //! accepts), then after the grace *stops* (the listener closes, idle connections close, calls in
 //! flight finish), and after the drain timeout whatever remains is closed.
 
+pub mod auth;
 mod conn;
 
 use std::collections::HashMap;

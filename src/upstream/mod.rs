@@ -1,8 +1,10 @@
 //! Building the upstream request from a call plan and mapping the answer to an MCP result.
 //!
-//! One [`UpstreamClient`] (one connection pool) serves every tool of every gateway in the
-//! process. The caller's MCP request is never consulted here: only the validated arguments, the
-//! call plan and the gateway's own credentials make up the upstream request.
+//! One [`UpstreamClient`] (one connection pool) serves a gateway whose upstream has no TLS
+//! settings of its own; one with a client certificate or a private CA uses the client its
+//! [`crate::runtime::Served`] snapshot holds. The caller's MCP request is never consulted here:
+//! only the validated arguments, the call plan and the gateway's own credentials make up the
+//! upstream request.
 
 mod advice;
 mod answer;
@@ -21,12 +23,13 @@ use serde_json::{Map, Value};
 pub use answer::{UpstreamResponse, error_result, to_result};
 pub use body::{Body, BodyError, Part};
 pub use build::{BuildError, RequestParts, build};
-pub use oauth::{ClientCredentials, TokenError};
+pub use oauth::{TokenCache, TokenFetchError};
 pub use resource::{ReadError, body_contents, contents, resource_arguments};
 pub use retry::{After, Retries};
 
 use crate::auth::Principal;
-use crate::gateway::{CallPlan, Gateway, UpstreamAuth};
+use crate::gateway::{CallPlan, UpstreamAuth};
+use crate::runtime::Served;
 
 /// Why a call got no usable answer. Messages name the upstream host (never the query string,
 /// which may carry an API key) and say what an agent can do about it.
@@ -73,7 +76,7 @@ pub enum UpstreamError {
         /// Upstream host.
         host: String,
         /// The cause.
-        source: TokenError,
+        source: TokenFetchError,
     },
     /// Anything else on the wire.
     #[error("The call to the upstream {host} failed after it was sent: {reason}.")]
@@ -156,7 +159,7 @@ pub fn client_builder() -> reqwest::ClientBuilder {
 }
 
 impl UpstreamClient {
-    /// A client with one connection pool for all upstreams.
+    /// A client with one connection pool, for every upstream without TLS settings of its own.
     pub fn new() -> Result<Self, reqwest::Error> {
         let http = client_builder().build()?;
         Ok(Self { http })
@@ -174,7 +177,7 @@ impl UpstreamClient {
     /// the API, so it is tried once more, whatever the method.
     pub async fn send(
         &self,
-        gateway: &Gateway,
+        gateway: &Served,
         plan: &CallPlan,
         timeout: Duration,
         args: &Map<String, Value>,
@@ -199,7 +202,7 @@ impl UpstreamClient {
 
     pub(crate) async fn send_once(
         &self,
-        gateway: &Gateway,
+        gateway: &Served,
         plan: &CallPlan,
         timeout: Duration,
         args: &Map<String, Value>,
@@ -212,21 +215,23 @@ impl UpstreamClient {
             .as_deref()
             .unwrap_or(&gateway.upstream.base_url);
         let host = base[url::Position::BeforeHost..url::Position::AfterPort].to_string();
-        let http = gateway.upstream.client.as_ref().unwrap_or(&self.http);
+        let http = gateway.running.client().unwrap_or(&self.http);
         let mut req = http.request(parts.method, &parts.url).timeout(timeout);
         for (name, value) in parts.headers.into_iter().chain(extra.iter().cloned()) {
             req = req.header(name, value);
         }
         if let Some(UpstreamAuth::OAuth2(cc)) = &gateway.upstream.auth
+            && let Some(cache) = gateway.running.token()
             && plan.credentials
         {
-            let token = cc
-                .token(http)
-                .await
-                .map_err(|source| UpstreamError::Credentials {
-                    host: host.clone(),
-                    source,
-                })?;
+            let token =
+                cache
+                    .token(cc, http)
+                    .await
+                    .map_err(|source| UpstreamError::Credentials {
+                        host: host.clone(),
+                        source,
+                    })?;
             let mut v = http::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
                 .map_err(|_| BuildError::BadHeader("credential".into()))?;
             v.set_sensitive(true);
@@ -280,11 +285,11 @@ impl UpstreamClient {
             .await
             .map_err(|e| with_timeout(classify(&e, &host)))?;
         if resp.status() == http::StatusCode::UNAUTHORIZED
-            && let Some(UpstreamAuth::OAuth2(cc)) = &gateway.upstream.auth
+            && let Some(cache) = gateway.running.token()
         {
             // Revoked or rotated early: the next call fetches a new token rather than failing
             // until this one would have expired.
-            cc.invalidate().await;
+            cache.invalidate().await;
         }
         answer::read(resp, gateway.upstream.max_response_bytes, &host)
             .await

@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 
 use super::{UpstreamClient, UpstreamError, UpstreamResponse};
 use crate::auth::Principal;
-use crate::gateway::{Gateway, RetryPolicy, Tool};
+use crate::gateway::{RetryPolicy, Tool};
+use crate::runtime::Served;
 
 /// What the gateway's own retries of one call did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -69,7 +70,7 @@ impl UpstreamClient {
     /// was retried.
     pub async fn call(
         &self,
-        gateway: &Gateway,
+        gateway: &Served,
         tool: &Tool,
         args: &Map<String, Value>,
         caller: Option<&Principal>,

@@ -5,10 +5,8 @@
 use rmcp::model::{ContentBlock, ResourceContents};
 use serde_json::{Map, Value, json};
 
+pub use crate::gateway::selection::{TRUNCATED, Under, under};
 use crate::gateway::{BlockKind, Shape};
-
-/// Property added to `structuredContent` when a list was cut (declared in the output schema).
-pub const TRUNCATED: &str = "_truncated";
 
 /// The shaped body and how many items were cut from its list.
 pub fn shape_value(shape: &Shape, body: Value) -> (Value, Option<(usize, usize)>) {
@@ -130,34 +128,6 @@ fn render(shape: &Shape, name: &str, ctx: &Value) -> String {
             .render(minijinja::value::Serde(ctx))
             .unwrap_or_else(|e| format!("[template `{name}` failed: {e}]")),
         Err(e) => format!("[template `{name}` missing: {e}]"),
-    }
-}
-
-/// What a selection keeps of the field `key`.
-#[derive(Debug)]
-pub enum Under {
-    /// Nothing: no path goes through it.
-    Nothing,
-    /// All of it: a path ends at it.
-    Whole,
-    /// These paths within it.
-    Parts(Vec<Vec<String>>),
-}
-
-/// What `paths` keep of the field `key` (shared by the data and the schema projection, so the
-/// two cannot disagree).
-pub fn under(paths: &[Vec<String>], key: &str) -> Under {
-    let rests: Vec<Vec<String>> = paths
-        .iter()
-        .filter(|p| p.first().map(String::as_str) == Some(key))
-        .map(|p| p[1..].to_vec())
-        .collect();
-    if rests.is_empty() {
-        Under::Nothing
-    } else if rests.iter().any(Vec::is_empty) {
-        Under::Whole
-    } else {
-        Under::Parts(rests)
     }
 }
 

@@ -10,7 +10,7 @@ fn upstream(base: &str) -> Upstream {
         timeout: Duration::from_secs(1),
         max_response_bytes: 1024,
         auth: None,
-        client: None,
+        tls: None,
         identity_headers: Vec::new(),
         retry: crate::gateway::RetryPolicy::default(),
         idempotency_key: None,
