@@ -36,8 +36,9 @@
 //!   served snapshot; serving a folder of gateways.
 //! - [`auth`]: inbound authorization: verifying tokens (OAuth resource server, API keys), what
 //!   a caller may list and call, the 401/403 challenge.
-//! - [`server`]: the HTTP listener (connection timeouts and cap, graceful shutdown) and the
-//!   auth middleware and Protected Resource Metadata routes in front of `/mcp`.
+//! - [`server`]: the HTTP listener (connection timeouts and cap, graceful shutdown), the auth
+//!   middleware and Protected Resource Metadata routes in front of `/mcp`, and the process's
+//!   routes (`/healthz`, `/readyz`, `/metrics`, a fleet's dispatch by gateway name).
 //! - [`lock`]: the lock file (what an agent sees, committed) and drift against it.
 //! - [`cli`]: one file per subcommand.
 //! - [`secret`]: credentials that never print.

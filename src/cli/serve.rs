@@ -9,9 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::compile::compile_to_serve;
-use crate::mcp::http::{self, HttpOptions};
+use crate::mcp::http::{self as mcp_http, HttpOptions};
 use crate::reload::Reloader;
 use crate::reload::fleet::{self, Fleet};
+use crate::server::routes as http;
 use crate::server::{Lifecycle, Limits, Timeouts};
 
 /// A timeout flag: a duration such as `10s` or `500ms`, never zero.
@@ -62,7 +63,7 @@ pub(crate) struct Args {
     #[arg(long, env = "MCP_GATEWAY_NO_FAST_PATH")]
     no_fast_path: bool,
     /// Largest accepted request body in bytes.
-    #[arg(long, env = "MCP_GATEWAY_MAX_BODY_BYTES", default_value_t = http::DEFAULT_MAX_BODY_BYTES)]
+    #[arg(long, env = "MCP_GATEWAY_MAX_BODY_BYTES", default_value_t = mcp_http::DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
     /// Time a client has to send a request head, from its first byte (or from connecting);
     /// slower connections are closed.
@@ -263,7 +264,12 @@ async fn serve(args: Args) -> ExitCode {
 
 async fn serve_fleet(args: Args, opts: HttpOptions, life: Lifecycle) -> ExitCode {
     let shutdown = life.stop.clone();
-    let fleet = Arc::new(Fleet::new(args.path.clone(), opts, shutdown.clone()));
+    let fleet = Arc::new(Fleet::new(
+        args.path.clone(),
+        opts,
+        http::router,
+        shutdown.clone(),
+    ));
     fleet.rescan().await;
     if let Err(e) = fleet::spawn_watch(fleet.clone(), shutdown.clone()) {
         tracing::warn!(folder = %args.path.display(), "cannot watch the folder ({e}); added or removed gateways need SIGHUP");

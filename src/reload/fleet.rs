@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Reloader;
 use super::watch::{self, DirWatcher};
-use crate::mcp::http::{self, HttpOptions};
+use crate::mcp::http::HttpOptions;
 
 /// The manifest file name looked for in each subfolder.
 pub const MANIFEST: &str = "gateway.yaml";
@@ -38,11 +38,16 @@ struct Member {
     stop: CancellationToken,
 }
 
+/// Builds one gateway's HTTP app (the process's HTTP layer, `server::routes::router`, passed in
+/// so that reloading does not depend on the layer above it).
+pub type MakeRouter = fn(Arc<Reloader>, &HttpOptions, &CancellationToken) -> Router;
+
 /// Every gateway under one folder.
 #[derive(Debug)]
 pub struct Fleet {
     root: PathBuf,
     opts: HttpOptions,
+    make_router: MakeRouter,
     shutdown: CancellationToken,
     /// Folder → member; the mutex also makes rescans run one at a time.
     members: tokio::sync::Mutex<BTreeMap<PathBuf, Member>>,
@@ -54,10 +59,16 @@ pub struct Fleet {
 
 impl Fleet {
     /// A fleet over `root`, serving nothing until [`Fleet::rescan`].
-    pub fn new(root: PathBuf, opts: HttpOptions, shutdown: CancellationToken) -> Self {
+    pub fn new(
+        root: PathBuf,
+        opts: HttpOptions,
+        make_router: MakeRouter,
+        shutdown: CancellationToken,
+    ) -> Self {
         Self {
             root,
             opts,
+            make_router,
             shutdown,
             members: tokio::sync::Mutex::new(BTreeMap::new()),
             failures: std::sync::Mutex::new(HashMap::new()),
@@ -147,7 +158,7 @@ impl Fleet {
         if let Ok(mut f) = self.failures.lock() {
             f.remove(folder);
         }
-        let router = http::router(reloader.clone(), &self.opts, &stop);
+        let router = (self.make_router)(reloader.clone(), &self.opts, &stop);
         self.endpoints.rcu(|eps| {
             let mut eps = HashMap::clone(eps);
             eps.insert(

@@ -17,6 +17,7 @@
 
 pub mod auth;
 mod conn;
+pub mod routes;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
