@@ -107,7 +107,7 @@ fn null_where_the_spec_says_nullable_validates_and_lists_are_found_through_all_o
     assert!(is_error(&r[1]));
     assert_eq!(
         text(&r[1]),
-        "Invalid arguments for `add_thing`:\n\
+        "Invalid arguments for tool `add_thing`:\n\
          - missing required property `attributes.parent.id`\n\
          - argument `attributes.colour`: \"teal\" is not one of the allowed values: \"red\", \"orange\", \"yellow\", \"green\", \"blue\", \"indigo\", \"violet\", \"black\", \"white\", \"grey\" (and 2 more)\n\
          Nothing was sent to the API; fix the arguments and call again."

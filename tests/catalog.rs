@@ -168,15 +168,22 @@ fn prompt_and_resource_mistakes_are_protocol_errors_that_say_what_to_fix() {
     expect(
         1,
         -32602,
-        &["Missing required argument `pet_id`", "adopt_pet"],
+        &[
+            "Invalid arguments for prompt `adopt_pet`",
+            "missing required argument `pet_id`",
+        ],
     );
     expect(2, -32602, &["Unknown prompt: `adopt_a_cat`", "adopt_pet"]);
     expect(
         3,
         -32602,
-        &["Unknown argument `colour`", "pet_id, delivery"],
+        &["unknown argument `colour`; this prompt takes: pet_id, delivery"],
     );
-    expect(4, -32602, &["must be one of: pickup, shipping"]);
+    expect(
+        4,
+        -32602,
+        &[r#"argument `delivery`: "drone" is not one of the allowed values: "pickup", "shipping""#],
+    );
     // 2025 peers get the legacy resource-not-found code.
     expect(
         5,
@@ -184,7 +191,15 @@ fn prompt_and_resource_mistakes_are_protocol_errors_that_say_what_to_fix() {
         &["petstore://nothing-here", "resources/templates/list"],
     );
     expect(6, -32002, &["petstore://pets/404", "404"]);
-    expect(7, -32602, &["`petId`", "integer"]);
+    expect(
+        7,
+        -32602,
+        &[
+            "Invalid arguments for resource `petstore://pets/abc`",
+            "argument `petId`",
+            "integer",
+        ],
+    );
     expect(8, -32603, &["500", "database on fire"]);
     // A value may not carry a path: `{petId}` never matches across `/`.
     expect(9, -32002, &["not one of this server's resources"]);

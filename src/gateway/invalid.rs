@@ -32,6 +32,111 @@ pub enum InvalidKind {
     Other,
 }
 
+/// Lines of an argument report shown before the rest are counted as omitted.
+const LINES_SHOWN: usize = 10;
+
+/// What is wrong with the arguments of one request (a tool call, a prompt, a resource URI's
+/// values), rendered the same way for each:
+///
+/// ```text
+/// Invalid arguments for tool `add_thing`:
+/// - missing required property `attributes.parent.id`
+/// - argument `colour`: "teal" is not one of the allowed values: …
+/// Nothing was sent to the API; fix the arguments and call again.
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArgumentErrors {
+    /// What takes the arguments: `tool`, `prompt`, `resource`.
+    pub kind: &'static str,
+    /// Its name (a resource's URI).
+    pub name: String,
+    /// One line per problem.
+    pub lines: Vec<String>,
+    /// What happened because of them, and what to do.
+    pub outcome: &'static str,
+}
+
+/// The outcome of arguments refused before anything reached the upstream.
+pub const NOTHING_SENT: &str = "Nothing was sent to the API; fix the arguments and call again.";
+
+impl ArgumentErrors {
+    /// The report for `kind` `name`, or `None` without problems.
+    pub fn new(
+        kind: &'static str,
+        name: String,
+        lines: Vec<String>,
+        outcome: &'static str,
+    ) -> Option<Self> {
+        (!lines.is_empty()).then_some(Self {
+            kind,
+            name,
+            lines,
+            outcome,
+        })
+    }
+
+    /// The report of schema problems `found` (as [`problems`] gives them, up to one more than
+    /// are shown); `known` names the arguments there are, for an unknown one.
+    pub fn of_schema(
+        kind: &'static str,
+        name: String,
+        found: &[Invalid],
+        known: &[&str],
+        outcome: &'static str,
+    ) -> Option<Self> {
+        let lines = found.iter().map(|p| line(kind, p, known)).collect();
+        Self::new(kind, name, lines, outcome)
+    }
+}
+
+impl std::fmt::Display for ArgumentErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Invalid arguments for {} `{}`:", self.kind, self.name)?;
+        for l in self.lines.iter().take(LINES_SHOWN) {
+            write!(f, "\n- {l}")?;
+        }
+        if self.lines.len() > LINES_SHOWN {
+            write!(f, "\n(further errors omitted)")?;
+        }
+        write!(f, "\n{}", self.outcome)
+    }
+}
+
+/// One problem as a line of an [`ArgumentErrors`].
+fn line(kind: &str, p: &Invalid, known: &[&str]) -> String {
+    match &p.kind {
+        InvalidKind::Unknown(unexpected) if p.path.is_empty() => unknown_arguments(
+            kind,
+            &unexpected.iter().map(String::as_str).collect::<Vec<_>>(),
+            known,
+        ),
+        InvalidKind::Missing if !p.path.contains('.') => {
+            format!("missing required argument `{}`", p.path)
+        }
+        InvalidKind::Missing => format!("missing required property `{}`", p.path),
+        _ if p.path.is_empty() => format!("arguments: {}", p.message),
+        _ => format!("argument `{}`: {}", p.path, p.message),
+    }
+}
+
+/// `` unknown argument `x`; this tool takes: a, b ``.
+pub fn unknown_arguments(kind: &str, unexpected: &[&str], known: &[&str]) -> String {
+    format!(
+        "unknown argument{} {}; this {kind} takes: {}",
+        if unexpected.len() == 1 { "" } else { "s" },
+        unexpected
+            .iter()
+            .map(|u| format!("`{u}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        if known.is_empty() {
+            "no arguments".to_string()
+        } else {
+            known.join(", ")
+        }
+    )
+}
+
 /// The distinct problems of `value`, at most `max`, in the validator's order.
 pub fn problems(validator: &jsonschema::Validator, value: &Value, max: usize) -> Vec<Invalid> {
     let mut out: Vec<Invalid> = Vec::new();
@@ -128,6 +233,50 @@ mod tests {
                 message: "missing required property".into()
             }]
         );
+    }
+
+    #[test]
+    fn every_argument_report_has_one_form() {
+        let found = vec![
+            Invalid {
+                path: "id".into(),
+                kind: InvalidKind::Missing,
+                message: String::new(),
+            },
+            Invalid {
+                path: String::new(),
+                kind: InvalidKind::Unknown(vec!["x".into()]),
+                message: String::new(),
+            },
+            Invalid {
+                path: "a.b".into(),
+                kind: InvalidKind::Missing,
+                message: String::new(),
+            },
+            Invalid {
+                path: "n".into(),
+                kind: InvalidKind::Other,
+                message: "\"z\" is not of type \"integer\"".into(),
+            },
+        ];
+        let e = ArgumentErrors::of_schema("tool", "t".into(), &found, &["id", "n"], NOTHING_SENT)
+            .unwrap();
+        assert_eq!(
+            e.to_string(),
+            "Invalid arguments for tool `t`:\n\
+             - missing required argument `id`\n\
+             - unknown argument `x`; this tool takes: id, n\n\
+             - missing required property `a.b`\n\
+             - argument `n`: \"z\" is not of type \"integer\"\n\
+             Nothing was sent to the API; fix the arguments and call again."
+        );
+        let many: Vec<String> = (0..12).map(|i| format!("p{i}")).collect();
+        let text = ArgumentErrors::new("prompt", "p".into(), many, NOTHING_SENT)
+            .unwrap()
+            .to_string();
+        assert!(text.contains("- p9\n(further errors omitted)\n"), "{text}");
+        assert!(!text.contains("p10"), "{text}");
+        assert!(ArgumentErrors::new("tool", "t".into(), Vec::new(), NOTHING_SENT).is_none());
     }
 
     #[test]

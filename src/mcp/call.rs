@@ -333,53 +333,15 @@ fn warn_throttled(shared: &Shared, g: &Gateway, tool: &Tool, e: &UpstreamError) 
 
 /// Turns validation errors into one message an agent can act on.
 pub(crate) fn argument_errors(tool: &Tool, args: &Value) -> Option<String> {
-    use crate::gateway::invalid::{InvalidKind, problems};
+    use crate::gateway::invalid::{ArgumentErrors, NOTHING_SENT, problems};
     // One more than is shown, to know whether some were left out.
     let found = problems(&tool.input_validator, args, 11);
-    let mut lines: Vec<String> = found
-        .iter()
-        .take(10)
-        .map(|p| match &p.kind {
-            InvalidKind::Unknown(unexpected) if p.path.is_empty() => {
-                let known: Vec<&str> = tool
-                    .input_schema
-                    .get("properties")
-                    .and_then(Value::as_object)
-                    .map(|p| p.keys().map(String::as_str).collect())
-                    .unwrap_or_default();
-                format!(
-                    "unknown argument{} {}; this tool takes: {}",
-                    if unexpected.len() == 1 { "" } else { "s" },
-                    unexpected
-                        .iter()
-                        .map(|u| format!("`{u}`"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    if known.is_empty() {
-                        "no arguments".to_string()
-                    } else {
-                        known.join(", ")
-                    }
-                )
-            }
-            InvalidKind::Missing if !p.path.contains('.') => {
-                format!("missing required argument `{}`", p.path)
-            }
-            InvalidKind::Missing => format!("missing required property `{}`", p.path),
-            _ if p.path.is_empty() => format!("arguments: {}", p.message),
-            _ => format!("argument `{}`: {}", p.path, p.message),
-        })
-        .collect();
-    if found.len() > 10 {
-        lines.push("(further errors omitted)".to_string());
-    }
-    if lines.is_empty() {
-        None
-    } else {
-        Some(format!(
-            "Invalid arguments for `{}`:\n- {}\nNothing was sent to the API; fix the arguments and call again.",
-            tool.name,
-            lines.join("\n- ")
-        ))
-    }
+    let known: Vec<&str> = tool
+        .input_schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|p| p.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    ArgumentErrors::of_schema("tool", tool.name.clone(), &found, &known, NOTHING_SENT)
+        .map(|e| e.to_string())
 }

@@ -6,8 +6,6 @@
 //! resource are the caller's (`-32602`; not-found is `-32002` for 2025 peers and becomes
 //! `-32602` for 2026 ones in rmcp); an upstream failure is an internal error naming it.
 
-use std::collections::HashSet;
-
 use rmcp::model::{
     CompleteRequestParams, CompleteResult, CompletionInfo, ContentBlock, ErrorData,
     GetPromptResult, PromptMessage, Reference, ResourceContents, Role,
@@ -17,6 +15,7 @@ use serde_json::{Map, Value, json};
 use super::client_span::ClientSpan;
 use super::handler::Shared;
 use crate::auth::Principal;
+use crate::gateway::invalid::{ArgumentErrors, unknown_arguments};
 use crate::gateway::{Completion, MessageContent, Resolved, ResourceSource, templates};
 use crate::runtime::Served;
 use crate::telemetry::trace::TraceParent;
@@ -56,7 +55,7 @@ pub(crate) async fn read(
     };
     let data = Some(json!({ "uri": uri }));
     let result = async {
-        let args = resource_arguments(call, &vars)?;
+        let args = resource_arguments(uri, call, &vars)?;
         let span = ClientSpan::start(parent, g, &call.plan);
         let answer = shared
             .upstream
@@ -81,6 +80,9 @@ pub(crate) async fn read(
     })
 }
 
+/// What a prompt call with invalid arguments did.
+const PROMPT_NOT_RENDERED: &str = "The prompt was not rendered and nothing was sent to the API; fix the arguments and call again.";
+
 /// `prompts/get`: checks the arguments and renders every message.
 pub(crate) async fn get_prompt(
     shared: &Shared,
@@ -101,58 +103,47 @@ pub(crate) async fn get_prompt(
         ));
     };
     let given = given.unwrap_or_default();
-    let declared: HashSet<&str> = prompt.arguments.iter().map(|a| a.name.as_str()).collect();
+    // Every problem at once, worded as a tool's arguments are (`gateway::invalid`).
+    let names: Vec<&str> = prompt.arguments.iter().map(|a| a.name.as_str()).collect();
+    let mut lines = Vec::new();
     let mut unknown: Vec<&str> = given
         .keys()
         .map(String::as_str)
-        .filter(|k| !declared.contains(k))
+        .filter(|k| !names.contains(k))
         .collect();
     if !unknown.is_empty() {
         unknown.sort_unstable();
-        return Err(ErrorData::invalid_params(
-            format!(
-                "Unknown argument{} {} for prompt `{name}`; it takes: {}",
-                if unknown.len() == 1 { "" } else { "s" },
-                unknown
-                    .iter()
-                    .map(|u| format!("`{u}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                prompt
-                    .arguments
-                    .iter()
-                    .map(|a| a.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            None,
-        ));
+        lines.push(unknown_arguments("prompt", &unknown, &names));
     }
     // Missing optional arguments render as empty text, so `{% if x %}` works on them.
     let mut ctx = Map::new();
     for a in &prompt.arguments {
         let value = match given.get(&a.name) {
             None | Some(Value::Null) if a.required => {
-                return Err(ErrorData::invalid_params(
-                    format!("Missing required argument `{}` for prompt `{name}`", a.name),
-                    None,
-                ));
+                lines.push(format!("missing required argument `{}`", a.name));
+                continue;
             }
             None | Some(Value::Null) => String::new(),
             Some(Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),
         };
         if !a.allowed.is_empty() && !value.is_empty() && !a.allowed.contains(&value) {
-            return Err(ErrorData::invalid_params(
-                format!(
-                    "Argument `{}` of prompt `{name}` must be one of: {}",
-                    a.name,
-                    a.allowed.join(", ")
-                ),
-                None,
+            lines.push(format!(
+                "argument `{}`: {} is not one of the allowed values: {}",
+                a.name,
+                Value::String(value),
+                a.allowed
+                    .iter()
+                    .map(|v| Value::String(v.clone()).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
+            continue;
         }
         ctx.insert(a.name.clone(), Value::String(value));
+    }
+    if let Some(e) = ArgumentErrors::new("prompt", name.to_string(), lines, PROMPT_NOT_RENDERED) {
+        return Err(ErrorData::invalid_params(e.to_string(), None));
     }
     let ctx = Value::Object(ctx);
     let render = |source: &str| {

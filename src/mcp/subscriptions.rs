@@ -199,7 +199,7 @@ async fn check(shared: &Shared, uri: &str, previous: Option<&Seen>) -> Check {
         Some(Resolved::Template(t, vars)) => (&t.call, vars),
         None => return Check::Skip,
     };
-    let Ok(args) = resource_arguments(call, &vars) else {
+    let Ok(args) = resource_arguments(uri, call, &vars) else {
         return Check::Skip;
     };
     let mut extra = Vec::new();

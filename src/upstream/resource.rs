@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use super::UpstreamError;
 use super::answer::{ERROR_EXCERPT_BYTES, UpstreamResponse, excerpt, is_json, is_text, media};
 use crate::gateway::ResourceCall;
+use crate::gateway::invalid::{ArgumentErrors, NOTHING_SENT};
 
 /// Why a resource could not be read. The handler maps these to JSON-RPC errors: the first two
 /// are the caller's (invalid params / not found), the rest the upstream's.
@@ -38,6 +39,7 @@ pub enum ReadError {
 /// The arguments of a read: the manifest's fixed ones plus the URI's variables, each read as
 /// the type its parameter declares (a URI is all text), then validated like a tool call.
 pub fn resource_arguments(
+    uri: &str,
     call: &ResourceCall,
     vars: &[(String, String)],
 ) -> Result<Map<String, Value>, ReadError> {
@@ -59,28 +61,12 @@ pub fn resource_arguments(
         args.insert(name.clone(), value);
     }
     let instance = Value::Object(args);
-    let problems: Vec<String> = call
-        .validator
-        .iter_errors(&instance)
-        .take(5)
-        .map(|e| {
-            let at = e
-                .instance_path()
-                .as_str()
-                .trim_start_matches('/')
-                .to_string();
-            if at.is_empty() {
-                e.to_string()
-            } else {
-                format!("`{at}`: {e}")
-            }
-        })
-        .collect();
-    if !problems.is_empty() {
-        return Err(ReadError::Arguments(format!(
-            "the URI's values do not fit the resource: {}",
-            problems.join("; ")
-        )));
+    let found = crate::gateway::invalid::problems(&call.validator, &instance, 11);
+    let known: Vec<&str> = vars.iter().map(|(n, _)| n.as_str()).collect();
+    if let Some(e) =
+        ArgumentErrors::of_schema("resource", uri.to_string(), &found, &known, NOTHING_SENT)
+    {
+        return Err(ReadError::Arguments(e.to_string()));
     }
     match instance {
         Value::Object(args) => Ok(args),
