@@ -12,12 +12,11 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use super::output::{is_object_schema, success_schema, unwrap_recursive_root};
-use super::values::{ValueCheck, check_values};
+use super::params::Arguments;
+use super::values::check_values;
 use crate::diag::Diagnostic;
-use crate::gateway::{
-    Annotations, BodyPlan, BodySource, CallPlan, OutputShape, ParamBinding, PathPart, Tool,
-};
-use crate::manifest::{ToolConfig, pointer_segment};
+use crate::gateway::{Annotations, CallPlan, OutputShape, Tool};
+use crate::manifest::ToolConfig;
 use crate::openapi::Operation;
 use crate::openapi::schema::{Converter, Mode, Root};
 
@@ -57,6 +56,15 @@ const DESTRUCTIVE_WORDS: &[&str] = &[
     "irreversibl",
 ];
 
+/// What the stages of one tool's compilation share: its operation, its manifest entry and the
+/// problems found so far (errors stop the tool; warnings go with it).
+pub(super) struct Cx<'a> {
+    pub(super) op: &'a Operation,
+    pub(super) cfg: Option<&'a ToolConfig>,
+    pub(super) errors: Vec<Problem>,
+    pub(super) warnings: Vec<Problem>,
+}
+
 /// Builds the tool for `op`, shaped by `cfg` (absent for `inspect --spec`). Returns the tool and
 /// its warnings, or every problem found.
 pub(crate) fn build(
@@ -67,191 +75,19 @@ pub(crate) fn build(
     timeout: Option<Duration>,
     opts: super::ToolOptions,
 ) -> Result<(Tool, Vec<Problem>), Vec<Problem>> {
-    let mut errors = Vec::new();
-    let mut warnings = Vec::new();
+    let mut cx = Cx {
+        op,
+        cfg,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    };
     let empty = indexmap::IndexMap::new();
     let overrides = cfg.map(|c| &c.params).unwrap_or(&empty);
-    let mut used_overrides: Vec<&str> = Vec::new();
-
+    let mut used: Vec<&str> = Vec::new();
     let mut root = Root::default();
-    let mut properties = Map::new();
-    let mut required: Vec<Value> = Vec::new();
-    let mut bindings = Vec::new();
-    let mut checks: Vec<ValueCheck> = Vec::new();
-
-    // Parameters.
-    for p in &op.params {
-        let key = p.name.as_str();
-        let ov = overrides.get(key);
-        if ov.is_some() {
-            used_overrides.push(key);
-        }
-        let ptr = format!("/params/{}", pointer_segment(key));
-        let mut schema = match conv.convert(&mut root, &p.schema, Mode::Input) {
-            Ok(s) => s,
-            Err(e) => {
-                errors.push(problem(
-                    "/operation",
-                    Diagnostic::error(
-                        "bad-schema",
-                        format!("parameter `{key}` of {}: {e}", op.label()),
-                    )
-                    .with_hint("fix the schema in the spec, or hide the parameter with `fixed:`"),
-                ));
-                continue;
-            }
-        };
-        let fixed = ov.and_then(|o| o.fixed.clone());
-        for (what, v) in [
-            ("fixed", &fixed),
-            ("default", &ov.and_then(|o| o.default.clone())),
-        ] {
-            if let Some(v) = v {
-                checks.push(ValueCheck {
-                    pointer: format!("{ptr}/{what}"),
-                    name: key.to_string(),
-                    what,
-                    schema: schema.clone(),
-                    value: v.clone(),
-                });
-            }
-        }
-        let hidden = fixed.is_some() || ov.is_some_and(|o| o.hide);
-        if ov.is_some_and(|o| o.hide) && fixed.is_none() && p.required {
-            errors.push(problem(
-                format!("{ptr}/hide"),
-                Diagnostic::error(
-                    "hide-required",
-                    format!("cannot hide `{key}`: the operation requires it"),
-                )
-                .with_hint("give it a value with `fixed: …` instead of `hide: true`"),
-            ));
-            continue;
-        }
-        let mut arg = if hidden {
-            None
-        } else {
-            Some(
-                ov.and_then(|o| o.rename.clone())
-                    .unwrap_or_else(|| p.name.clone()),
-            )
-        };
-        // Two parameters with one name in different places (`id` in the path and the query):
-        // the later one is told apart by its location, unless the manifest renamed it.
-        if let Some(a) = arg.clone() {
-            let alt = format!("{a}_{}", location_word(p.location));
-            if properties.contains_key(&a)
-                && ov.and_then(|o| o.rename.as_ref()).is_none()
-                && !properties.contains_key(&alt)
-            {
-                warnings.push(problem(
-                    ptr.clone(),
-                    Diagnostic::warning(
-                        "renamed-argument",
-                        format!(
-                            "{} has two parameters called `{a}`; the {} one is exposed as `{alt}`",
-                            op.label(),
-                            location_word(p.location)
-                        ),
-                    )
-                    .with_hint("give it a clearer name with `rename:`"),
-                ));
-                arg = Some(alt);
-            }
-        }
-        if let Some(arg) = &arg {
-            annotate(
-                &mut schema,
-                ov.and_then(|o| o.description.as_deref())
-                    .or(p.description.as_deref()),
-            );
-            if p.deprecated {
-                set(&mut schema, "deprecated", json!(true));
-            }
-            if !p.examples.is_empty() && schema.get("examples").is_none() {
-                set(&mut schema, "examples", Value::Array(p.examples.clone()));
-            }
-            if let Some(d) = ov.and_then(|o| o.default.clone()) {
-                set(&mut schema, "default", d);
-            }
-            let is_required = ov.and_then(|o| o.required).unwrap_or(p.required);
-            if p.required && !is_required && ov.and_then(|o| o.default.as_ref()).is_none() {
-                warnings.push(problem(
-                    format!("{ptr}/required"),
-                    Diagnostic::warning(
-                        "optional-required",
-                        format!("`{key}` is required by the spec but optional here"),
-                    )
-                    .with_hint(
-                        "add a `default:` so calls that omit it still reach the upstream intact",
-                    ),
-                ));
-            }
-            if properties.contains_key(arg) {
-                errors.push(problem(
-                    ptr.clone(),
-                    Diagnostic::error(
-                        "duplicate-argument",
-                        format!("two parameters would both be called `{arg}`"),
-                    )
-                    .with_hint("give one of them a different `rename:`"),
-                ));
-                continue;
-            }
-            if is_required {
-                required.push(Value::String(arg.clone()));
-            }
-            properties.insert(arg.clone(), schema);
-        }
-        bindings.push(ParamBinding {
-            arg,
-            wire: p.name.clone(),
-            location: p.location,
-            style: p.style,
-            explode: p.explode,
-            allow_reserved: p.allow_reserved,
-            fixed,
-            default: ov.and_then(|o| o.default.clone()),
-            json_encoded: p.json_content,
-        });
-    }
-
-    // Path template.
-    let path = parse_path(&op.path);
-    for part in &path {
-        if let PathPart::Param(wire) = part
-            && !bindings
-                .iter()
-                .any(|b| &b.wire == wire && b.location == crate::gateway::ParamLocation::Path)
-        {
-            // The spec forgot to declare it: expose it as a required string so calls work.
-            warnings.push(problem(
-                    "/operation",
-                    Diagnostic::warning(
-                        "undeclared-path-parameter",
-                        format!("{} uses `{{{wire}}}` but does not declare it; exposed as a required string", op.label()),
-                    )
-                    .with_hint("declare the path parameter in the spec"),
-                ));
-            if !properties.contains_key(wire) {
-                properties.insert(wire.clone(), json!({"type": "string"}));
-                required.push(Value::String(wire.clone()));
-            }
-            bindings.push(ParamBinding {
-                arg: Some(wire.clone()),
-                wire: wire.clone(),
-                location: crate::gateway::ParamLocation::Path,
-                style: crate::gateway::ParamStyle::Simple,
-                explode: false,
-                allow_reserved: false,
-                fixed: None,
-                default: None,
-                json_encoded: false,
-            });
-        }
-    }
-
-    // Request body.
+    let mut args = Arguments::default();
+    super::params::parameters(&mut cx, conv, &mut root, overrides, &mut used, &mut args);
+    let path = super::params::path(&mut cx, &mut args);
     let mut dependent = Map::new();
     let mut root_keywords = Map::new();
     let body_plan = super::body::plan(
@@ -260,61 +96,118 @@ pub(crate) fn build(
         op,
         &mut super::body::Inputs {
             overrides,
-            used_overrides: &mut used_overrides,
-            properties: &mut properties,
-            required: &mut required,
+            used_overrides: &mut used,
+            properties: &mut args.properties,
+            required: &mut args.required,
             dependent: &mut dependent,
-            checks: &mut checks,
-            errors: &mut errors,
+            checks: &mut args.checks,
+            errors: &mut cx.errors,
             keep_constraints: opts.keep_2020_12,
             root_keywords: &mut root_keywords,
         },
     );
-
-    // Overrides that matched nothing.
-    let mut known: Vec<String> = op.params.iter().map(|p| p.name.clone()).collect();
-    if let Some(BodyPlan {
-        source: BodySource::Fields(fields),
-        ..
-    }) = &body_plan
-    {
-        for f in fields {
-            known.push(f.property.clone());
-            known.push(format!("body.{}", f.property));
-        }
-    } else if op.body.is_some() {
-        known.push("body".to_string());
-    }
-    for key in overrides.keys() {
-        if !used_overrides.contains(&key.as_str()) {
-            let mut d = Diagnostic::error(
-                "unknown-parameter",
-                format!("{} has no parameter or body property `{key}`", op.label()),
-            );
-            d.hint =
-                crate::diag::did_you_mean(key, known.iter().map(String::as_str)).or_else(|| {
-                    Some(if known.is_empty() {
-                        "this operation has no parameters".to_string()
-                    } else {
-                        format!("its parameters are: {}", known.join(", "))
-                    })
-                });
-            errors.push(problem(format!("/params/{}", pointer_segment(key)), d));
-        }
-    }
-
+    super::params::unmatched(&mut cx, overrides, &used, body_plan.as_ref());
     let asks = super::interact::params(
         overrides,
-        &bindings,
+        &args.bindings,
         body_plan.as_ref(),
-        &mut properties,
-        &mut required,
-        &mut errors,
+        &mut args.properties,
+        &mut args.required,
+        &mut cx.errors,
     );
-    let mut arguments: Vec<String> = properties.keys().cloned().collect();
+    let mut arguments: Vec<String> = args.properties.keys().cloned().collect();
     arguments.extend(asks.iter().map(|a| a.arg.clone()));
+    let checks = std::mem::take(&mut args.checks);
+    let input = input_schema(
+        &mut cx,
+        &mut root,
+        args.properties,
+        args.required,
+        dependent,
+        root_keywords,
+    );
+    cx.errors.extend(check_values(checks, input.get("$defs")));
+    let (output_schema, output) = output_schema(&mut cx, conv);
+    let description = description(&mut cx);
+    let annotations = annotations(&mut cx, &name, &description);
+    let interaction = super::interact::finish(
+        cfg,
+        asks,
+        &annotations,
+        opts.confirm_destructive,
+        &arguments,
+        &mut cx.errors,
+    );
+    if !cx.errors.is_empty() {
+        return Err(cx.errors);
+    }
+    let (input_value, input_validator) = validated(&mut cx, Value::Object(input), "input")?;
+    // Response shaping rewrites the output schema, so it runs before the validator is built.
+    let mut output_schema = output_schema;
+    let shape = match cfg.and_then(|c| c.response.as_ref()) {
+        None => None,
+        Some(r) => Some(Arc::new(super::shape::build(
+            r,
+            output_schema.as_mut(),
+            output,
+        )?)),
+    };
+    let (output_value, output_validator) = match output_schema {
+        Some(s) => {
+            let (v, validator) = validated(&mut cx, Value::Object(s), "output")?;
+            (Some(v), Some(validator))
+        }
+        None => (None, None),
+    };
+    let into_obj = |v: Value| match v {
+        Value::Object(o) => o,
+        _ => Map::new(),
+    };
+    Ok((
+        Tool {
+            name,
+            title: cfg.and_then(|c| c.title.clone()),
+            description,
+            input_schema: Arc::new(into_obj(input_value)),
+            output_schema: output_value.map(|v| Arc::new(into_obj(v))),
+            output,
+            annotations,
+            input_validator,
+            output_validator,
+            plan: CallPlan {
+                method: op.method.clone(),
+                path,
+                params: args.bindings,
+                body: body_plan,
+                // Set by compile once the upstream is known.
+                base_url: None,
+                credentials: true,
+            },
+            timeout,
+            // Set by compile once the upstream is known.
+            retry: crate::gateway::RetryPolicy::default(),
+            idempotency_key: None,
+            // Set by compile once `auth:` is known.
+            scopes: Vec::new(),
+            shape,
+            interaction,
+            // Set by compile when the manifest keeps 2020-12 structure.
+            input_schema_2026: None,
+        },
+        cx.warnings,
+    ))
+}
 
-    // Input schema.
+/// The input schema: the arguments, with the body's `dependentRequired` and kept root keywords,
+/// closed to unknown arguments.
+fn input_schema(
+    cx: &mut Cx<'_>,
+    root: &mut Root,
+    properties: Map<String, Value>,
+    required: Vec<Value>,
+    dependent: Map<String, Value>,
+    root_keywords: Map<String, Value>,
+) -> Map<String, Value> {
     let mut input = Map::new();
     input.insert("type".into(), json!("object"));
     input.insert("properties".into(), Value::Object(properties));
@@ -327,11 +220,11 @@ pub(crate) fn build(
     input.insert("additionalProperties".into(), json!(false));
     input.extend(root_keywords);
     if root.truncated() {
-        warnings.push(problem(
+        cx.warnings.push(problem(
             "/operation",
             Diagnostic::warning(
                 "schema-truncated",
-                format!("the input schema of {} is too large to describe in full; deep parts are left open", op.label()),
+                format!("the input schema of {} is too large to describe in full; deep parts are left open", cx.op.label()),
             )
             .with_hint("hide or fix the parameters the agent does not need"),
         ));
@@ -339,28 +232,75 @@ pub(crate) fn build(
     if let Some(defs) = root.take_defs() {
         input.insert("$defs".into(), Value::Object(defs));
     }
-    errors.extend(check_values(checks, input.get("$defs")));
+    input
+}
 
-    // Output schema.
-    let as_text = cfg
+/// The validator of one side's schema (keywords it cannot use dropped, with a warning), and the
+/// schema as advertised (patterns clients cannot compile made portable, see `patterns`).
+fn validated(
+    cx: &mut Cx<'_>,
+    mut schema: Value,
+    side: &str,
+) -> Result<(Value, Arc<jsonschema::Validator>), Vec<Problem>> {
+    let op = cx.op;
+    let validator = match repaired_validator(&mut schema) {
+        Ok((v, dropped)) => {
+            for d in dropped {
+                cx.warnings
+                    .push(problem("/operation", repaired(op, side, d)));
+            }
+            Arc::new(v)
+        }
+        Err(e) => {
+            let mut d = Diagnostic::error(
+                "bad-schema",
+                format!(
+                    "the {side} schema of {} is not valid JSON Schema: {e}",
+                    op.label()
+                ),
+            );
+            if side == "output" {
+                d = d.with_hint("set `output_schema: false` on this tool");
+            }
+            return Err(vec![problem("/operation", d)]);
+        }
+    };
+    // What clients compile may differ from what the gateway validates with.
+    for d in super::patterns::make_portable(&mut schema) {
+        cx.warnings
+            .push(problem("/operation", unportable(op, side, d)));
+    }
+    Ok((schema, validator))
+}
+
+/// The output schema from the first JSON success answer, as an object (`structuredContent` as
+/// is) or wrapped as `{result: …}`; none when turned off, when the answer is not JSON, or for
+/// `response: {as: text}`.
+fn output_schema(
+    cx: &mut Cx<'_>,
+    conv: &mut Converter<'_>,
+) -> (Option<Map<String, Value>>, OutputShape) {
+    let as_text = cx
+        .cfg
         .and_then(|c| c.response.as_ref())
         .is_some_and(|r| r.answer_as == Some(crate::manifest::AnswerAs::Text));
-    let (output_schema, output) = if as_text
-        || cfg
+    if as_text
+        || cx
+            .cfg
             .and_then(|c| c.output_schema)
             .is_some_and(|o| !o.enabled())
     {
         (None, OutputShape::None)
     } else {
-        match success_schema(op) {
+        match success_schema(cx.op) {
             None => (None, OutputShape::None),
             Some(raw) => {
                 let mut out_root = Root::default();
                 match conv.convert(&mut out_root, raw, Mode::Output) {
                     Err(e) => {
-                        warnings.push(problem(
+                        cx.warnings.push(problem(
                             "/operation",
-                            Diagnostic::warning("bad-output-schema", format!("response schema of {}: {e}; no output schema declared", op.label()))
+                            Diagnostic::warning("bad-output-schema", format!("response schema of {}: {e}; no output schema declared", cx.op.label()))
                                 .with_hint("fix the response schema in the spec, or set `output_schema: false`"),
                         ));
                         (None, OutputShape::None)
@@ -370,11 +310,11 @@ pub(crate) fn build(
                     }
                     Ok(schema) => {
                         if out_root.truncated() {
-                            warnings.push(problem(
+                            cx.warnings.push(problem(
                                 "/operation",
                                 Diagnostic::warning(
                                     "schema-truncated",
-                                    format!("the response schema of {} is too large to describe in full; deep parts are left open", op.label()),
+                                    format!("the response schema of {} is too large to describe in full; deep parts are left open", cx.op.label()),
                                 )
                                 .with_hint("set `output_schema: false` for this tool, or accept the partial schema"),
                             ));
@@ -402,28 +342,30 @@ pub(crate) fn build(
                 }
             }
         }
-    };
+    }
+}
 
-    // Description, never empty.
-    let description = match cfg.and_then(|c| c.description.clone()) {
+/// The tool's description: the manifest's, else one from the spec; never empty.
+fn description(cx: &mut Cx<'_>) -> String {
+    let description = match cx.cfg.and_then(|c| c.description.clone()) {
         Some(d) => d.trim().to_string(),
-        None => default_description(op),
+        None => default_description(cx.op),
     };
     if description.is_empty() {
-        warnings.push(problem(
+        cx.warnings.push(problem(
             "/description",
             Diagnostic::warning("empty-description", "the description is empty")
                 .with_hint("say what the tool does and when to use it"),
         ));
     }
     let description = if description.is_empty() {
-        default_description(op)
+        default_description(cx.op)
     } else {
         description
     };
     if description.chars().count() > LONG_DESCRIPTION {
-        warnings.push(problem(
-            if cfg.and_then(|c| c.description.as_ref()).is_some() { "/description" } else { "/operation" },
+        cx.warnings.push(problem(
+            if cx.cfg.and_then(|c| c.description.as_ref()).is_some() { "/description" } else { "/operation" },
             Diagnostic::warning(
                 "long-description",
                 format!("the description is {} characters; agents read it on every turn", description.chars().count()),
@@ -431,10 +373,14 @@ pub(crate) fn build(
             .with_hint(format!("keep it under {LONG_DESCRIPTION} characters: what the tool does, when to use it, what it returns")),
         ));
     }
+    description
+}
 
-    // Annotations.
-    let ann = cfg.map(|c| &c.annotations);
-    let m = &op.method;
+/// MCP annotations: from the method, overridden by the manifest, every hint explicit; a
+/// destructive tool whose description does not say what it destroys is warned about.
+fn annotations(cx: &mut Cx<'_>, name: &str, description: &str) -> Annotations {
+    let ann = cx.cfg.map(|c| &c.annotations);
+    let m = &cx.op.method;
     let read_only = ann
         .and_then(|a| a.read_only)
         .unwrap_or(matches!(m.as_str(), "GET" | "HEAD" | "OPTIONS"));
@@ -452,8 +398,8 @@ pub(crate) fn build(
     if annotations.destructive_hint {
         let lower = description.to_lowercase();
         if !DESTRUCTIVE_WORDS.iter().any(|w| lower.contains(w)) {
-            warnings.push(problem(
-                if cfg.and_then(|c| c.description.as_ref()).is_some() {
+            cx.warnings.push(problem(
+                if cx.cfg.and_then(|c| c.description.as_ref()).is_some() {
                     "/description"
                 } else {
                     "/operation"
@@ -468,120 +414,7 @@ pub(crate) fn build(
             ));
         }
     }
-
-    let interaction = super::interact::finish(
-        cfg,
-        asks,
-        &annotations,
-        opts.confirm_destructive,
-        &arguments,
-        &mut errors,
-    );
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-
-    let mut input_value = Value::Object(input);
-    let input_validator = match repaired_validator(&mut input_value) {
-        Ok((v, dropped)) => {
-            for d in dropped {
-                warnings.push(problem("/operation", repaired(op, "input", d)));
-            }
-            Arc::new(v)
-        }
-        Err(e) => {
-            return Err(vec![problem(
-                "/operation",
-                Diagnostic::error(
-                    "bad-schema",
-                    format!(
-                        "the input schema of {} is not valid JSON Schema: {e}",
-                        op.label()
-                    ),
-                ),
-            )]);
-        }
-    };
-    // What clients compile may differ from what the gateway validates with (see `patterns`).
-    for d in super::patterns::make_portable(&mut input_value) {
-        warnings.push(problem("/operation", unportable(op, "input", d)));
-    }
-    // Response shaping rewrites the output schema, so it runs before the validator is built.
-    let mut output_schema = output_schema;
-    let shape = match cfg.and_then(|c| c.response.as_ref()) {
-        None => None,
-        Some(r) => match super::shape::build(r, output_schema.as_mut(), output) {
-            Ok(s) => Some(Arc::new(s)),
-            Err(problems) => return Err(problems),
-        },
-    };
-    let mut output_value = output_schema.map(Value::Object);
-    let output_validator = match output_value.as_mut() {
-        Some(s) => match repaired_validator(s) {
-            Ok((v, dropped)) => {
-                for d in dropped {
-                    warnings.push(problem("/operation", repaired(op, "output", d)));
-                }
-                Some(Arc::new(v))
-            }
-            Err(e) => {
-                return Err(vec![problem(
-                    "/operation",
-                    Diagnostic::error(
-                        "bad-schema",
-                        format!(
-                            "the output schema of {} is not valid JSON Schema: {e}",
-                            op.label()
-                        ),
-                    )
-                    .with_hint("set `output_schema: false` on this tool"),
-                )]);
-            }
-        },
-        None => None,
-    };
-    if let Some(out) = output_value.as_mut() {
-        for d in super::patterns::make_portable(out) {
-            warnings.push(problem("/operation", unportable(op, "output", d)));
-        }
-    }
-    let into_obj = |v: Value| match v {
-        Value::Object(o) => o,
-        _ => Map::new(),
-    };
-    Ok((
-        Tool {
-            name,
-            title: cfg.and_then(|c| c.title.clone()),
-            description,
-            input_schema: Arc::new(into_obj(input_value)),
-            output_schema: output_value.map(|v| Arc::new(into_obj(v))),
-            output,
-            annotations,
-            input_validator,
-            output_validator,
-            plan: CallPlan {
-                method: op.method.clone(),
-                path,
-                params: bindings,
-                body: body_plan,
-                // Set by compile once the upstream is known.
-                base_url: None,
-                credentials: true,
-            },
-            timeout,
-            // Set by compile once the upstream is known.
-            retry: crate::gateway::RetryPolicy::default(),
-            idempotency_key: None,
-            // Set by compile once `auth:` is known.
-            scopes: Vec::new(),
-            shape,
-            interaction,
-            // Set by compile when the manifest keeps 2020-12 structure.
-            input_schema_2026: None,
-        },
-        warnings,
-    ))
+    annotations
 }
 
 /// How many broken keywords one schema may lose before it is rejected outright.
@@ -701,43 +534,4 @@ pub(crate) fn default_description(op: &Operation) -> String {
         text.push_str("\n\nDeprecated by the API.");
     }
     text
-}
-
-fn parse_path(path: &str) -> Vec<PathPart> {
-    let mut parts = Vec::new();
-    let mut rest = path;
-    while let Some(open) = rest.find('{') {
-        match rest[open..].find('}') {
-            Some(close) => {
-                if open > 0 {
-                    parts.push(PathPart::Literal(rest[..open].to_string()));
-                }
-                parts.push(PathPart::Param(rest[open + 1..open + close].to_string()));
-                rest = &rest[open + close + 1..];
-            }
-            None => break,
-        }
-    }
-    if !rest.is_empty() {
-        parts.push(PathPart::Literal(rest.to_string()));
-    }
-    parts
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn path_templates_split_into_literals_and_params() {
-        assert_eq!(
-            parse_path("/pets/{petId}/photos/{n}"),
-            vec![
-                PathPart::Literal("/pets/".into()),
-                PathPart::Param("petId".into()),
-                PathPart::Literal("/photos/".into()),
-                PathPart::Param("n".into()),
-            ]
-        );
-    }
 }
