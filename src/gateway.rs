@@ -188,6 +188,8 @@ pub struct Shape {
     pub blocks: Vec<Block>,
     /// The compiled templates (`text`, `block{i}`, `uri{i}`).
     pub templates: minijinja::Environment<'static>,
+    /// `page:`: how the list continues on the API.
+    pub page: Option<crate::upstream::page::Paging>,
 }
 
 /// One content block built from an answer.

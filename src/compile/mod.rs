@@ -13,6 +13,7 @@ mod limits;
 mod loosen;
 mod names;
 mod owned;
+mod page;
 pub mod patterns;
 mod prompts;
 mod resources;

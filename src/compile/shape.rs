@@ -81,6 +81,22 @@ pub(crate) fn build(
         }
     }
 
+    // Paging checks its pointers against the answer as the API sends it, before any selection.
+    let page = cfg.page.as_ref().and_then(|p| {
+        if list.is_none() {
+            match &body_schema {
+                Some(b) if !is_array(resolve(b, &defs)) => errors.push(problem(
+                    "/response/page",
+                    Diagnostic::error("no-list", "`page` pages a list, but this tool's answer is not one")
+                        .with_hint("set `list:` to the pointer of the list inside the answer, e.g. `list: /data`"),
+                )),
+                _ => list = Some(Vec::new()),
+            }
+        }
+        let segs = list.clone().unwrap_or_default();
+        super::page::build(p, body_schema.as_ref(), &defs, &segs, &mut errors)
+    });
+
     let mut new_body = body_schema.clone();
     if let Some(body) = new_body.as_mut() {
         let mut missing = Vec::new();
@@ -158,7 +174,12 @@ pub(crate) fn build(
                 }
             }
         }
+        if let Some(p) = &cfg.page {
+            super::page::declare_next(p, root, &mut errors);
+        }
+        // A paged list is never cut without a continuation: `next` says more follow.
         if cfg.max_items.is_some()
+            && cfg.page.is_none()
             && let Some(p) = root
                 .entry("properties")
                 .or_insert_with(|| json!({}))
@@ -268,6 +289,7 @@ pub(crate) fn build(
         text: cfg.text.is_some(),
         blocks,
         templates: env,
+        page,
     })
 }
 
@@ -355,7 +377,7 @@ fn split_pointer(p: &str) -> Option<Vec<String>> {
 }
 
 /// Follows local `$ref`s into `$defs` (bounded, so a cycle cannot hang the compiler).
-fn resolve<'a>(mut s: &'a Value, defs: &'a Map<String, Value>) -> &'a Value {
+pub(super) fn resolve<'a>(mut s: &'a Value, defs: &'a Map<String, Value>) -> &'a Value {
     for _ in 0..32 {
         match s
             .get("$ref")

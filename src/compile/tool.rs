@@ -477,6 +477,7 @@ pub(crate) fn build(
     }
 
     let mut input_value = Value::Object(input);
+    super::page::input(cfg.and_then(|c| c.response.as_ref()), &mut input_value)?;
     let input_validator = match repaired_validator(&mut input_value) {
         Ok((v, dropped)) => {
             for d in dropped {
