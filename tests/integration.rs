@@ -17,6 +17,7 @@ mod fast_path;
 mod hostile;
 mod lock;
 mod operating;
+mod paging;
 mod prism;
 mod real_specs;
 mod reload;

@@ -151,9 +151,15 @@ pub fn plan_for(g: &Gateway, tool: &Tool, paged: &Paged) -> Option<CallPlan> {
     // Sealed tokens only carry URLs checked when they were minted; checked again all the same.
     on_upstream(g, tool, &url).ok()?;
     let p = &tool.plan;
+    // The URL's path and query, as the API wrote them, after its origin.
+    let rest = url[url::Position::BeforePath..url::Position::AfterQuery].to_string();
+    let mut origin = url;
+    origin.set_path("");
+    origin.set_query(None);
+    origin.set_fragment(None);
     Some(CallPlan {
         method: p.method.clone(),
-        path: vec![PathPart::Literal(String::new())],
+        path: vec![PathPart::Literal(rest)],
         params: p
             .params
             .iter()
@@ -161,7 +167,7 @@ pub fn plan_for(g: &Gateway, tool: &Tool, paged: &Paged) -> Option<CallPlan> {
             .cloned()
             .collect(),
         body: p.body.clone(),
-        base_url: Some(Box::new(url)),
+        base_url: Some(Box::new(origin)),
         credentials: p.credentials,
     })
 }
