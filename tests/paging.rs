@@ -111,6 +111,38 @@ paths:
                       type: object
                       properties:
                         id: {type: integer}
+  /offsets:
+    get:
+      operationId: listOffsets
+      parameters:
+        - {name: offset, in: query, schema: {type: integer}}
+      responses:
+        "200":
+          description: offsets
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  has_more: {type: boolean}
+                  results: {type: array, items: {type: object, properties: {id: {type: integer}}}}
+  /members:
+    get:
+      operationId: listMembers
+      parameters:
+        - {name: cursor, in: query, schema: {type: string}}
+      responses:
+        "200":
+          description: members
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  members: {type: array, items: {type: object, properties: {id: {type: integer}}}}
+                  response_metadata:
+                    type: object
+                    properties: {next_cursor: {type: string}}
   /escape:
     get:
       operationId: escape
@@ -154,6 +186,18 @@ tools:
       list: /results
       max_items: 3
       page: {style: next_url, next: /next}
+  - operation: listOffsets
+    name: list_offsets
+    response:
+      list: /results
+      max_items: 4
+      page: {style: offset, param: offset, has_more: /has_more}
+  - operation: listMembers
+    name: list_members
+    response:
+      list: /members
+      max_items: 3
+      page: {style: cursor, param: cursor, next: /response_metadata/next_cursor}
   - operation: escape
     name: escape
     response:
@@ -162,6 +206,8 @@ tools:
 
 struct Params {
     page: Option<usize>,
+    offset: Option<usize>,
+    cursor: Option<String>,
     starting_after: Option<String>,
 }
 
@@ -173,6 +219,8 @@ fn params(q: Option<String>) -> Params {
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     Params {
         page: get("page").map(|p| p.parse().unwrap_or_else(|_| panic!("a page number: {p:?}"))),
+        offset: get("offset").map(|p| p.parse().unwrap_or_else(|_| panic!("an offset: {p:?}"))),
+        cursor: get("cursor"),
         starting_after: get("starting_after"),
     }
 }
@@ -224,6 +272,31 @@ async fn upstream() -> String {
         let next = more.then(|| format!("{origin}/api/results?page={}", page + 1));
         axum::Json(json!({"results": results, "next": next}))
     }
+    async fn offsets(RawQuery(q): RawQuery) -> impl IntoResponse {
+        let (r, more) = slice(params(q).offset.unwrap_or(0));
+        let results: Vec<Value> = r.map(|i| json!({"id": i + 1})).collect();
+        axum::Json(json!({"results": results, "has_more": more}))
+    }
+    // Slack-like: an opaque cursor, "" on the last page.
+    async fn members(RawQuery(q): RawQuery) -> impl IntoResponse {
+        let from = params(q)
+            .cursor
+            .map(|c| {
+                c.strip_prefix("dXNl")
+                    .expect("a cursor the API minted")
+                    .parse::<usize>()
+                    .unwrap()
+            })
+            .unwrap_or(0);
+        let (r, more) = slice(from);
+        let next = if more {
+            format!("dXNl{}", r.end)
+        } else {
+            String::new()
+        };
+        let members: Vec<Value> = r.map(|i| json!({"id": i + 1})).collect();
+        axum::Json(json!({"members": members, "response_metadata": {"next_cursor": next}}))
+    }
     async fn escape() -> impl IntoResponse {
         (
             [(
@@ -241,6 +314,8 @@ async fn upstream() -> String {
         .route("/api/issues", axum::routing::get(issues))
         .route("/api/items", axum::routing::get(items))
         .route("/api/results", axum::routing::get(results))
+        .route("/api/offsets", axum::routing::get(offsets))
+        .route("/api/members", axum::routing::get(members))
         .route("/api/escape", axum::routing::get(escape))
         .with_state(origin.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -389,6 +464,21 @@ fn every_style_walks_every_item_once_with_valid_structured_content() {
 
         // A next URL in the body, whose `next` field the token replaces.
         let (pages, _) = walk(&client, &tools, "list_results", json!({}), "/results", "id").await;
+        assert_eq!(
+            flat(&pages),
+            (1..=TOTAL).map(|i| json!(i)).collect::<Vec<_>>()
+        );
+
+        // Offsets, with the API's `has_more`: no empty page at the end.
+        let (pages, _) = walk(&client, &tools, "list_offsets", json!({}), "/results", "id").await;
+        assert_eq!(
+            flat(&pages),
+            (1..=TOTAL).map(|i| json!(i)).collect::<Vec<_>>()
+        );
+        assert!(!pages.last().unwrap().is_empty(), "{pages:?}");
+
+        // A cursor in the answer, into the API's own `cursor` parameter, which the token takes over.
+        let (pages, _) = walk(&client, &tools, "list_members", json!({}), "/members", "id").await;
         assert_eq!(
             flat(&pages),
             (1..=TOTAL).map(|i| json!(i)).collect::<Vec<_>>()
