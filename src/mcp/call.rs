@@ -240,7 +240,7 @@ async fn execute(
     let sent = Instant::now();
     let next_plan = paged
         .as_ref()
-        .and_then(|p| crate::upstream::page::plan_for(g, tool, p));
+        .and_then(|p| crate::upstream::page::plan_for(tool, p));
     let plan = next_plan.as_ref().unwrap_or(&tool.plan);
     let (answer, retries) = shared
         .upstream

@@ -132,8 +132,18 @@ pub fn resume(
                 tool.name
             )
         })?;
-    if let (Pos::Arg(v), Some(p)) = (&at.pos, &paging.param) {
-        args.insert(p.clone(), v.clone());
+    match (&at.pos, &paging.param) {
+        (Pos::Arg(v), Some(p)) => {
+            args.insert(p.clone(), v.clone());
+        }
+        // Sealed tokens only carry URLs checked when they were minted; checked again, as the
+        // upstream's base URL may have changed since (a reload).
+        (Pos::Url(u), _) => {
+            let url = url::Url::parse(u)
+                .map_err(|e| format!("The `{CURSOR_ARG}` leads to no URL ({e})."))?;
+            on_upstream(g, tool, &url)?;
+        }
+        _ => {}
     }
     Ok(Paged {
         at,
@@ -143,13 +153,12 @@ pub fn resume(
 }
 
 /// The plan for a page at an upstream URL: the same method and headers, to that URL as it is.
-pub fn plan_for(g: &Gateway, tool: &Tool, paged: &Paged) -> Option<CallPlan> {
+pub fn plan_for(tool: &Tool, paged: &Paged) -> Option<CallPlan> {
     let Pos::Url(u) = &paged.at.pos else {
         return None;
     };
+    // Checked by `resume`.
     let url = url::Url::parse(u).ok()?;
-    // Sealed tokens only carry URLs checked when they were minted; checked again all the same.
-    on_upstream(g, tool, &url).ok()?;
     let p = &tool.plan;
     // The URL's path and query, as the API wrote them, after its origin.
     let rest = url[url::Position::BeforePath..url::Position::AfterQuery].to_string();
@@ -405,4 +414,34 @@ pub fn link_next(headers: &http::HeaderMap) -> Option<String> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::link_next;
+
+    fn headers(values: &[&str]) -> http::HeaderMap {
+        let mut h = http::HeaderMap::new();
+        for v in values {
+            h.append(http::header::LINK, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn the_next_link_is_found_among_others() {
+        let gh = r#"<https://api.github.com/repositories/1/issues?page=2>; rel="next", <https://api.github.com/repositories/1/issues?page=5>; rel="last""#;
+        assert_eq!(
+            link_next(&headers(&[gh])).as_deref(),
+            Some("https://api.github.com/repositories/1/issues?page=2")
+        );
+        // Several relation types in one, other parameters, a second header line.
+        let h = headers(&[
+            r#"</a?page=1>; rel="first""#,
+            r#"</a?page=3>; title="more"; rel="next last""#,
+        ]);
+        assert_eq!(link_next(&h).as_deref(), Some("/a?page=3"));
+        assert_eq!(link_next(&headers(&[r#"</a?page=1>; rel="prev""#])), None);
+        assert_eq!(link_next(&headers(&[])), None);
+    }
 }
