@@ -202,6 +202,11 @@ tools:
     name: escape
     response:
       page: {style: link}
+  - operation: escape
+    name: escape_path
+    base_url: BASE/api/v2
+    response:
+      page: {style: link}
 "#;
 
 struct Params {
@@ -306,6 +311,16 @@ async fn upstream() -> String {
             axum::Json(json!([{"number": 1}])),
         )
     }
+    // The same origin, but out of the base path `/api/v2` the tool is configured with.
+    async fn escape_path(State(origin): State<String>) -> impl IntoResponse {
+        (
+            [(
+                "link",
+                format!("<{origin}/api/v2-admin/escape?page=2>; rel=\"next\""),
+            )],
+            axum::Json(json!([{"number": 1}])),
+        )
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let origin = format!("http://{addr}");
@@ -317,6 +332,7 @@ async fn upstream() -> String {
         .route("/api/offsets", axum::routing::get(offsets))
         .route("/api/members", axum::routing::get(members))
         .route("/api/escape", axum::routing::get(escape))
+        .route("/api/v2/escape", axum::routing::get(escape_path))
         .with_state(origin.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     origin
@@ -522,6 +538,66 @@ fn every_style_walks_every_item_once_with_valid_structured_content() {
         let message = text(&r);
         assert!(message.contains("http://elsewhere.example"), "{message}");
         assert!(message.contains("does not follow it"), "{message}");
+        let r = call(&client, "escape_path", &json!({})).await;
+        assert_eq!(r.is_error, Some(true), "{}", text(&r));
+        assert!(text(&r).contains("/api/v2-admin/escape"), "{}", text(&r));
+    });
+}
+
+/// Tokens carry everything: a page minted by one replica is continued by another that shares
+/// `MCP_GATEWAY_STATE_KEY`, and refused by one with another key.
+#[test]
+fn a_token_from_one_replica_is_continued_by_another_with_the_same_key() {
+    let rt = runtime();
+    rt.block_on(async {
+        let origin = upstream().await;
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "openapi.yaml", SPEC);
+        let manifest = write(
+            dir.path(),
+            "gateway.yaml",
+            &MANIFEST.replace("BASE", &origin),
+        );
+        let key = [("MCP_GATEWAY_STATE_KEY", "a shared secret for the test")];
+        let replicas = [serve(&manifest, &[], &key), serve(&manifest, &[], &key)];
+        let other = serve(
+            &manifest,
+            &[],
+            &[("MCP_GATEWAY_STATE_KEY", "another secret")],
+        );
+        let clients = [
+            client_2025(&replicas[0].url).await,
+            client_2025(&replicas[1].url).await,
+        ];
+        let mut seen = Vec::new();
+        let mut args = json!({});
+        for i in 0..20 {
+            let r = call(&clients[i % 2], "list_items", &args).await;
+            assert_ne!(r.is_error, Some(true), "page {i}: {}", text(&r));
+            let data = r.structured_content.expect("structuredContent");
+            seen.extend(
+                data["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i["n"].clone()),
+            );
+            let Some(next) = data.get("next").and_then(Value::as_str) else {
+                break;
+            };
+            args["cursor"] = json!(next);
+            if i == 1 {
+                let stranger = client_2025(&other.url).await;
+                let r = call(&stranger, "list_items", &args).await;
+                assert_eq!(r.is_error, Some(true), "{}", text(&r));
+                assert!(
+                    text(&r).contains("not a valid continuation"),
+                    "{}",
+                    text(&r)
+                );
+            }
+        }
+        assert_eq!(seen, (1..=TOTAL).map(|i| json!(i)).collect::<Vec<_>>());
     });
 }
 
