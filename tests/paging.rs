@@ -12,7 +12,7 @@ use axum::response::IntoResponse;
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use serde_json::{Map, Value, json};
 
-use crate::common::gateway::{Client, client_2025, serve};
+use crate::common::gateway::{Client, client_2025, client_2026, serve};
 use crate::common::{compile, runtime, summarize, write};
 
 /// Items per upstream page; the tools show 3 or 4 at a time.
@@ -545,7 +545,8 @@ fn every_style_walks_every_item_once_with_valid_structured_content() {
 }
 
 /// Tokens carry everything: a page minted by one replica is continued by another that shares
-/// `MCP_GATEWAY_STATE_KEY`, and refused by one with another key.
+/// `MCP_GATEWAY_STATE_KEY` (here a 2026-07-28 stateless client on the second), and refused by
+/// one with another key.
 #[test]
 fn a_token_from_one_replica_is_continued_by_another_with_the_same_key() {
     let rt = runtime();
@@ -567,7 +568,7 @@ fn a_token_from_one_replica_is_continued_by_another_with_the_same_key() {
         );
         let clients = [
             client_2025(&replicas[0].url).await,
-            client_2025(&replicas[1].url).await,
+            client_2026(&replicas[1].url).await,
         ];
         let mut seen = Vec::new();
         let mut args = json!({});
