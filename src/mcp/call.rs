@@ -210,7 +210,14 @@ async fn execute(
     };
     // A paged tool's `cursor` becomes the API's own position (bound to the other arguments).
     let paged = match crate::upstream::page::of(tool) {
-        Some((_, paging)) => match crate::upstream::page::resume(g, tool, paging, &mut args) {
+        Some((_, paging)) => match crate::upstream::page::resume(
+            g,
+            tool,
+            paging,
+            &mut args,
+            super::confirm::codec(),
+            |a| super::confirm::binding(g, tool, a),
+        ) {
             Ok(p) => Some(p),
             Err(message) => return Ran::early(error(message), Outcome::ToolError),
         },

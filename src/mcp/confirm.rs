@@ -56,7 +56,8 @@ struct State {
     supplied: Map<String, Value>,
 }
 
-/// The process's codec: keyed by SHA-256 of `MCP_GATEWAY_STATE_KEY`, or by random bytes.
+/// The process's codec: keyed by SHA-256 of `MCP_GATEWAY_STATE_KEY`, or by random bytes. It
+/// seals paging tokens too (`response.page`), so replicas share one key for both.
 pub(crate) fn codec() -> &'static RequestStateCodec {
     static CODEC: OnceLock<RequestStateCodec> = OnceLock::new();
     CODEC.get_or_init(|| {

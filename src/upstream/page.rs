@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use rmcp::model::{CallToolResult, ContentBlock, SealOptions};
+use rmcp::model::{CallToolResult, ContentBlock, RequestStateCodec, SealOptions};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -88,25 +88,30 @@ pub fn of(tool: &Tool) -> Option<(&Shape, &Paging)> {
     Some((shape, shape.page.as_ref()?))
 }
 
-/// A paged call: where it starts, what its token is bound to, and the position argument's
-/// value as sent.
+/// A paged call: where it starts, what its token is bound to and sealed with, and the
+/// position argument's value as sent.
 #[derive(Debug)]
-pub struct Paged {
+pub struct Paged<'a> {
     at: At,
     bound: Vec<u8>,
+    codec: &'a RequestStateCodec,
     arg: Option<Value>,
 }
 
-/// Takes `cursor` out of `args` and opens it, putting its position into the position argument.
+/// Takes `cursor` out of `args` and opens it with `codec`, putting its position into the
+/// position argument. `bind` gives the bytes a token is bound to (the gateway, the tool and the
+/// other arguments; the MCP layer owns that rule and the key, shared with `requestState`).
 /// Err: the message for an altered, expired or misapplied token (nothing is sent).
-pub fn resume(
+pub fn resume<'a>(
     g: &Gateway,
     tool: &Tool,
     paging: &Paging,
     args: &mut Map<String, Value>,
-) -> Result<Paged, String> {
+    codec: &'a RequestStateCodec,
+    bind: impl FnOnce(&Map<String, Value>) -> Vec<u8>,
+) -> Result<Paged<'a>, String> {
     let token = args.remove(CURSOR_ARG);
-    let bound = crate::mcp::confirm::binding(g, tool, args);
+    let bound = bind(args);
     let arg = |args: &Map<String, Value>| paging.param.as_ref().and_then(|p| args.get(p)).cloned();
     let Some(token) = token else {
         return Ok(Paged {
@@ -116,6 +121,7 @@ pub fn resume(
             },
             arg: arg(args),
             bound,
+            codec,
         });
     };
     let Value::String(token) = token else {
@@ -124,7 +130,7 @@ pub fn resume(
             tool.name
         ));
     };
-    let at: At = crate::mcp::confirm::codec()
+    let at: At = codec
         .open_json_with(&token, &bound)
         .map_err(|_| {
             format!(
@@ -149,11 +155,12 @@ pub fn resume(
         at,
         arg: arg(args),
         bound,
+        codec,
     })
 }
 
 /// The plan for a page at an upstream URL: the same method and headers, to that URL as it is.
-pub fn plan_for(tool: &Tool, paged: &Paged) -> Option<CallPlan> {
+pub fn plan_for(tool: &Tool, paged: &Paged<'_>) -> Option<CallPlan> {
     let Pos::Url(u) = &paged.at.pos else {
         return None;
     };
@@ -211,7 +218,7 @@ pub fn to_result(
     g: &Gateway,
     tool: &Tool,
     resp: UpstreamResponse,
-    paged: &Paged,
+    paged: &Paged<'_>,
 ) -> CallToolResult {
     let at = &paged.at;
     let Some((shape, paging)) = of(tool) else {
@@ -266,7 +273,7 @@ pub fn to_result(
         _ => body,
     };
     let token = match &next_at {
-        Some(n) => match seal(n, &paged.bound) {
+        Some(n) => match seal(paged.codec, n, &paged.bound) {
             Ok(t) => Some(t),
             Err(e) => return error(e),
         },
@@ -313,8 +320,8 @@ fn error(message: String) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(message)])
 }
 
-fn seal(at: &At, bound: &[u8]) -> Result<String, String> {
-    crate::mcp::confirm::codec()
+fn seal(codec: &RequestStateCodec, at: &At, bound: &[u8]) -> Result<String, String> {
+    codec
         .seal_json_with(
             at,
             &SealOptions::new().associated_data(bound).ttl(TOKEN_TTL),
@@ -330,7 +337,7 @@ fn next_pos(
     paging: &Paging,
     body: &Value,
     headers: &http::HeaderMap,
-    paged: &Paged,
+    paged: &Paged<'_>,
     upstream_len: usize,
     last: Option<Value>,
 ) -> Result<Option<Pos>, String> {
