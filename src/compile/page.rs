@@ -85,7 +85,7 @@ pub(crate) fn input(cfg: Option<&ResponseConfig>, input: &mut Value) -> Result<(
                 format!("this tool already has an argument named `{CURSOR_ARG}`, which paging adds"),
             )
             .with_hint(format!(
-                "rename it, e.g. `parameters: {{{CURSOR_ARG}: {{rename: api_cursor}}}}`, or use it as the paging position with `param: {CURSOR_ARG}`"
+                "rename it, e.g. `params: {{{CURSOR_ARG}: {{rename: api_cursor}}}}`, or use it as the paging position with `param: {CURSOR_ARG}`"
             )),
         ));
     }
@@ -135,13 +135,15 @@ pub(crate) fn build(
                     "unknown-field",
                     format!("`{p}` is not in the schema of {what}"),
                 )
-                .with_hint(format!(
-                    "the fields there are: {}",
-                    fields(
-                        walk(root, defs, &segs[..segs.len().saturating_sub(1)]),
-                        defs
-                    )
-                )),
+                .with_hint({
+                    let up = walk(root, defs, &segs[..segs.len().saturating_sub(1)]);
+                    let known = fields(up, defs);
+                    let last = segs.last().map(String::as_str).unwrap_or("");
+                    match did_you_mean(last, known.split(", ")) {
+                        Some(d) => format!("{d} The fields there are: {known}"),
+                        None => format!("the fields there are: {known}"),
+                    }
+                }),
             ));
             ok = false;
         }
