@@ -169,6 +169,13 @@ tools:
       select: [/id]
       max_items: 3
       page: {style: cursor, param: starting_after, last_item: /id, has_more: /has_more}
+  - operation: listCharges
+    name: list_charges_budget
+    response:
+      list: /data
+      select: [/id]
+      max_items: 5
+      page: {style: cursor, param: starting_after, last_item: /id, has_more: /has_more, max_bytes: 75}
   - operation: listIssues
     name: list_issues
     response:
@@ -455,6 +462,19 @@ fn every_style_walks_every_item_once_with_valid_structured_content() {
         // Page 1 of the API gives 3 + 3 + 3 + 1: the cut never drops the rest of a page.
         assert_eq!(pages[3].len(), 1, "{pages:?}");
 
+        // A byte budget: fewer whole items than `max_items` when they would not fit.
+        let (pages, _) =
+            walk(&client, &tools, "list_charges_budget", json!({}), "/data", "id").await;
+        assert_eq!(flat(&pages), want);
+        for p in &pages {
+            let data = json!({"object": "list", "has_more": true, "data": p.iter().map(|id| json!({"id": id})).collect::<Vec<_>>()});
+            assert!(
+                p.len() == 1 || serde_json::to_vec(&data).unwrap().len() <= 75,
+                "{pages:?}"
+            );
+        }
+        assert!(pages.iter().all(|p| p.len() == 2 || p.len() == 1 ), "{pages:?}");
+
         // GitHub-like: a root array (wrapped as `result`), the Link header's next URL.
         let (pages, _) = walk(
             &client,
@@ -635,10 +655,10 @@ fn page_mistakes_are_compile_errors_with_hints() {
     assert_eq!(
         summarize(&diags),
         [
-            "Error unknown-parameter @ tools[6].response.page.param 47:36: `startingafter` is not an argument of this tool | help: did you mean `starting_after`? The arguments are: limit, starting_after",
-            "Error unknown-field @ tools[7].response.page.last_item 52:63: `/ident` is not in the schema of the list's items | help: did you mean `id`? The fields there are: id, amount",
-            "Error unknown-field @ tools[7].response.page.has_more 52:81: `/hasmore` is not in the schema of the answer | help: did you mean `has_more`? The fields there are: object, has_more, data",
-            "Error cursor-clash @ tools[8].response.page 58:13: this tool already has an argument named `cursor`, which paging adds | help: rename it, e.g. `params: {cursor: {rename: api_cursor}}`, or use it as the paging position with `param: cursor`",
+            "Error unknown-parameter @ tools[7].response.page.param 54:36: `startingafter` is not an argument of this tool | help: did you mean `starting_after`? The arguments are: limit, starting_after",
+            "Error unknown-field @ tools[8].response.page.last_item 59:63: `/ident` is not in the schema of the list's items | help: did you mean `id`? The fields there are: id, amount",
+            "Error unknown-field @ tools[8].response.page.has_more 59:81: `/hasmore` is not in the schema of the answer | help: did you mean `has_more`? The fields there are: object, has_more, data",
+            "Error cursor-clash @ tools[9].response.page 65:13: this tool already has an argument named `cursor`, which paging adds | help: rename it, e.g. `params: {cursor: {rename: api_cursor}}`, or use it as the paging position with `param: cursor`",
         ]
     );
 }

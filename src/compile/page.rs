@@ -220,6 +220,9 @@ pub(crate) fn build(
         style,
         param: page.param.clone(),
         has_more: page.has_more.clone(),
+        max_bytes: page
+            .max_bytes
+            .map(|m| usize::try_from(m).unwrap_or(usize::MAX)),
     })
 }
 

@@ -448,6 +448,11 @@ pub struct PageConfig {
     /// `page` style: the number of the first page. Default 1.
     #[serde(default)]
     pub start: Option<i64>,
+    /// A byte budget for one page: items are left for the next page until the result's data
+    /// takes at most this many bytes of JSON (whole items only; at least one is shown).
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub max_bytes: Option<u64>,
 }
 
 /// A pagination style (see [`PageConfig`]).

@@ -37,6 +37,8 @@ pub struct Paging {
     pub param: Option<String>,
     /// Pointer to the answer's "more pages follow" boolean.
     pub has_more: Option<String>,
+    /// The most bytes of JSON one page's data may take (whole items only, at least one).
+    pub max_bytes: Option<usize>,
 }
 
 /// Where the next page's position comes from.
@@ -232,7 +234,7 @@ pub fn to_result(
         return super::to_result(g, tool, resp);
     };
     let list = shape.list.as_deref().unwrap_or("");
-    let Some(Value::Array(items)) = body.pointer_mut(list) else {
+    let Some(Value::Array(items)) = body.pointer(list) else {
         return error(format!(
             "The upstream's answer has no list at `{list}`, so it cannot be paged. Body excerpt:\n{}",
             excerpt(&resp.body, ERROR_EXCERPT_BYTES)
@@ -240,34 +242,42 @@ pub fn to_result(
     };
     let upstream_len = items.len();
     let last = items.last().cloned();
+    // Where the API goes on; an error (a link off the upstream) counts only once it is needed.
+    let after = next_pos(
+        g,
+        tool,
+        paging,
+        &body,
+        &resp.headers,
+        paged,
+        upstream_len,
+        last,
+    );
     let skip = at.skip.min(upstream_len);
-    items.drain(..skip);
-    let shown = shape
-        .max_items
-        .unwrap_or(usize::MAX)
-        .min(upstream_len - skip);
+    if let Some(Value::Array(items)) = body.pointer_mut(list) {
+        items.drain(..skip);
+        items.truncate(shape.max_items.unwrap_or(usize::MAX));
+    }
+    // The selection, as for any shaped answer.
+    let (mut body, _) = super::shape::shape_value(shape, body);
+    if let Some(max) = paging.max_bytes {
+        within_bytes(&mut body, list, max);
+    }
+    let shown = match body.pointer(list) {
+        Some(Value::Array(items)) => items.len(),
+        _ => 0,
+    };
     let next_at = if skip + shown < upstream_len {
         Some(At {
             pos: at.pos.clone(),
             skip: skip + shown,
         })
     } else {
-        match next_pos(
-            g,
-            tool,
-            paging,
-            &body,
-            &resp.headers,
-            paged,
-            upstream_len,
-            last,
-        ) {
+        match after {
             Ok(p) => p.map(|pos| At { pos, skip: 0 }),
             Err(message) => return error(message),
         }
     };
-    // The cut and the selection, as for any shaped answer.
-    let (body, _) = super::shape::shape_value(shape, body);
     let mut data = match tool.output {
         OutputShape::Wrapped => json!({ "result": body }),
         _ => body,
@@ -314,6 +324,20 @@ pub fn to_result(
         result.structured_content = Some(data);
     }
     result
+}
+
+/// Leaves items off the end of the list at `list` until `body` takes at most `max` bytes of
+/// JSON, keeping at least one: the rest is for the next page.
+fn within_bytes(body: &mut Value, list: &str, max: usize) {
+    let mut total = serde_json::to_vec(&*body).map(|v| v.len()).unwrap_or(0);
+    let Some(Value::Array(items)) = body.pointer_mut(list) else {
+        return;
+    };
+    while total > max && items.len() > 1 {
+        let Some(item) = items.pop() else { break };
+        // The item and the comma before it.
+        total = total.saturating_sub(serde_json::to_vec(&item).map(|v| v.len()).unwrap_or(0) + 1);
+    }
 }
 
 fn error(message: String) -> CallToolResult {
