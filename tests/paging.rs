@@ -19,6 +19,9 @@ use crate::common::{compile, runtime, summarize, write};
 const PAGE: usize = 10;
 /// Items in every list.
 const TOTAL: usize = 23;
+/// The gateway's own API key for the upstream (sent in the query).
+const KEY: &str = "s3cret-upstream-key";
+const ENV: [(&str, &str); 1] = [("UPSTREAM_KEY", KEY)];
 
 const SPEC: &str = r#"
 openapi: 3.0.3
@@ -161,6 +164,7 @@ name: paged
 openapi: openapi.yaml
 upstream:
   base_url: BASE/api
+  auth: {type: api_key, in: query, name: api_key, value: {env: UPSTREAM_KEY}}
 tools:
   - operation: listCharges
     name: list_charges
@@ -256,7 +260,23 @@ async fn upstream() -> String {
             .collect();
         axum::Json(json!({"object": "list", "has_more": more, "data": data}))
     }
-    async fn issues(State(origin): State<String>, RawQuery(q): RawQuery) -> impl IntoResponse {
+    // Like GitHub once did with `access_token`, the links repeat the query, key included.
+    async fn issues(
+        State(origin): State<String>,
+        RawQuery(q): RawQuery,
+    ) -> axum::response::Response {
+        let keys: Vec<String> =
+            url::form_urlencoded::parse(q.clone().unwrap_or_default().as_bytes())
+                .filter(|(k, _)| k == "api_key")
+                .map(|(_, v)| v.into_owned())
+                .collect();
+        if keys != [KEY] {
+            return (
+                axum::http::StatusCode::UNAUTHORIZED,
+                format!("api_key: {keys:?}"),
+            )
+                .into_response();
+        }
         let page = params(q).page.unwrap_or(1);
         let (r, more) = slice((page - 1) * PAGE);
         let body: Vec<Value> = r
@@ -265,11 +285,11 @@ async fn upstream() -> String {
         let mut links = vec![format!("<{origin}/api/issues?page=1>; rel=\"first\"")];
         if more {
             links.push(format!(
-                "<{origin}/api/issues?page={}>; rel=\"next\"",
+                "<{origin}/api/issues?api_key={KEY}&page={}>; rel=\"next\"",
                 page + 1
             ));
         }
-        ([("link", links.join(", "))], axum::Json(Value::Array(body)))
+        ([("link", links.join(", "))], axum::Json(Value::Array(body))).into_response()
     }
     async fn items(RawQuery(q): RawQuery) -> impl IntoResponse {
         let page = params(q).page.unwrap_or(1);
@@ -438,7 +458,7 @@ fn every_style_walks_every_item_once_with_valid_structured_content() {
             "gateway.yaml",
             &MANIFEST.replace("BASE", &origin),
         );
-        let gw = serve(&manifest, &[], &[]);
+        let gw = serve(&manifest, &[], &ENV);
         let client = client_2025(&gw.url).await;
         let listed = client.list_all_tools().await.expect("tools/list");
         let tools: Map<String, Value> = listed
@@ -476,7 +496,7 @@ fn every_style_walks_every_item_once_with_valid_structured_content() {
         assert!(pages.iter().all(|p| p.len() == 2 || p.len() == 1 ), "{pages:?}");
 
         // GitHub-like: a root array (wrapped as `result`), the Link header's next URL.
-        let (pages, _) = walk(
+        let (pages, issue_tokens) = walk(
             &client,
             &tools,
             "list_issues",
@@ -490,6 +510,25 @@ fn every_style_walks_every_item_once_with_valid_structured_content() {
             (1..=TOTAL).map(|i| json!(i)).collect::<Vec<_>>()
         );
         assert!(pages.iter().all(|p| p.len() <= 4), "{pages:?}");
+        // The key the API echoed into its links is not in the tokens the agent holds.
+        for t in &issue_tokens {
+            for part in t.split('.') {
+                use base64::Engine as _;
+                let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(part)
+                    .unwrap_or_default();
+                let readable = String::from_utf8_lossy(&bytes);
+                assert!(!readable.contains(KEY) && !t.contains(KEY), "{readable}");
+            }
+        }
+        assert!(
+            issue_tokens.iter().any(|t| t.split('.').any(|p| {
+                use base64::Engine as _;
+                let b = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).unwrap_or_default();
+                String::from_utf8_lossy(&b).contains("/api/issues?page=")
+            })),
+            "the check above reads the tokens' payload: {issue_tokens:?}"
+        );
 
         // Page numbers, with no "more" flag: the walk ends at the first empty page.
         let (pages, _) = walk(&client, &tools, "list_items", json!({}), "/items", "n").await;
@@ -579,12 +618,15 @@ fn a_token_from_one_replica_is_continued_by_another_with_the_same_key() {
             "gateway.yaml",
             &MANIFEST.replace("BASE", &origin),
         );
-        let key = [("MCP_GATEWAY_STATE_KEY", "a shared secret for the test")];
+        let key = [
+            ("MCP_GATEWAY_STATE_KEY", "a shared secret for the test"),
+            ENV[0],
+        ];
         let replicas = [serve(&manifest, &[], &key), serve(&manifest, &[], &key)];
         let other = serve(
             &manifest,
             &[],
-            &[("MCP_GATEWAY_STATE_KEY", "another secret")],
+            &[("MCP_GATEWAY_STATE_KEY", "another secret"), ENV[0]],
         );
         let clients = [
             client_2025(&replicas[0].url).await,
@@ -655,10 +697,10 @@ fn page_mistakes_are_compile_errors_with_hints() {
     assert_eq!(
         summarize(&diags),
         [
-            "Error unknown-parameter @ tools[7].response.page.param 54:36: `startingafter` is not an argument of this tool | help: did you mean `starting_after`? The arguments are: limit, starting_after",
-            "Error unknown-field @ tools[8].response.page.last_item 59:63: `/ident` is not in the schema of the list's items | help: did you mean `id`? The fields there are: id, amount",
-            "Error unknown-field @ tools[8].response.page.has_more 59:81: `/hasmore` is not in the schema of the answer | help: did you mean `has_more`? The fields there are: object, has_more, data",
-            "Error cursor-clash @ tools[9].response.page 65:13: this tool already has an argument named `cursor`, which paging adds | help: rename it, e.g. `params: {cursor: {rename: api_cursor}}`, or use it as the paging position with `param: cursor`",
+            "Error unknown-parameter @ tools[7].response.page.param 55:36: `startingafter` is not an argument of this tool | help: did you mean `starting_after`? The arguments are: limit, starting_after",
+            "Error unknown-field @ tools[8].response.page.last_item 60:63: `/ident` is not in the schema of the list's items | help: did you mean `id`? The fields there are: id, amount",
+            "Error unknown-field @ tools[8].response.page.has_more 60:81: `/hasmore` is not in the schema of the answer | help: did you mean `has_more`? The fields there are: object, has_more, data",
+            "Error cursor-clash @ tools[9].response.page 66:13: this tool already has an argument named `cursor`, which paging adds | help: rename it, e.g. `params: {cursor: {rename: api_cursor}}`, or use it as the paging position with `param: cursor`",
         ]
     );
 }

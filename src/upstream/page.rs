@@ -388,10 +388,25 @@ fn next_pos(
             .base_url
             .as_deref()
             .unwrap_or(&g.upstream.base_url);
-        let url = base
+        let mut url = base
             .join(u)
             .map_err(|e| format!("The API's next-page link `{u}` is not a URL ({e})."))?;
         on_upstream(g, tool, &url)?;
+        // An API that echoes the gateway's own query credential into its links must not put
+        // it into a token the agent can read (sealed is signed, not encrypted); the request
+        // for that page adds it again.
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| g.upstream.param_owner(ParamLocation::Query, k).is_none())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if kept.len() < url.query_pairs().count() {
+            if kept.is_empty() {
+                url.set_query(None);
+            } else {
+                url.query_pairs_mut().clear().extend_pairs(kept);
+            }
+        }
         Ok(Some(Pos::Url(url.to_string())))
     };
     match &paging.style {
