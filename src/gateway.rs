@@ -24,6 +24,7 @@ mod interaction;
 pub mod invalid;
 mod limits;
 mod owned;
+pub mod paging;
 mod retry;
 pub mod selection;
 
@@ -223,6 +224,8 @@ pub struct Shape {
     pub templates: minijinja::Environment<'static>,
     /// `response.as: text`: the body goes back as text, whatever its media type says.
     pub as_text: bool,
+    /// `page:`: how the list continues on the API.
+    pub page: Option<paging::Paging>,
 }
 
 /// One content block built from an answer.

@@ -18,6 +18,7 @@ mod hostile;
 mod layering;
 mod lock;
 mod operating;
+mod paging;
 mod prism;
 mod real_specs;
 mod reload;

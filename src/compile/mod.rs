@@ -14,6 +14,7 @@ mod loosen;
 mod names;
 mod output;
 mod owned;
+mod page;
 mod params;
 pub mod patterns;
 mod prompts;

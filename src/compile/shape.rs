@@ -86,6 +86,22 @@ pub(crate) fn build(
         }
     }
 
+    // Paging checks its pointers against the answer as the API sends it, before any selection.
+    let page = cfg.page.as_ref().and_then(|p| {
+        if list.is_none() {
+            match &body_schema {
+                Some(b) if !is_array(resolve(b, &defs)) => errors.push(problem(
+                    "/response/page",
+                    Diagnostic::error("no-list", "`page` pages a list, but this tool's answer is not one")
+                        .with_hint("set `list:` to the pointer of the list inside the answer, e.g. `list: /data`"),
+                )),
+                _ => list = Some(Vec::new()),
+            }
+        }
+        let segs = list.clone().unwrap_or_default();
+        super::page::build(p, body_schema.as_ref(), &defs, &segs, &mut errors)
+    });
+
     let mut new_body = body_schema.clone();
     if let Some(body) = new_body.as_mut() {
         let mut missing = Vec::new();
@@ -163,7 +179,12 @@ pub(crate) fn build(
                 }
             }
         }
+        if let Some(p) = &cfg.page {
+            super::page::declare_next(p, root, &mut errors);
+        }
+        // A paged list is never cut without a continuation: `next` says more follow.
         if cfg.max_items.is_some()
+            && cfg.page.is_none()
             && let Some(p) = root
                 .entry("properties")
                 .or_insert_with(|| json!({}))
@@ -274,6 +295,7 @@ pub(crate) fn build(
         blocks,
         templates: env,
         as_text: false,
+        page,
     })
 }
 
@@ -286,6 +308,7 @@ fn as_text(cfg: &ResponseConfig) -> Result<Shape, Vec<Problem>> {
         ("max_items", cfg.max_items.is_some()),
         ("text", cfg.text.is_some()),
         ("content", !cfg.content.is_empty()),
+        ("page", cfg.page.is_some()),
     ];
     let errors: Vec<Problem> = others
         .iter()
@@ -316,6 +339,7 @@ fn as_text(cfg: &ResponseConfig) -> Result<Shape, Vec<Problem>> {
         blocks: Vec::new(),
         templates: Environment::new(),
         as_text: true,
+        page: None,
     })
 }
 
@@ -403,7 +427,7 @@ fn split_pointer(p: &str) -> Option<Vec<String>> {
 }
 
 /// Follows local `$ref`s into `$defs` (bounded, so a cycle cannot hang the compiler).
-fn resolve<'a>(mut s: &'a Value, defs: &'a Map<String, Value>) -> &'a Value {
+pub(super) fn resolve<'a>(mut s: &'a Value, defs: &'a Map<String, Value>) -> &'a Value {
     for _ in 0..32 {
         match s
             .get("$ref")

@@ -141,7 +141,9 @@ pub(crate) fn build(
     if !cx.errors.is_empty() {
         return Err(cx.errors);
     }
-    let (input_value, input_validator) = validated(&mut cx, Value::Object(input), "input")?;
+    let mut input_value = Value::Object(input);
+    super::page::input(cfg.and_then(|c| c.response.as_ref()), &mut input_value)?;
+    let (input_value, input_validator) = validated(&mut cx, input_value, "input")?;
     // Response shaping rewrites the output schema, so it runs before the validator is built.
     let mut output_schema = output_schema;
     let shape = match cfg.and_then(|c| c.response.as_ref()) {

@@ -420,6 +420,10 @@ pub struct ResponseConfig {
     /// The tool then has no output schema, and nothing else of `response:` applies.
     #[serde(default, rename = "as")]
     pub answer_as: Option<AnswerAs>,
+    /// How the API pages this list: the result then carries `next`, a token the agent passes
+    /// back as the tool's `cursor` argument to get the following items.
+    #[serde(default)]
+    pub page: Option<PageConfig>,
 }
 
 /// How `response.as` reads an answer.
@@ -428,6 +432,56 @@ pub struct ResponseConfig {
 pub enum AnswerAs {
     /// As UTF-8 text (invalid bytes replaced).
     Text,
+}
+
+/// The API's own pagination, mapped to one continuation token (`next` → `cursor`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PageConfig {
+    /// `cursor` (a cursor in the answer, or the last item's id), `page` (page number),
+    /// `offset` (item offset), `link` (`Link: <…>; rel="next"` header) or `next_url` (the next
+    /// page's URL in the answer).
+    pub style: PageStyle,
+    /// The argument the next position goes into (`cursor`, `page`, `offset`), e.g.
+    /// `starting_after`, `page`, `offset`.
+    #[serde(default)]
+    pub param: Option<String>,
+    /// JSON pointer into the answer: the next cursor (`cursor`, e.g. `/next_cursor`) or the
+    /// next page's URL (`next_url`, e.g. `/next`).
+    #[serde(default)]
+    pub next: Option<String>,
+    /// `cursor` style, in place of `next`: JSON pointer into the list's last item whose value
+    /// is the cursor (e.g. `/id` for Stripe's `starting_after`).
+    #[serde(default)]
+    pub last_item: Option<String>,
+    /// JSON pointer to a boolean in the answer saying whether more pages follow (e.g.
+    /// `/has_more`). Without it, `page` and `offset` stop at an empty page.
+    #[serde(default)]
+    pub has_more: Option<String>,
+    /// `page` style: the number of the first page. Default 1.
+    #[serde(default)]
+    pub start: Option<i64>,
+    /// A byte budget for one page: items are left for the next page until the result's data
+    /// takes at most this many bytes of JSON (whole items only; at least one is shown).
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub max_bytes: Option<u64>,
+}
+
+/// A pagination style (see [`PageConfig`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PageStyle {
+    /// A cursor read from the answer goes into `param`.
+    Cursor,
+    /// A page number in `param`, one more each page.
+    Page,
+    /// An item offset in `param`, plus the items of each page.
+    Offset,
+    /// The `Link` header's `rel="next"` URL.
+    Link,
+    /// A URL in the answer.
+    NextUrl,
 }
 
 /// One content block built from the answer: exactly one of `text`, `image`, `audio`,

@@ -209,6 +209,21 @@ async fn execute(
     let Value::Object(mut args) = args else {
         return Ran::early(error("arguments must be an object"), Outcome::ToolError);
     };
+    // A paged tool's `cursor` becomes the API's own position (bound to the other arguments).
+    let paged = match crate::upstream::page::of(tool) {
+        Some((_, paging)) => match crate::upstream::page::resume(
+            g,
+            tool,
+            paging,
+            &mut args,
+            super::confirm::codec(),
+            |a| super::confirm::binding(g, tool, a),
+        ) {
+            Ok(p) => Some(p),
+            Err(message) => return Ran::early(error(message), Outcome::ToolError),
+        },
+        None => None,
+    };
     // What the user supplied (`ask:`) was checked against its own schema when given, and
     // is not part of the schema the model's arguments are held to.
     args.extend(supplied.into_iter().filter(|(_, v)| !v.is_null()));
@@ -231,9 +246,13 @@ async fn execute(
     let client = ClientSpan::start(span.map(Span::context), g, &tool.plan);
     let extra = client.headers();
     let sent = Instant::now();
+    let next_plan = paged
+        .as_ref()
+        .and_then(|p| crate::upstream::page::plan_for(tool, p));
+    let plan = next_plan.as_ref().unwrap_or(&tool.plan);
     let (answer, retries) = shared
         .upstream
-        .call(g, tool, &args, principal, &extra)
+        .call_plan(g, tool, plan, &args, principal, &extra)
         .await;
     let upstream = sent.elapsed();
     client.finish(&answer, retries.count());
@@ -250,10 +269,11 @@ async fn execute(
                 )
                 .await;
             }
-            (
-                crate::upstream::to_result(g, tool, resp),
-                Some(status.as_u16()),
-            )
+            let result = match &paged {
+                Some(p) => crate::upstream::page::to_result(g, tool, resp, p),
+                None => crate::upstream::to_result(g, tool, resp),
+            };
+            (result, Some(status.as_u16()))
         }
         Err(e) => {
             // A request the arguments could not form never reached the upstream.

@@ -56,8 +56,9 @@ struct State {
     supplied: Map<String, Value>,
 }
 
-/// The process's codec: keyed by SHA-256 of `MCP_GATEWAY_STATE_KEY`, or by random bytes.
-fn codec() -> &'static RequestStateCodec {
+/// The process's codec: keyed by SHA-256 of `MCP_GATEWAY_STATE_KEY`, or by random bytes. It
+/// seals paging tokens too (`response.page`), so replicas share one key for both.
+pub(crate) fn codec() -> &'static RequestStateCodec {
     static CODEC: OnceLock<RequestStateCodec> = OnceLock::new();
     CODEC.get_or_init(|| {
         use sha2::Digest as _;
@@ -82,7 +83,7 @@ fn codec() -> &'static RequestStateCodec {
 
 /// The bytes a state is bound to: the gateway, the tool and the arguments (keys sorted, so a
 /// client that re-serialises them in another order still matches).
-fn binding(g: &Gateway, tool: &Tool, args: &Map<String, Value>) -> Vec<u8> {
+pub(crate) fn binding(g: &Gateway, tool: &Tool, args: &Map<String, Value>) -> Vec<u8> {
     fn canonical(v: &Value, out: &mut String) {
         match v {
             Value::Object(m) => {

@@ -254,7 +254,11 @@ fn json_result(tool: &Tool, value: Value, raw: &Bytes) -> CallToolResult {
 
 /// The error result for an answer that breaks the declared output schema, if it does. `raw` is
 /// the answer's text when there is one; otherwise `structured` is serialised, only then.
-fn schema_mismatch(tool: &Tool, structured: &Value, raw: Option<&[u8]>) -> Option<CallToolResult> {
+pub(super) fn schema_mismatch(
+    tool: &Tool,
+    structured: &Value,
+    raw: Option<&[u8]>,
+) -> Option<CallToolResult> {
     let validator = tool.output_validator.as_ref()?;
     // The common case, a valid answer, takes the short-circuiting check: collecting errors
     // walks the whole document building error state even when there is nothing to report.

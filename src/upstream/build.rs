@@ -271,7 +271,8 @@ pub fn build(
         set_header(&mut headers, http::header::COOKIE, v);
     }
     if !query.is_empty() {
-        url.push('?');
+        // A next-page URL (`response.page`) brings its own query.
+        url.push(if url.contains('?') { '&' } else { '?' });
         url.push_str(&query);
     }
     if url.len() > MAX_URL_BYTES {

@@ -11,6 +11,7 @@ mod answer;
 mod body;
 mod build;
 mod oauth;
+pub mod page;
 mod resource;
 mod retry;
 pub mod shape;

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::{UpstreamClient, UpstreamError, UpstreamResponse};
 use crate::auth::Principal;
-use crate::gateway::{RetryPolicy, Tool};
+use crate::gateway::{CallPlan, RetryPolicy, Tool};
 use crate::runtime::Served;
 
 /// What the gateway's own retries of one call did.
@@ -76,6 +76,20 @@ impl UpstreamClient {
         caller: Option<&Principal>,
         extra: &[(http::HeaderName, http::HeaderValue)],
     ) -> (Result<UpstreamResponse, UpstreamError>, Retries) {
+        self.call_plan(gateway, tool, &tool.plan, args, caller, extra)
+            .await
+    }
+
+    /// [`Self::call`] with `plan` in place of the tool's own (the next page of a paged list).
+    pub async fn call_plan(
+        &self,
+        gateway: &Served,
+        tool: &Tool,
+        plan: &CallPlan,
+        args: &Map<String, Value>,
+        caller: Option<&Principal>,
+        extra: &[(http::HeaderName, http::HeaderValue)],
+    ) -> (Result<UpstreamResponse, UpstreamError>, Retries) {
         let timeout = tool.timeout.unwrap_or(gateway.upstream.timeout);
         let started = Instant::now();
         let mut headers = extra.to_vec();
@@ -88,7 +102,7 @@ impl UpstreamClient {
         loop {
             let left = timeout.saturating_sub(started.elapsed());
             let r = match self
-                .send_once(gateway, &tool.plan, left, args, caller, &headers)
+                .send_once(gateway, plan, left, args, caller, &headers)
                 .await
             {
                 // The agent is told the tool's timeout, not what was left of it.

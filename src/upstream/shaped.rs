@@ -237,6 +237,7 @@ mod tests {
 
     fn shape(list: Option<&str>, select: Option<&[&str]>, max_items: Option<usize>) -> Shape {
         Shape {
+            page: None,
             select: select.map(|s| {
                 s.iter()
                     .map(|p| p.split('/').skip(1).map(str::to_string).collect())
