@@ -33,7 +33,9 @@ use std::time::Duration;
 
 use crate::diag::{Diagnostic, Sources, did_you_mean};
 use crate::gateway::{ApiKeyLocation, Catalog, Gateway, Upstream, UpstreamAuth};
-use crate::manifest::{self, LoadedManifest, SecretRef, UpstreamAuthConfig, interpolate};
+use crate::manifest::{
+    self, LoadedManifest, SecretRef, ToolConfig, UpstreamAuthConfig, interpolate,
+};
 use crate::openapi::schema::Converter;
 use crate::openapi::{Spec, display_url, location_url};
 
@@ -232,153 +234,29 @@ pub fn compile(
     let upstream = upstream::upstream(&cx, spec, &mut diags);
     let (inbound, needs) = auth::inbound(&cx, &mut diags);
 
-    let budget = budget::Budget::of(&m.budget);
-    let mut conv = Converter::new(&spec.docs, spec.version);
-    let mut tools = Vec::new();
-    let mut by_name: HashMap<String, usize> = HashMap::new();
-    let mut name_origin: HashMap<String, usize> = HashMap::new();
+    let mut t = Tools {
+        cx: &cx,
+        spec,
+        upstream: upstream.as_ref(),
+        needs: &needs,
+        budget: budget::Budget::of(&m.budget),
+        conv: Converter::new(&spec.docs, spec.version),
+        tools: Vec::new(),
+        by_name: HashMap::new(),
+        name_origin: HashMap::new(),
+    };
     let entries = select::expand(loaded, spec, &mut diags);
     for (i, cfg) in &entries {
-        let (i, cfg) = (*i, cfg.as_ref());
-        let base = format!("/tools/{i}");
-        // A selected tool is located at the `select:` that brought it in.
-        let op_ptr = match m.tools[i].select {
-            Some(_) => format!("{base}/select"),
-            None => format!("{base}/operation"),
-        };
-        let wanted = cfg.operation.as_deref().unwrap_or_default();
-        let Some(op) = spec.find(wanted) else {
-            diags.push(loaded.diag_at(unknown_operation(spec, wanted), &op_ptr));
-            continue;
-        };
-        for p in spec.problems.iter().filter(|p| {
-            p.operation.as_deref() == Some(&op.label()) || p.operation.as_deref() == Some(&op.path)
-        }) {
-            diags.push(
-                loaded.diag_at(
-                    if p.warning {
-                        Diagnostic::warning("spec", format!("{}: {}", op.label(), p.message))
-                    } else {
-                        Diagnostic::error("spec", format!("{}: {}", op.label(), p.message))
-                    }
-                    .with_hint("fix the operation in the spec"),
-                    &op_ptr,
-                ),
-            );
-        }
-        let explicit = cfg.name.is_some();
-        let name = cfg
-            .name
-            .clone()
-            .unwrap_or_else(|| names::fit(&names::default_name(op)));
-        let name_ptr = if explicit {
-            format!("{base}/name")
-        } else {
-            op_ptr.clone()
-        };
-        match names::check_name(&name) {
-            Err(d) => {
-                diags.push(loaded.diag_at(d, &name_ptr));
-                continue;
-            }
-            Ok(Some(w)) => diags.push(loaded.diag_at(w, &name_ptr)),
-            Ok(None) => {}
-        }
-        if let Some(&first) = name_origin.get(&name) {
-            diags.push(
-                loaded.diag_at(
-                    Diagnostic::error(
-                        "duplicate-name",
-                        format!("tool name `{name}` is already used by tools[{first}]"),
-                    )
-                    .with_hint("give one of them a different `name:`"),
-                    &name_ptr,
-                ),
-            );
-            continue;
-        }
-        name_origin.insert(name.clone(), i);
-        let timeout = match cfg.timeout.as_deref().map(parse_duration) {
-            Some(Err(e)) => {
-                diags.push(loaded.diag_at(
-                    Diagnostic::error("invalid-duration", e),
-                    &format!("{base}/timeout"),
-                ));
-                None
-            }
-            Some(Ok(d)) => Some(d),
-            None => None,
-        };
-        let expanded = env::fixed_values(&cx, cfg, &base, &mut diags);
-        let cfg = expanded.as_ref().unwrap_or(cfg);
-        let key = retry::tool_key(
-            loaded,
-            cfg.idempotency_key.as_ref(),
-            &op.method,
-            upstream.as_ref(),
-            &base,
-            &mut diags,
-        );
-        let retry = retry::policy(
-            loaded,
-            cfg.retry.as_ref(),
-            upstream.as_ref().map_or_else(Default::default, |u| u.retry),
-            &format!("{base}/retry"),
-            &mut diags,
-        );
-        let (op, cfg, owned) = match &upstream {
-            Some(up) => owned::without_owned(op, cfg, up, key.as_ref()),
-            None => (
-                std::borrow::Cow::Borrowed(op),
-                std::borrow::Cow::Borrowed(cfg),
-                Vec::new(),
-            ),
-        };
-        for w in owned {
-            let ptr = format!("{base}{}", w.pointer);
-            diags.push(if w.pointer.starts_with("/params/") {
-                loaded.diag_at_key(w.diag, &ptr)
-            } else {
-                loaded.diag_at(w.diag, &ptr)
-            });
-        }
-        let opts = ToolOptions {
-            confirm_destructive: m.confirm_destructive,
-            keep_2020_12: m.schemas.keep_2020_12,
-        };
-        match tool::build(&mut conv, &op, Some(&cfg), name.clone(), timeout, opts) {
-            Ok((mut t, warnings)) => {
-                t.scopes = needs.get(i).cloned().unwrap_or_default();
-                budget::trim_input(&mut t, budget);
-                if opts.keep_2020_12 {
-                    t.input_schema_2026 = modern_input(&mut conv, &op, &cfg, &t, opts, budget);
-                }
-                budget::fit_output(&mut t, cfg.output_schema.as_ref(), budget);
-                let target = servers::target(&cx, &cfg, &op, upstream.as_ref(), &base, &mut diags);
-                t.plan.base_url = target.base_url.map(Box::new);
-                t.plan.credentials = target.credentials;
-                t.idempotency_key = key;
-                t.retry = retry;
-                diags.extend(retry::unsafe_retry(loaded, &t, cfg.retry.as_ref(), &base));
-                for w in warnings {
-                    diags.push(loaded.diag_at(w.diag, &format!("{base}{}", w.pointer)));
-                }
-                by_name.insert(name, tools.len());
-                tools.push(t);
-            }
-            Err(problems) => {
-                for p in problems {
-                    let ptr = format!("{base}{}", p.pointer);
-                    let located = if p.pointer.starts_with("/params/") {
-                        loaded.diag_at_key(p.diag, &ptr)
-                    } else {
-                        loaded.diag_at(p.diag, &ptr)
-                    };
-                    diags.push(located);
-                }
-            }
-        }
+        tool_entry(&mut t, *i, cfg.as_ref(), &mut diags);
     }
+    let Tools {
+        budget,
+        mut conv,
+        tools,
+        by_name,
+        name_origin,
+        ..
+    } = t;
     if m.tools.is_empty() {
         diags.push(loaded.diag_at(
             Diagnostic::warning("no-tools", "the manifest exposes no tools").with_hint(
@@ -445,6 +323,186 @@ pub fn compile(
             })
         }
         _ => Err(diags),
+    }
+}
+
+/// The tool's name (its `name:`, else one from the operation), checked, and not taken by an
+/// earlier entry; `None` (with the problem reported) otherwise.
+fn tool_name(
+    loaded: &LoadedManifest,
+    cfg: &ToolConfig,
+    op: &crate::openapi::Operation,
+    base: &str,
+    op_ptr: &str,
+    name_origin: &HashMap<String, usize>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    let explicit = cfg.name.is_some();
+    let name = cfg
+        .name
+        .clone()
+        .unwrap_or_else(|| names::fit(&names::default_name(op)));
+    let name_ptr = if explicit {
+        format!("{base}/name")
+    } else {
+        op_ptr.to_string()
+    };
+    match names::check_name(&name) {
+        Err(d) => {
+            diags.push(loaded.diag_at(d, &name_ptr));
+            return None;
+        }
+        Ok(Some(w)) => diags.push(loaded.diag_at(w, &name_ptr)),
+        Ok(None) => {}
+    }
+    if let Some(&first) = name_origin.get(&name) {
+        diags.push(
+            loaded.diag_at(
+                Diagnostic::error(
+                    "duplicate-name",
+                    format!("tool name `{name}` is already used by tools[{first}]"),
+                )
+                .with_hint("give one of them a different `name:`"),
+                &name_ptr,
+            ),
+        );
+        return None;
+    }
+    Some(name)
+}
+
+/// What compiling each entry of `tools:` shares.
+struct Tools<'a> {
+    cx: &'a auth::Cx<'a>,
+    spec: &'a Spec,
+    upstream: Option<&'a crate::gateway::Upstream>,
+    needs: &'a [Vec<String>],
+    budget: budget::Budget,
+    conv: Converter<'a>,
+    tools: Vec<crate::gateway::Tool>,
+    by_name: HashMap<String, usize>,
+    name_origin: HashMap<String, usize>,
+}
+
+/// Entry `i` of `tools:` (as `select:` expanded it) → a tool, or its problems in `diags`.
+fn tool_entry(t: &mut Tools<'_>, i: usize, cfg: &ToolConfig, diags: &mut Vec<Diagnostic>) {
+    let (loaded, spec) = (t.cx.loaded, t.spec);
+    let m = &loaded.manifest;
+    let base = format!("/tools/{i}");
+    // A selected tool is located at the `select:` that brought it in.
+    let op_ptr = match m.tools[i].select {
+        Some(_) => format!("{base}/select"),
+        None => format!("{base}/operation"),
+    };
+    let wanted = cfg.operation.as_deref().unwrap_or_default();
+    let Some(op) = spec.find(wanted) else {
+        diags.push(loaded.diag_at(unknown_operation(spec, wanted), &op_ptr));
+        return;
+    };
+    for p in spec.problems.iter().filter(|p| {
+        p.operation.as_deref() == Some(&op.label()) || p.operation.as_deref() == Some(&op.path)
+    }) {
+        diags.push(
+            loaded.diag_at(
+                if p.warning {
+                    Diagnostic::warning("spec", format!("{}: {}", op.label(), p.message))
+                } else {
+                    Diagnostic::error("spec", format!("{}: {}", op.label(), p.message))
+                }
+                .with_hint("fix the operation in the spec"),
+                &op_ptr,
+            ),
+        );
+    }
+    let Some(name) = tool_name(loaded, cfg, op, &base, &op_ptr, &t.name_origin, diags) else {
+        return;
+    };
+    t.name_origin.insert(name.clone(), i);
+    let timeout = match cfg.timeout.as_deref().map(parse_duration) {
+        Some(Err(e)) => {
+            diags.push(loaded.diag_at(
+                Diagnostic::error("invalid-duration", e),
+                &format!("{base}/timeout"),
+            ));
+            None
+        }
+        Some(Ok(d)) => Some(d),
+        None => None,
+    };
+    let expanded = env::fixed_values(t.cx, cfg, &base, diags);
+    let cfg = expanded.as_ref().unwrap_or(cfg);
+    let key = retry::tool_key(
+        loaded,
+        cfg.idempotency_key.as_ref(),
+        &op.method,
+        t.upstream,
+        &base,
+        diags,
+    );
+    let retry = retry::policy(
+        loaded,
+        cfg.retry.as_ref(),
+        t.upstream.map_or_else(Default::default, |u| u.retry),
+        &format!("{base}/retry"),
+        diags,
+    );
+    let (op, cfg, owned) = match t.upstream {
+        Some(up) => owned::without_owned(op, cfg, up, key.as_ref()),
+        None => (
+            std::borrow::Cow::Borrowed(op),
+            std::borrow::Cow::Borrowed(cfg),
+            Vec::new(),
+        ),
+    };
+    for w in owned {
+        let ptr = format!("{base}{}", w.pointer);
+        diags.push(if w.pointer.starts_with("/params/") {
+            loaded.diag_at_key(w.diag, &ptr)
+        } else {
+            loaded.diag_at(w.diag, &ptr)
+        });
+    }
+    let opts = ToolOptions {
+        confirm_destructive: m.confirm_destructive,
+        keep_2020_12: m.schemas.keep_2020_12,
+    };
+    match tool::build(&mut t.conv, &op, Some(&cfg), name.clone(), timeout, opts) {
+        Ok((mut tool, warnings)) => {
+            tool.scopes = t.needs.get(i).cloned().unwrap_or_default();
+            budget::trim_input(&mut tool, t.budget);
+            if opts.keep_2020_12 {
+                tool.input_schema_2026 =
+                    modern_input(&mut t.conv, &op, &cfg, &tool, opts, t.budget);
+            }
+            budget::fit_output(&mut tool, cfg.output_schema.as_ref(), t.budget);
+            let target = servers::target(t.cx, &cfg, &op, t.upstream, &base, diags);
+            tool.plan.base_url = target.base_url.map(Box::new);
+            tool.plan.credentials = target.credentials;
+            tool.idempotency_key = key;
+            tool.retry = retry;
+            diags.extend(retry::unsafe_retry(
+                loaded,
+                &tool,
+                cfg.retry.as_ref(),
+                &base,
+            ));
+            for w in warnings {
+                diags.push(loaded.diag_at(w.diag, &format!("{base}{}", w.pointer)));
+            }
+            t.by_name.insert(name, t.tools.len());
+            t.tools.push(tool);
+        }
+        Err(problems) => {
+            for p in problems {
+                let ptr = format!("{base}{}", p.pointer);
+                let located = if p.pointer.starts_with("/params/") {
+                    loaded.diag_at_key(p.diag, &ptr)
+                } else {
+                    loaded.diag_at(p.diag, &ptr)
+                };
+                diags.push(located);
+            }
+        }
     }
 }
 
