@@ -104,108 +104,172 @@ pub(crate) fn build(
 
     let mut new_body = body_schema.clone();
     if let Some(body) = new_body.as_mut() {
-        let mut missing = Vec::new();
-        match &list {
-            Some(l) => match list_items_mut(body, l, &defs) {
-                Some(all_items) => {
-                    if let Some(sel) = &select {
-                        for items in all_items {
-                            *items = project_schema(items, sel, &defs, "", &mut missing);
-                        }
-                    }
-                }
-                None => errors.push(problem(
-                    "/response/list",
-                    Diagnostic::error(
-                        "not-a-list",
-                        format!(
-                            "`{}` is not a list in the answer's schema",
-                            cfg.list.as_deref().unwrap_or("")
-                        ),
-                    )
-                    .with_hint("point `list:` at an array property of the answer"),
-                )),
-            },
-            None => {
-                if let Some(sel) = &select {
-                    *body = project_schema(body, sel, &defs, "", &mut missing);
-                }
-            }
-        }
-        // A list in several `anyOf` branches reports a missing field once.
-        let mut seen = std::collections::HashSet::new();
-        missing.retain(|(path, _)| seen.insert(path.clone()));
-        for (path, known) in missing {
-            let i = cfg
-                .select
-                .as_ref()
-                .and_then(|s| {
-                    s.iter()
-                        .position(|p| p == &path || path.starts_with(&format!("{p}/")))
-                })
-                .unwrap_or(0);
-            let hint = match did_you_mean(
-                path.rsplit('/').next().unwrap_or(""),
-                known.iter().map(String::as_str),
-            ) {
-                Some(d) => format!("{d} The fields there are: {}", known.join(", ")),
-                None => format!("the fields there are: {}", known.join(", ")),
-            };
-            errors.push(problem(
-                format!("/response/select/{i}"),
-                Diagnostic::error(
-                    "unknown-field",
-                    format!("`{path}` is not in the answer's schema"),
-                )
-                .with_hint(hint),
-            ));
-        }
+        reshape(
+            cfg,
+            body,
+            list.as_ref(),
+            select.as_ref(),
+            &defs,
+            &mut errors,
+        );
     }
 
     // Write the rebuilt answer schema back, and declare the truncation note.
     if let (Some(root), Some(body)) = (schema.as_mut(), new_body) {
-        match output {
-            OutputShape::Wrapped => {
-                if let Some(p) = root.get_mut("properties").and_then(Value::as_object_mut) {
-                    p.insert("result".into(), body);
-                }
-            }
-            _ => {
-                if let Value::Object(mut b) = body {
-                    if let Some(d) = root.get("$defs").cloned() {
-                        b.insert("$defs".into(), d);
-                    }
-                    **root = b;
-                }
-            }
-        }
-        if let Some(p) = &cfg.page {
-            super::page::declare_next(p, root, &mut errors);
-        }
-        // A paged list is never cut without a continuation: `next` says more follow.
-        if cfg.max_items.is_some()
-            && cfg.page.is_none()
-            && let Some(p) = root
-                .entry("properties")
-                .or_insert_with(|| json!({}))
-                .as_object_mut()
-        {
-            p.insert(
-                TRUNCATED.into(),
-                json!({
-                    "type": "object",
-                    "description": "Present when the list was cut: how many items are shown, how many more the API returned, and what to do.",
-                    "properties": {
-                        "shown": {"type": "integer"},
-                        "more": {"type": "integer"},
-                        "note": {"type": "string"}
-                    },
-                    "required": ["shown", "more", "note"]
-                }),
-            );
-        }
+        write_back(cfg, root, body, output, &mut errors);
     }
 
+    let (env, blocks) = templates(cfg, schema.as_deref(), output, &defs, &mut errors);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Shape {
+        select,
+        // Resolved at run time by `serde_json::Value::pointer_mut`, from the segments checked here.
+        list: list.map(|segs| {
+            segs.iter()
+                .map(|s| format!("/{}", pointer_segment(s)))
+                .collect()
+        }),
+        max_items: cfg
+            .max_items
+            .map(|m| usize::try_from(m).unwrap_or(usize::MAX)),
+        text: cfg.text.is_some(),
+        blocks,
+        templates: env,
+        as_text: false,
+        page,
+    })
+}
+
+/// The answer's schema `body` cut to what `list` and `select` keep, as the data will be; a
+/// selected field the schema does not have is an error with the fields it does have.
+fn reshape(
+    cfg: &ResponseConfig,
+    body: &mut Value,
+    list: Option<&Vec<String>>,
+    select: Option<&Vec<Vec<String>>>,
+    defs: &Map<String, Value>,
+    errors: &mut Vec<Problem>,
+) {
+    let mut missing = Vec::new();
+    match list {
+        Some(l) => match list_items_mut(body, l, defs) {
+            Some(all_items) => {
+                if let Some(sel) = select {
+                    for items in all_items {
+                        *items = project_schema(items, sel, defs, "", &mut missing);
+                    }
+                }
+            }
+            None => errors.push(problem(
+                "/response/list",
+                Diagnostic::error(
+                    "not-a-list",
+                    format!(
+                        "`{}` is not a list in the answer's schema",
+                        cfg.list.as_deref().unwrap_or("")
+                    ),
+                )
+                .with_hint("point `list:` at an array property of the answer"),
+            )),
+        },
+        None => {
+            if let Some(sel) = select {
+                *body = project_schema(body, sel, defs, "", &mut missing);
+            }
+        }
+    }
+    // A list in several `anyOf` branches reports a missing field once.
+    let mut seen = std::collections::HashSet::new();
+    missing.retain(|(path, _)| seen.insert(path.clone()));
+    for (path, known) in missing {
+        let i = cfg
+            .select
+            .as_ref()
+            .and_then(|s| {
+                s.iter()
+                    .position(|p| p == &path || path.starts_with(&format!("{p}/")))
+            })
+            .unwrap_or(0);
+        let hint = match did_you_mean(
+            path.rsplit('/').next().unwrap_or(""),
+            known.iter().map(String::as_str),
+        ) {
+            Some(d) => format!("{d} The fields there are: {}", known.join(", ")),
+            None => format!("the fields there are: {}", known.join(", ")),
+        };
+        errors.push(problem(
+            format!("/response/select/{i}"),
+            Diagnostic::error(
+                "unknown-field",
+                format!("`{path}` is not in the answer's schema"),
+            )
+            .with_hint(hint),
+        ));
+    }
+}
+
+/// Writes the rebuilt answer schema `body` back into the output schema `root`, and declares
+/// `next` (a paged list) or `_truncated` (a capped one).
+fn write_back(
+    cfg: &ResponseConfig,
+    root: &mut Map<String, Value>,
+    body: Value,
+    output: OutputShape,
+    errors: &mut Vec<Problem>,
+) {
+    match output {
+        OutputShape::Wrapped => {
+            if let Some(p) = root.get_mut("properties").and_then(Value::as_object_mut) {
+                p.insert("result".into(), body);
+            }
+        }
+        _ => {
+            if let Value::Object(mut b) = body {
+                if let Some(d) = root.get("$defs").cloned() {
+                    b.insert("$defs".into(), d);
+                }
+                *root = b;
+            }
+        }
+    }
+    if let Some(p) = &cfg.page {
+        super::page::declare_next(p, root, errors);
+    }
+    // A paged list is never cut without a continuation: `next` says more follow.
+    if cfg.max_items.is_some()
+        && cfg.page.is_none()
+        && let Some(p) = root
+            .entry("properties")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+    {
+        p.insert(
+            TRUNCATED.into(),
+            json!({
+                "type": "object",
+                "description": "Present when the list was cut: how many items are shown, how many more the API returned, and what to do.",
+                "properties": {
+                    "shown": {"type": "integer"},
+                    "more": {"type": "integer"},
+                    "note": {"type": "string"}
+                },
+                "required": ["shown", "more", "note"]
+            }),
+        );
+    }
+}
+
+/// The response's templates (`text`, each content block's), compiled, with every variable
+/// checked against the answer's fields; and the content blocks.
+fn templates(
+    cfg: &ResponseConfig,
+    schema: Option<&Map<String, Value>>,
+    output: OutputShape,
+    defs: &Map<String, Value>,
+    errors: &mut Vec<Problem>,
+) -> (Environment<'static>, Vec<Block>) {
     // Templates.
     let mut env = Environment::new();
     // Optional fields are often absent: render them empty rather than failing the call. Names
@@ -227,12 +291,12 @@ pub(crate) fn build(
     let mut blocks = Vec::new();
     for (i, b) in cfg.content.iter().enumerate() {
         let at = format!("/response/content/{i}");
-        match block(b, i, &at, &mut sources, &mut errors) {
+        match block(b, i, &at, &mut sources, errors) {
             Some(block) => blocks.push(block),
             None => continue,
         }
     }
-    let variables = schema.as_ref().map(|s| context_variables(s, output, &defs));
+    let variables = schema.map(|s| context_variables(s, output, defs));
     for (name, source, at) in sources {
         match env.add_template_owned(name.clone(), source) {
             Ok(()) => {
@@ -277,26 +341,7 @@ pub(crate) fn build(
             }
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(Shape {
-        select,
-        // Resolved at run time by `serde_json::Value::pointer_mut`, from the segments checked here.
-        list: list.map(|segs| {
-            segs.iter()
-                .map(|s| format!("/{}", pointer_segment(s)))
-                .collect()
-        }),
-        max_items: cfg
-            .max_items
-            .map(|m| usize::try_from(m).unwrap_or(usize::MAX)),
-        text: cfg.text.is_some(),
-        blocks,
-        templates: env,
-        as_text: false,
-        page,
-    })
+    (env, blocks)
 }
 
 /// `response: {as: text}`: the body as text. Shaping reads JSON, so nothing else of
