@@ -3,17 +3,77 @@
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
+/// The hint of an unset environment variable.
+const ENV_HINT: &str = "set the variable, or give a default: `${VAR:-value}`";
+
+/// `upstream:` → the compiled upstream, or `None` with its problems in `out`.
 pub(super) fn upstream(
     cx: &auth::Cx<'_>,
     spec: &Spec,
     out: &mut Vec<Diagnostic>,
 ) -> Option<Upstream> {
-    let (loaded, lookup) = (cx.loaded, cx.lookup);
+    let loaded = cx.loaded;
     let m = &loaded.manifest;
     let u = &m.upstream;
     let mut diags = Vec::new();
-    let env_hint = "set the variable, or give a default: `${VAR:-value}`";
 
+    let base_url = base_url(cx, spec, &mut diags);
+    let headers = headers(cx, &mut diags);
+    let timeout = match u.timeout.as_deref().map(parse_duration) {
+        None => DEFAULT_TIMEOUT,
+        Some(Ok(d)) => d,
+        Some(Err(e)) => {
+            diags.push(loaded.diag_at(
+                Diagnostic::error("invalid-duration", e),
+                "/upstream/timeout",
+            ));
+            DEFAULT_TIMEOUT
+        }
+    };
+    let max_response_bytes = u
+        .max_response_bytes
+        .map(|b| usize::try_from(b).unwrap_or(usize::MAX))
+        .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
+
+    let auth = credentials(cx, &mut diags);
+    let tls = auth::tls_settings(cx, &mut diags);
+    let identity_headers = auth::identity_headers(cx, &mut diags);
+
+    let retry = super::retry::upstream_policy(loaded, &mut diags);
+    let Some(base_url) = base_url else {
+        out.append(&mut diags);
+        return None;
+    };
+    let mut upstream = Upstream {
+        base_url,
+        headers,
+        timeout,
+        max_response_bytes,
+        auth,
+        tls,
+        identity_headers,
+        retry,
+        idempotency_key: None,
+    };
+    // Checked against the names the upstream already owns (credentials, fixed headers).
+    upstream.idempotency_key = super::retry::key_header(
+        loaded,
+        u.idempotency_key.as_ref(),
+        Some(&upstream),
+        "/upstream/idempotency_key",
+        &mut diags,
+    );
+    let ok = diags.iter().all(|d| !d.is_error());
+    out.append(&mut diags);
+    ok.then_some(upstream)
+}
+
+/// The upstream's base URL: `upstream.base_url` (with `${VAR}`), else the spec's first server;
+/// absolute http(s), without a trailing slash, query or fragment.
+fn base_url(cx: &auth::Cx<'_>, spec: &Spec, diags: &mut Vec<Diagnostic>) -> Option<url::Url> {
+    let (loaded, lookup) = (cx.loaded, cx.lookup);
+    let m = &loaded.manifest;
+    let u = &m.upstream;
     let base = match &u.base_url {
         Some(raw) => match interpolate(raw, lookup) {
             Ok(s) => Some((s, "/upstream/base_url")),
@@ -23,7 +83,7 @@ pub(super) fn upstream(
             }
             Err(e) => {
                 diags.push(loaded.diag_at(
-                    Diagnostic::error("env", e.to_string()).with_hint(env_hint),
+                    Diagnostic::error("env", e.to_string()).with_hint(ENV_HINT),
                     "/upstream/base_url",
                 ));
                 None
@@ -41,7 +101,7 @@ pub(super) fn upstream(
             }
         },
     };
-    let base_url = base.and_then(|(raw, ptr)| {
+    base.and_then(|(raw, ptr)| {
         // A relative server URL (`/v1`) is relative to where the spec was loaded from.
         let spec_url = location_url(&m.openapi, &loaded.dir).ok();
         let parsed = url::Url::parse(&raw).or_else(|e| match (&spec_url, e) {
@@ -70,8 +130,14 @@ pub(super) fn upstream(
                 None
             }
         }
-    });
+    })
+}
 
+/// `upstream.headers`: valid names and values (with `${VAR}`); a name that looks like a
+/// credential is warned about.
+fn headers(cx: &auth::Cx<'_>, diags: &mut Vec<Diagnostic>) -> Vec<(String, String)> {
+    let (loaded, lookup) = (cx.loaded, cx.lookup);
+    let u = &loaded.manifest.upstream;
     let mut headers = Vec::new();
     for (name, raw) in &u.headers {
         let ptr = format!(
@@ -108,36 +174,26 @@ pub(super) fn upstream(
             Err(manifest::EnvError::Unset(var)) if cx.opts.secrets == Secrets::Skip => {
                 diags.push(servers::serve_only(loaded, &var, &ptr))
             }
-            Err(e) => diags.push(loaded.diag_at(Diagnostic::error("env", e.to_string()).with_hint(env_hint), &ptr)),
+            Err(e) => diags.push(loaded.diag_at(Diagnostic::error("env", e.to_string()).with_hint(ENV_HINT), &ptr)),
         }
     }
+    headers
+}
 
-    let timeout = match u.timeout.as_deref().map(parse_duration) {
-        None => DEFAULT_TIMEOUT,
-        Some(Ok(d)) => d,
-        Some(Err(e)) => {
-            diags.push(loaded.diag_at(
-                Diagnostic::error("invalid-duration", e),
-                "/upstream/timeout",
-            ));
-            DEFAULT_TIMEOUT
-        }
-    };
-    let max_response_bytes = u
-        .max_response_bytes
-        .map(|b| usize::try_from(b).unwrap_or(usize::MAX))
-        .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
-
+/// The gateway's own credentials for the upstream (`upstream.auth`).
+fn credentials(cx: &auth::Cx<'_>, diags: &mut Vec<Diagnostic>) -> Option<UpstreamAuth> {
+    let (loaded, lookup) = (cx.loaded, cx.lookup);
+    let u = &loaded.manifest.upstream;
     let secret = |r: &SecretRef, ptr: &str, diags: &mut Vec<Diagnostic>| {
         cx.secret(r, "upstream credential", ptr, diags)
     };
-    let auth = match &u.auth {
+    match &u.auth {
         None => None,
         Some(UpstreamAuthConfig::ApiKey {
             location,
             name,
             value,
-        }) => secret(value, "/upstream/auth/value", &mut diags).map(|value| UpstreamAuth::ApiKey {
+        }) => secret(value, "/upstream/auth/value", diags).map(|value| UpstreamAuth::ApiKey {
             location: match location {
                 manifest::ApiKeyIn::Header => ApiKeyLocation::Header,
                 manifest::ApiKeyIn::Query => ApiKeyLocation::Query,
@@ -147,20 +203,20 @@ pub(super) fn upstream(
             value,
         }),
         Some(UpstreamAuthConfig::Bearer { token }) => {
-            secret(token, "/upstream/auth/token", &mut diags).map(UpstreamAuth::Bearer)
+            secret(token, "/upstream/auth/token", diags).map(UpstreamAuth::Bearer)
         }
         Some(UpstreamAuthConfig::Basic { username, password }) => {
             let user = match interpolate(username, lookup) {
                 Ok(u) => Some(u),
                 Err(e) => {
                     diags.push(loaded.diag_at(
-                        Diagnostic::error("env", e.to_string()).with_hint(env_hint),
+                        Diagnostic::error("env", e.to_string()).with_hint(ENV_HINT),
                         "/upstream/auth/username",
                     ));
                     None
                 }
             };
-            let pw = secret(password, "/upstream/auth/password", &mut diags);
+            let pw = secret(password, "/upstream/auth/password", diags);
             user.zip(pw)
                 .map(|(username, password)| UpstreamAuth::Basic { username, password })
         }
@@ -177,38 +233,8 @@ pub(super) fn upstream(
             client_secret,
             scopes,
             audience.as_deref(),
-            &mut diags,
+            diags,
         )
         .map(UpstreamAuth::OAuth2),
-    };
-    let tls = auth::tls_settings(cx, &mut diags);
-    let identity_headers = auth::identity_headers(cx, &mut diags);
-
-    let retry = super::retry::upstream_policy(loaded, &mut diags);
-    let Some(base_url) = base_url else {
-        out.append(&mut diags);
-        return None;
-    };
-    let mut upstream = Upstream {
-        base_url,
-        headers,
-        timeout,
-        max_response_bytes,
-        auth,
-        tls,
-        identity_headers,
-        retry,
-        idempotency_key: None,
-    };
-    // Checked against the names the upstream already owns (credentials, fixed headers).
-    upstream.idempotency_key = super::retry::key_header(
-        loaded,
-        u.idempotency_key.as_ref(),
-        Some(&upstream),
-        "/upstream/idempotency_key",
-        &mut diags,
-    );
-    let ok = diags.iter().all(|d| !d.is_error());
-    out.append(&mut diags);
-    ok.then_some(upstream)
+    }
 }
