@@ -12,7 +12,9 @@ use crate::gateway::auth::{
     ApiKey, Auth, Introspection, KeySource, METADATA_PATH, OAuth, valid_scope,
 };
 use crate::gateway::{ClientCredentials, UpstreamTls};
-use crate::manifest::{ListTools, LoadedManifest, SecretRef, interpolate, pointer_segment};
+use crate::manifest::{
+    AuthConfig, ListTools, LoadedManifest, OAuthConfig, SecretRef, interpolate, pointer_segment,
+};
 use crate::secret::Secret;
 
 /// Clock skew tolerated on `exp`/`nbf` by default: enough for unsynchronised clocks, small
@@ -177,6 +179,55 @@ pub(super) fn inbound(
     if let Some(s) = &a.scopes_supported {
         cx.scopes(s, "/auth/scopes_supported", diags);
     }
+    let (needs, all) = tool_scopes(cx, a, diags);
+
+    let resource = a
+        .resource
+        .as_deref()
+        .and_then(|r| cx.secure_url(r, "the resource", "/auth/resource", diags));
+    let oauth = a
+        .oauth
+        .as_ref()
+        .and_then(|o| oauth(cx, o, resource.as_ref(), diags));
+
+    let api_keys = api_keys(cx, a, diags);
+    if a.oauth.is_none() && a.api_keys.is_empty() {
+        diags.push(
+            cx.loaded.diag_at_key(
+                Diagnostic::error("auth-none", "`auth:` accepts no credentials")
+                    .with_hint("add `oauth:` (an authorization server) and/or `api_keys:`"),
+                "/auth",
+            ),
+        );
+    }
+
+    if diags.iter().filter(|d| d.is_error()).count() > before {
+        return (None, needs);
+    }
+    let metadata_url = resource
+        .as_ref()
+        .filter(|_| oauth.is_some())
+        .map(metadata_url);
+    let auth = Auth {
+        resource: resource.filter(|_| oauth.is_some()),
+        metadata_url,
+        oauth,
+        api_keys,
+        default_scopes: a.default_scopes.clone(),
+        scopes_supported: a.scopes_supported.clone().unwrap_or(all),
+        filter_list: a.list_tools != Some(ListTools::All),
+    };
+    (Some(auth), needs)
+}
+
+/// The scopes each tool needs (its own `scopes:`, else `auth.default_scopes`), checked against
+/// `auth.scopes_supported`; and every scope named, in the manifest's order.
+fn tool_scopes(
+    cx: &Cx<'_>,
+    a: &AuthConfig,
+    diags: &mut Vec<Diagnostic>,
+) -> (Vec<Vec<String>>, Vec<String>) {
+    let m = &cx.loaded.manifest;
     // What each tool needs, and (unless declared) what the metadata advertises: every scope a
     // tool needs, in the order the manifest names them.
     let mut needs = Vec::with_capacity(m.tools.len());
@@ -213,76 +264,98 @@ pub(super) fn inbound(
         }
         needs.push(scopes);
     }
+    (needs, all)
+}
 
-    let resource = a
-        .resource
-        .as_deref()
-        .and_then(|r| cx.secure_url(r, "the resource", "/auth/resource", diags));
-    let oauth = a.oauth.as_ref().and_then(|o| {
-        let issuer = cx.text(&o.issuer, "/auth/oauth/issuer", diags)?;
-        let iss_url = cx.secure_url(&o.issuer, "the issuer", "/auth/oauth/issuer", diags)?;
-        if iss_url.query().is_some() {
+/// `auth.oauth`: the issuer, where its keys are, the audience tokens must carry (the
+/// resource by default), leeway and introspection.
+fn oauth(
+    cx: &Cx<'_>,
+    o: &OAuthConfig,
+    resource: Option<&url::Url>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<OAuth> {
+    let issuer = cx.text(&o.issuer, "/auth/oauth/issuer", diags)?;
+    let iss_url = cx.secure_url(&o.issuer, "the issuer", "/auth/oauth/issuer", diags)?;
+    if iss_url.query().is_some() {
+        diags.push(cx.loaded.diag_at(
+            Diagnostic::error("auth-url", "an issuer has no query string (RFC 8414 §2)"),
+            "/auth/oauth/issuer",
+        ));
+    }
+    let source = match &o.jwks_uri {
+        Some(u) => {
+            KeySource::Uri(cx.secure_url(u, "the JWKS URI", "/auth/oauth/jwks_uri", diags)?)
+        }
+        None => KeySource::Discover(iss_url),
+    };
+    let audience = match &o.audience {
+        Some(raw) => cx.text(raw, "/auth/oauth/audience", diags)?,
+        None => match resource {
+            Some(r) => r.as_str().to_string(),
+            None => {
+                diags.push(cx.loaded.diag_at_key(
+                    Diagnostic::error("auth-resource", "`auth.oauth` needs `auth.resource`: the canonical URI of this endpoint, which tokens must be issued for")
+                        .with_hint("add `resource: https://your-host/mcp` under `auth:` (it may use `${VAR}`)"),
+                    "/auth",
+                ));
+                return None;
+            }
+        },
+    };
+    let leeway = match o.leeway.as_deref().map(parse_duration) {
+        None => DEFAULT_LEEWAY,
+        Some(Ok(d)) => d,
+        Some(Err(e)) => {
             diags.push(cx.loaded.diag_at(
-                Diagnostic::error("auth-url", "an issuer has no query string (RFC 8414 §2)"),
-                "/auth/oauth/issuer",
+                Diagnostic::error("invalid-duration", e),
+                "/auth/oauth/leeway",
             ));
+            DEFAULT_LEEWAY
         }
-        let source = match &o.jwks_uri {
-            Some(u) => KeySource::Uri(cx.secure_url(u, "the JWKS URI", "/auth/oauth/jwks_uri", diags)?),
-            None => KeySource::Discover(iss_url),
-        };
-        let audience = match &o.audience {
-            Some(raw) => cx.text(raw, "/auth/oauth/audience", diags)?,
-            None => match &resource {
-                Some(r) => r.as_str().to_string(),
-                None => {
-                    diags.push(cx.loaded.diag_at_key(
-                        Diagnostic::error("auth-resource", "`auth.oauth` needs `auth.resource`: the canonical URI of this endpoint, which tokens must be issued for")
-                            .with_hint("add `resource: https://your-host/mcp` under `auth:` (it may use `${VAR}`)"),
-                        "/auth",
-                    ));
-                    return None;
-                }
-            },
-        };
-        let leeway = match o.leeway.as_deref().map(parse_duration) {
-            None => DEFAULT_LEEWAY,
-            Some(Ok(d)) => d,
-            Some(Err(e)) => {
-                diags.push(cx.loaded.diag_at(Diagnostic::error("invalid-duration", e), "/auth/oauth/leeway"));
-                DEFAULT_LEEWAY
-            }
-        };
-        let introspection = match &o.introspection {
-            None => None,
-            Some(i) => {
-                let base = "/auth/oauth/introspection";
-                let endpoint = cx.secure_url(&i.endpoint, "the introspection endpoint", &format!("{base}/endpoint"), diags);
-                let client_id = cx.text(&i.client_id, &format!("{base}/client_id"), diags);
-                let secret = cx.secret(&i.client_secret, "introspection client secret", &format!("{base}/client_secret"), diags);
-                Some(Introspection {
-                    endpoint: endpoint?,
-                    client_id: client_id?,
-                    client_secret: secret?,
-                })
-            }
-        };
-        if resource.is_none() && o.audience.is_some() {
-            diags.push(cx.loaded.diag_at_key(
-                Diagnostic::error("auth-resource", "`auth.oauth` needs `auth.resource` for the Protected Resource Metadata clients discover the authorization server with")
-                    .with_hint("add `resource: https://your-host/mcp` under `auth:`"),
-                "/auth",
-            ));
+    };
+    let introspection = match &o.introspection {
+        None => None,
+        Some(i) => {
+            let base = "/auth/oauth/introspection";
+            let endpoint = cx.secure_url(
+                &i.endpoint,
+                "the introspection endpoint",
+                &format!("{base}/endpoint"),
+                diags,
+            );
+            let client_id = cx.text(&i.client_id, &format!("{base}/client_id"), diags);
+            let secret = cx.secret(
+                &i.client_secret,
+                "introspection client secret",
+                &format!("{base}/client_secret"),
+                diags,
+            );
+            Some(Introspection {
+                endpoint: endpoint?,
+                client_id: client_id?,
+                client_secret: secret?,
+            })
         }
-        Some(OAuth {
-            issuer,
-            audience,
-            leeway,
-            keys: source,
-            introspection,
-        })
-    });
+    };
+    if resource.is_none() && o.audience.is_some() {
+        diags.push(cx.loaded.diag_at_key(
+            Diagnostic::error("auth-resource", "`auth.oauth` needs `auth.resource` for the Protected Resource Metadata clients discover the authorization server with")
+                .with_hint("add `resource: https://your-host/mcp` under `auth:`"),
+            "/auth",
+        ));
+    }
+    Some(OAuth {
+        issuer,
+        audience,
+        leeway,
+        keys: source,
+        introspection,
+    })
+}
 
+/// `auth.api_keys`: named, distinct, each with the SHA-256 digest of its key.
+fn api_keys(cx: &Cx<'_>, a: &AuthConfig, diags: &mut Vec<Diagnostic>) -> Vec<ApiKey> {
     let mut api_keys = Vec::new();
     for (i, k) in a.api_keys.iter().enumerate() {
         let ptr = format!("/auth/api_keys/{i}");
@@ -327,33 +400,7 @@ pub(super) fn inbound(
             scopes: k.scopes.clone(),
         });
     }
-    if a.oauth.is_none() && a.api_keys.is_empty() {
-        diags.push(
-            cx.loaded.diag_at_key(
-                Diagnostic::error("auth-none", "`auth:` accepts no credentials")
-                    .with_hint("add `oauth:` (an authorization server) and/or `api_keys:`"),
-                "/auth",
-            ),
-        );
-    }
-
-    if diags.iter().filter(|d| d.is_error()).count() > before {
-        return (None, needs);
-    }
-    let metadata_url = resource
-        .as_ref()
-        .filter(|_| oauth.is_some())
-        .map(metadata_url);
-    let auth = Auth {
-        resource: resource.filter(|_| oauth.is_some()),
-        metadata_url,
-        oauth,
-        api_keys,
-        default_scopes: a.default_scopes.clone(),
-        scopes_supported: a.scopes_supported.clone().unwrap_or(all),
-        filter_list: a.list_tools != Some(ListTools::All),
-    };
-    (Some(auth), needs)
+    api_keys
 }
 
 /// `upstream.auth: {type: oauth2_client_credentials, …}`.
