@@ -137,90 +137,21 @@ pub(super) fn plan(
         || keyed
             .iter()
             .any(|(_, _, ov)| ov.is_some_and(|o| o.fixed.is_some() || o.default.is_some()));
-    let mut fields = Vec::new();
-    let mut group: Vec<String> = Vec::new();
-    let mut visible: Vec<String> = Vec::new();
-    for ((prop, mut pschema), (key, taken, ov)) in props.into_iter().zip(keyed) {
-        if let Some(k) = overrides.get_key_value(&key).map(|(k, _)| k.as_str()) {
-            inputs.used_overrides.push(k);
-        }
-        let ptr = format!("/params/{}", pointer_segment(&key));
-        let spec_required = req.contains(&prop);
-        let fixed = ov.and_then(|o| o.fixed.clone());
-        if ov.is_some_and(|o| o.hide) && fixed.is_none() && spec_required {
-            inputs.errors.push(problem(
-                format!("{ptr}/hide"),
-                Diagnostic::error(
-                    "hide-required",
-                    format!("cannot hide `{prop}`: the request body requires it"),
-                )
-                .with_hint("give it a value with `fixed: …` instead of `hide: true`"),
-            ));
-            continue;
-        }
-        let field_encoding = field_encoding(&encoding, &prop, &pschema, property_encodings, root);
-        if matches!(field_encoding, FieldEncoding::Part { binary: true, .. }) {
-            mark_base64(&mut pschema);
-        }
-        let default = ov.and_then(|o| o.default.clone());
-        for (what, v) in [("fixed", &fixed), ("default", &default)] {
-            if let Some(v) = v {
-                inputs.checks.push(ValueCheck {
-                    pointer: format!("{ptr}/{what}"),
-                    name: key.clone(),
-                    what,
-                    schema: pschema.clone(),
-                    value: v.clone(),
-                });
-            }
-        }
-        let hidden = fixed.is_some() || ov.is_some_and(|o| o.hide);
-        let arg = if hidden {
-            None
-        } else {
-            let default_arg = if taken {
-                format!("body_{prop}")
-            } else {
-                prop.clone()
-            };
-            Some(ov.and_then(|o| o.rename.clone()).unwrap_or(default_arg))
-        };
-        if let Some(arg) = &arg {
-            if let Some(d) = ov.and_then(|o| o.description.as_deref()) {
-                annotate(&mut pschema, Some(d));
-            }
-            if let Some(d) = &default {
-                set(&mut pschema, "default", d.clone());
-            }
-            if inputs.properties.contains_key(arg) {
-                inputs.errors.push(problem(
-                    ptr,
-                    Diagnostic::error(
-                        "duplicate-argument",
-                        format!("two arguments would both be called `{arg}`"),
-                    )
-                    .with_hint("give one of them a different `rename:`"),
-                ));
-                continue;
-            }
-            match ov.and_then(|o| o.required) {
-                Some(true) => inputs.required.push(Value::String(arg.clone())),
-                Some(false) => {}
-                None if spec_required && always => inputs.required.push(Value::String(arg.clone())),
-                None if spec_required && default.is_none() => group.push(arg.clone()),
-                None => {}
-            }
-            visible.push(arg.clone());
-            inputs.properties.insert(arg.clone(), pschema);
-        }
-        fields.push(BodyField {
-            arg,
-            property: prop,
-            fixed,
-            default,
-            encoding: field_encoding,
-        });
-    }
+    let mut fx = Fields {
+        overrides,
+        encoding: &encoding,
+        property_encodings,
+        required: &req,
+        always,
+        group: Vec::new(),
+        visible: Vec::new(),
+    };
+    let fields: Vec<BodyField> = props
+        .into_iter()
+        .zip(keyed)
+        .filter_map(|(p, k)| field(inputs, &mut fx, root, p, k))
+        .collect();
+    let (group, visible) = (fx.group, fx.visible);
     if !group.is_empty() {
         for arg in &visible {
             let others: Vec<Value> = group
@@ -237,6 +168,111 @@ pub(super) fn plan(
         content_type: encoding,
         source: BodySource::Fields(fields),
         required: always,
+    })
+}
+
+/// What the fields of one flattened body share while each becomes an argument.
+struct Fields<'x, 'o> {
+    overrides: &'o IndexMap<String, ParamOverride>,
+    encoding: &'x BodyEncoding,
+    property_encodings: &'x [PropertyEncoding],
+    /// The body's own `required` properties.
+    required: &'x [String],
+    /// Whether the body is sent on every call.
+    always: bool,
+    /// Required properties of an optional body (each argument needs the others).
+    group: Vec<String>,
+    /// The arguments the fields became.
+    visible: Vec<String>,
+}
+
+/// One property of a flattened body → its argument (unless fixed or hidden) and its field;
+/// `None` when it cannot be one (the problem is reported).
+fn field<'o>(
+    inputs: &mut Inputs<'_, 'o>,
+    fx: &mut Fields<'_, 'o>,
+    root: &mut Root,
+    (prop, mut pschema): (String, Value),
+    (key, taken, ov): (String, bool, Option<&ParamOverride>),
+) -> Option<BodyField> {
+    if let Some(k) = fx.overrides.get_key_value(&key).map(|(k, _)| k.as_str()) {
+        inputs.used_overrides.push(k);
+    }
+    let ptr = format!("/params/{}", pointer_segment(&key));
+    let spec_required = fx.required.contains(&prop);
+    let fixed = ov.and_then(|o| o.fixed.clone());
+    if ov.is_some_and(|o| o.hide) && fixed.is_none() && spec_required {
+        inputs.errors.push(problem(
+            format!("{ptr}/hide"),
+            Diagnostic::error(
+                "hide-required",
+                format!("cannot hide `{prop}`: the request body requires it"),
+            )
+            .with_hint("give it a value with `fixed: …` instead of `hide: true`"),
+        ));
+        return None;
+    }
+    let field_encoding = field_encoding(fx.encoding, &prop, &pschema, fx.property_encodings, root);
+    if matches!(field_encoding, FieldEncoding::Part { binary: true, .. }) {
+        mark_base64(&mut pschema);
+    }
+    let default = ov.and_then(|o| o.default.clone());
+    for (what, v) in [("fixed", &fixed), ("default", &default)] {
+        if let Some(v) = v {
+            inputs.checks.push(ValueCheck {
+                pointer: format!("{ptr}/{what}"),
+                name: key.clone(),
+                what,
+                schema: pschema.clone(),
+                value: v.clone(),
+            });
+        }
+    }
+    let hidden = fixed.is_some() || ov.is_some_and(|o| o.hide);
+    let arg = if hidden {
+        None
+    } else {
+        let default_arg = if taken {
+            format!("body_{prop}")
+        } else {
+            prop.clone()
+        };
+        Some(ov.and_then(|o| o.rename.clone()).unwrap_or(default_arg))
+    };
+    if let Some(arg) = &arg {
+        if let Some(d) = ov.and_then(|o| o.description.as_deref()) {
+            annotate(&mut pschema, Some(d));
+        }
+        if let Some(d) = &default {
+            set(&mut pschema, "default", d.clone());
+        }
+        if inputs.properties.contains_key(arg) {
+            inputs.errors.push(problem(
+                ptr,
+                Diagnostic::error(
+                    "duplicate-argument",
+                    format!("two arguments would both be called `{arg}`"),
+                )
+                .with_hint("give one of them a different `rename:`"),
+            ));
+            return None;
+        }
+        match ov.and_then(|o| o.required) {
+            Some(true) => inputs.required.push(Value::String(arg.clone())),
+            Some(false) => {}
+            None if spec_required && fx.always => inputs.required.push(Value::String(arg.clone())),
+            None if spec_required && default.is_none() => fx.group.push(arg.clone()),
+            None => {}
+        }
+        fx.visible.push(arg.clone());
+        inputs.properties.insert(arg.clone(), pschema);
+    }
+    Some(BodyField {
+        arg,
+        property: prop,
+        fixed,
+        default,
+        encoding: field_encoding,
     })
 }
 
