@@ -10,7 +10,7 @@ use super::names::check_name;
 use super::resources::{Cx, mime_from_path};
 use crate::diag::{Diagnostic, Span, did_you_mean};
 use crate::gateway::{Catalog, MessageContent, Prompt, PromptArgument, PromptMessage, templates};
-use crate::manifest::{PromptConfig, RoleConfig};
+use crate::manifest::{ImageConfig, PromptConfig, RoleConfig};
 
 /// Compiles `prompts:`. `tools` are the names of the compiled tools; `catalog` holds the
 /// resources already compiled, which resource and image messages must name.
@@ -25,74 +25,9 @@ pub(super) fn compile(
     for (i, cfg) in configs.iter().enumerate() {
         let base = format!("/prompts/{i}");
         let before = cx.diags.iter().filter(|d| d.is_error()).count();
-        match check_name(&cfg.name) {
-            Err(d) => cx.diags.push(cx.loaded.diag_at(d, &format!("{base}/name"))),
-            Ok(Some(w)) => cx.diags.push(cx.loaded.diag_at(w, &format!("{base}/name"))),
-            Ok(None) => {}
-        }
-        if let Some(first) = names.insert(&cfg.name, i) {
-            let d = Diagnostic::error(
-                "duplicate-name",
-                format!(
-                    "prompt name `{}` is already used by prompts[{first}]",
-                    cfg.name
-                ),
-            )
-            .with_hint("give one of them a different `name:`");
-            cx.diags.push(cx.loaded.diag_at(d, &format!("{base}/name")));
-        }
-        if cfg.description.trim().is_empty() {
-            let d = Diagnostic::error("empty-description", "a prompt needs a description")
-                .with_hint("say what the prompt is for: clients show it when the user picks one");
-            cx.diags
-                .push(cx.loaded.diag_at(d, &format!("{base}/description")));
-        }
-        for (t, tool) in cfg.tools.iter().enumerate() {
-            if !tools.contains_key(tool) {
-                let hint = did_you_mean(tool, tools.keys().map(String::as_str))
-                    .unwrap_or_else(|| "name a tool listed under `tools:`".to_string());
-                let d = Diagnostic::error(
-                    "unknown-tool",
-                    format!(
-                        "prompt `{}` mentions the tool `{tool}`, which this gateway does not have",
-                        cfg.name
-                    ),
-                )
-                .with_hint(hint);
-                cx.diags
-                    .push(cx.loaded.diag_at(d, &format!("{base}/tools/{t}")));
-            }
-        }
+        check_entry(cx, (i, cfg), &base, &mut names, tools);
 
-        let mut arguments = Vec::new();
-        let mut declared = HashSet::new();
-        for (a, arg) in cfg.arguments.iter().enumerate() {
-            let ptr = format!("{base}/arguments/{a}");
-            if !declared.insert(arg.name.as_str()) {
-                let d = Diagnostic::error(
-                    "duplicate-argument",
-                    format!("argument `{}` is declared twice", arg.name),
-                )
-                .with_hint("remove one of them");
-                cx.diags.push(cx.loaded.diag_at(d, &format!("{ptr}/name")));
-                continue;
-            }
-            let completion = match &arg.complete {
-                Some(c) => cx.completion(c, arg.values.clone(), &format!("{ptr}/complete")),
-                None if !arg.values.is_empty() => {
-                    Some(crate::gateway::Completion::Values(arg.values.clone()))
-                }
-                None => None,
-            };
-            arguments.push(PromptArgument {
-                name: arg.name.clone(),
-                title: arg.title.clone(),
-                description: arg.description.clone(),
-                required: arg.required,
-                allowed: arg.values.clone(),
-                completion,
-            });
-        }
+        let (arguments, declared) = arguments(cx, cfg, &base);
         // A probe value per argument: the render at compile time catches what the static
         // analysis cannot (an unknown filter or test, a type error).
         let probe: HashMap<&str, &str> = cfg
@@ -136,54 +71,8 @@ pub(super) fn compile(
                     &format!("{ptr}/resource"),
                 )
                 .map(|()| MessageContent::Resource(uri.clone()))
-            } else if let Some(image) = &msg.image {
-                match (&image.file, &image.resource) {
-                    (Some(file), None) => {
-                        let ptr = format!("{ptr}/image/file");
-                        let mime = image.mime_type.clone().or_else(|| mime_from_path(file));
-                        match (cx.read_file(file, &ptr), mime) {
-                            (Some(data), Some(mime_type)) => Some(MessageContent::Image {
-                                data: base64::engine::general_purpose::STANDARD.encode(&data),
-                                mime_type,
-                            }),
-                            (Some(_), None) => {
-                                let d = Diagnostic::error(
-                                    "unknown-media-type",
-                                    format!(
-                                        "cannot tell the media type of `{file}` from its extension"
-                                    ),
-                                )
-                                .with_hint("set `mime_type:`");
-                                cx.diags.push(cx.loaded.diag_at(d, &ptr));
-                                None
-                            }
-                            _ => None,
-                        }
-                    }
-                    (None, Some(uri)) => check_uri(
-                        cx,
-                        uri,
-                        &declared,
-                        &probe,
-                        catalog,
-                        &format!("{ptr}/image/resource"),
-                    )
-                    .map(|()| MessageContent::ImageResource {
-                        uri: uri.clone(),
-                        mime_type: image.mime_type.clone(),
-                    }),
-                    _ => {
-                        let d = Diagnostic::error(
-                            "image-source",
-                            "an image needs exactly one of `file` or `resource`",
-                        )
-                        .with_hint(
-                            "`file: chart.png` next to the manifest, or `resource: scheme://uri`",
-                        );
-                        cx.diags.push(cx.loaded.diag_at(d, &format!("{ptr}/image")));
-                        None
-                    }
-                }
+            } else if let Some(img) = &msg.image {
+                image(cx, img, &declared, &probe, catalog, &ptr)
             } else {
                 None
             };
@@ -206,6 +95,148 @@ pub(super) fn compile(
         }
     }
     prompts
+}
+
+/// A prompt's name (valid, not taken), description (not empty) and the tools it mentions
+/// (existing ones).
+fn check_entry<'c>(
+    cx: &mut Cx<'_, '_>,
+    (i, cfg): (usize, &'c PromptConfig),
+    base: &str,
+    names: &mut HashMap<&'c str, usize>,
+    tools: &HashMap<String, usize>,
+) {
+    match check_name(&cfg.name) {
+        Err(d) => cx.diags.push(cx.loaded.diag_at(d, &format!("{base}/name"))),
+        Ok(Some(w)) => cx.diags.push(cx.loaded.diag_at(w, &format!("{base}/name"))),
+        Ok(None) => {}
+    }
+    if let Some(first) = names.insert(&cfg.name, i) {
+        let d = Diagnostic::error(
+            "duplicate-name",
+            format!(
+                "prompt name `{}` is already used by prompts[{first}]",
+                cfg.name
+            ),
+        )
+        .with_hint("give one of them a different `name:`");
+        cx.diags.push(cx.loaded.diag_at(d, &format!("{base}/name")));
+    }
+    if cfg.description.trim().is_empty() {
+        let d = Diagnostic::error("empty-description", "a prompt needs a description")
+            .with_hint("say what the prompt is for: clients show it when the user picks one");
+        cx.diags
+            .push(cx.loaded.diag_at(d, &format!("{base}/description")));
+    }
+    for (t, tool) in cfg.tools.iter().enumerate() {
+        if !tools.contains_key(tool) {
+            let hint = did_you_mean(tool, tools.keys().map(String::as_str))
+                .unwrap_or_else(|| "name a tool listed under `tools:`".to_string());
+            let d = Diagnostic::error(
+                "unknown-tool",
+                format!(
+                    "prompt `{}` mentions the tool `{tool}`, which this gateway does not have",
+                    cfg.name
+                ),
+            )
+            .with_hint(hint);
+            cx.diags
+                .push(cx.loaded.diag_at(d, &format!("{base}/tools/{t}")));
+        }
+    }
+}
+
+/// A prompt's arguments (each declared once), with their completions; and their names.
+fn arguments<'c>(
+    cx: &mut Cx<'_, '_>,
+    cfg: &'c PromptConfig,
+    base: &str,
+) -> (Vec<PromptArgument>, HashSet<&'c str>) {
+    let mut arguments = Vec::new();
+    let mut declared = HashSet::new();
+    for (a, arg) in cfg.arguments.iter().enumerate() {
+        let ptr = format!("{base}/arguments/{a}");
+        if !declared.insert(arg.name.as_str()) {
+            let d = Diagnostic::error(
+                "duplicate-argument",
+                format!("argument `{}` is declared twice", arg.name),
+            )
+            .with_hint("remove one of them");
+            cx.diags.push(cx.loaded.diag_at(d, &format!("{ptr}/name")));
+            continue;
+        }
+        let completion = match &arg.complete {
+            Some(c) => cx.completion(c, arg.values.clone(), &format!("{ptr}/complete")),
+            None if !arg.values.is_empty() => {
+                Some(crate::gateway::Completion::Values(arg.values.clone()))
+            }
+            None => None,
+        };
+        arguments.push(PromptArgument {
+            name: arg.name.clone(),
+            title: arg.title.clone(),
+            description: arg.description.clone(),
+            required: arg.required,
+            allowed: arg.values.clone(),
+            completion,
+        });
+    }
+    (arguments, declared)
+}
+
+/// An image message: a file next to the manifest (read now, media type from its extension or
+/// `mime_type:`), or a resource URI read when the prompt is got.
+fn image(
+    cx: &mut Cx<'_, '_>,
+    image: &ImageConfig,
+    declared: &HashSet<&str>,
+    probe: &HashMap<&str, &str>,
+    catalog: &Catalog,
+    ptr: &str,
+) -> Option<MessageContent> {
+    match (&image.file, &image.resource) {
+        (Some(file), None) => {
+            let ptr = format!("{ptr}/image/file");
+            let mime = image.mime_type.clone().or_else(|| mime_from_path(file));
+            match (cx.read_file(file, &ptr), mime) {
+                (Some(data), Some(mime_type)) => Some(MessageContent::Image {
+                    data: base64::engine::general_purpose::STANDARD.encode(&data),
+                    mime_type,
+                }),
+                (Some(_), None) => {
+                    let d = Diagnostic::error(
+                        "unknown-media-type",
+                        format!("cannot tell the media type of `{file}` from its extension"),
+                    )
+                    .with_hint("set `mime_type:`");
+                    cx.diags.push(cx.loaded.diag_at(d, &ptr));
+                    None
+                }
+                _ => None,
+            }
+        }
+        (None, Some(uri)) => check_uri(
+            cx,
+            uri,
+            declared,
+            probe,
+            catalog,
+            &format!("{ptr}/image/resource"),
+        )
+        .map(|()| MessageContent::ImageResource {
+            uri: uri.clone(),
+            mime_type: image.mime_type.clone(),
+        }),
+        _ => {
+            let d = Diagnostic::error(
+                "image-source",
+                "an image needs exactly one of `file` or `resource`",
+            )
+            .with_hint("`file: chart.png` next to the manifest, or `resource: scheme://uri`");
+            cx.diags.push(cx.loaded.diag_at(d, &format!("{ptr}/image")));
+            None
+        }
+    }
 }
 
 /// Checks a Jinja template: it parses, names only declared arguments, and renders with probe
