@@ -85,49 +85,15 @@ pub(super) fn params(
         };
         let primitive = schema.get("type").and_then(Value::as_str);
         if let Some(name) = &ov.mcp_header {
-            let token = !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c));
-            if !token {
-                errors.push(problem(
-                    format!("{ptr}/mcp_header"),
-                    Diagnostic::error(
-                        "bad-mcp-header",
-                        format!("`{name}` is not an HTTP header name"),
-                    )
-                    .with_hint("use letters, digits and `-`, e.g. `Region`"),
-                ));
-            } else if !headers.insert(name.to_ascii_lowercase()) {
-                errors.push(problem(
-                    format!("{ptr}/mcp_header"),
-                    Diagnostic::error(
-                        "duplicate-mcp-header",
-                        format!("two arguments of this tool are mirrored into `Mcp-Param-{name}`"),
-                    )
-                    .with_hint("give each a header name of its own"),
-                ));
-            } else if !matches!(primitive, Some("string" | "integer" | "boolean")) {
-                errors.push(problem(
-                    format!("{ptr}/mcp_header"),
-                    Diagnostic::error(
-                        "mcp-header-type",
-                        format!("`{arg}` is not a string, integer or boolean, which is all a client may mirror into a header"),
-                    )
-                    .with_hint("remove `mcp_header:` from this parameter"),
-                ));
-            } else if ov.ask.is_some() {
-                errors.push(problem(
-                    format!("{ptr}/mcp_header"),
-                    Diagnostic::error(
-                        "mcp-header-asked",
-                        format!("`{arg}` is asked of the user, so the client never sends it"),
-                    )
-                    .with_hint("remove `mcp_header:` or `ask:`"),
-                ));
-            } else if let Some(Value::Object(p)) = properties.get_mut(&arg) {
-                p.insert("x-mcp-header".into(), Value::String(name.clone()));
-            }
+            mirror(
+                name,
+                (&arg, &ptr),
+                primitive,
+                ov.ask.is_some(),
+                &mut headers,
+                properties,
+                errors,
+            );
         }
         let Some(cfg) = &ov.ask else { continue };
         let (message, key_name, field) = match cfg {
@@ -208,6 +174,62 @@ pub(super) fn params(
         }
     }
     asks
+}
+
+/// `mcp_header: NAME` on the argument `arg`: a valid, unique header name on a primitive argument
+/// the client sends, advertised as `x-mcp-header` in the input schema.
+fn mirror(
+    name: &str,
+    (arg, ptr): (&str, &str),
+    primitive: Option<&str>,
+    asked: bool,
+    headers: &mut HashSet<String>,
+    properties: &mut Map<String, Value>,
+    errors: &mut Vec<Problem>,
+) {
+    let token = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c));
+    if !token {
+        errors.push(problem(
+            format!("{ptr}/mcp_header"),
+            Diagnostic::error(
+                "bad-mcp-header",
+                format!("`{name}` is not an HTTP header name"),
+            )
+            .with_hint("use letters, digits and `-`, e.g. `Region`"),
+        ));
+    } else if !headers.insert(name.to_ascii_lowercase()) {
+        errors.push(problem(
+            format!("{ptr}/mcp_header"),
+            Diagnostic::error(
+                "duplicate-mcp-header",
+                format!("two arguments of this tool are mirrored into `Mcp-Param-{name}`"),
+            )
+            .with_hint("give each a header name of its own"),
+        ));
+    } else if !matches!(primitive, Some("string" | "integer" | "boolean")) {
+        errors.push(problem(
+            format!("{ptr}/mcp_header"),
+            Diagnostic::error(
+                "mcp-header-type",
+                format!("`{arg}` is not a string, integer or boolean, which is all a client may mirror into a header"),
+            )
+            .with_hint("remove `mcp_header:` from this parameter"),
+        ));
+    } else if asked {
+        errors.push(problem(
+            format!("{ptr}/mcp_header"),
+            Diagnostic::error(
+                "mcp-header-asked",
+                format!("`{arg}` is asked of the user, so the client never sends it"),
+            )
+            .with_hint("remove `mcp_header:` or `ask:`"),
+        ));
+    } else if let Some(Value::Object(p)) = properties.get_mut(arg) {
+        p.insert("x-mcp-header".into(), Value::String(name.to_string()));
+    }
 }
 
 /// The tool's interaction: its asks, and the confirmation `confirm:` (or, for a destructive
