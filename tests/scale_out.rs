@@ -150,6 +150,20 @@ impl Balancer {
             .join("\n")
     }
 
+    /// [`Self::requests`] once at least `n` are logged: HAProxy writes a request's line after
+    /// the response has gone out, so the client may have its answer before the line exists.
+    /// Gives up after 10 s and returns what there is.
+    fn requests_once(&self, n: usize) -> Vec<(u16, String, String)> {
+        let until = Instant::now() + Duration::from_secs(10);
+        loop {
+            let seen = self.requests();
+            if seen.len() >= n || Instant::now() > until {
+                return seen;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// One `(status, replica, retries)` per request it answered, in order.
     fn requests(&self) -> Vec<(u16, String, String)> {
         self.log
@@ -410,7 +424,8 @@ fn sessions_need_affinity_behind_the_balancer() {
             assert_ne!(r.is_error, Some(true), "{r:?}");
         }
     });
-    let requests = sticky.requests();
+    // initialize, notifications/initialized and ten calls.
+    let requests = sticky.requests_once(12);
     assert!(requests.len() >= 12, "{requests:?}");
     let served: std::collections::BTreeSet<&str> = requests
         .iter()
