@@ -357,8 +357,18 @@ fn a_client_certificate_reaches_an_mtls_upstream_behind_a_private_ca() {
             "{body}"
         );
     });
+    // The server learns of the refused handshake in its own task, which may finish after the
+    // gateway has already answered: wait for the count (up to 10 s) rather than read it once.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let seen = loop {
+        let now = *counts.lock().unwrap();
+        if now == (1, 1) || std::time::Instant::now() > until {
+            break now;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
     assert_eq!(
-        *counts.lock().unwrap(),
+        seen,
         (1, 1),
         "one handshake with the client certificate, one refused without it"
     );
