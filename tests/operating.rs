@@ -11,7 +11,9 @@ use axum::response::IntoResponse as _;
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use serde_json::{Value, json};
 
-use crate::common::gateway::{Client, Gateway, client_2025, client_2026, serve};
+use crate::common::gateway::{
+    Client, Gateway, client_2025, client_2026, result_text as text, serve,
+};
 use crate::common::upstream;
 use crate::common::{path, runtime};
 
@@ -63,14 +65,6 @@ async fn get_pet(client: &Client, id: i64) -> CallToolResult {
     call(client, "get_pet", json!({"petId": id}))
         .await
         .expect("a tool result")
-}
-
-fn text(r: &CallToolResult) -> String {
-    r.content
-        .iter()
-        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 async fn metrics(gw: &Gateway) -> String {

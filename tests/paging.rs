@@ -12,7 +12,7 @@ use axum::response::IntoResponse;
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use serde_json::{Map, Value, json};
 
-use crate::common::gateway::{Client, client_2025, client_2026, serve};
+use crate::common::gateway::{Client, client_2025, client_2026, result_text as text, serve};
 use crate::common::{compile, runtime, summarize, write};
 
 /// Items per upstream page; the tools show 3 or 4 at a time.
@@ -373,14 +373,6 @@ async fn call(client: &Client, tool: &str, args: &Value) -> CallToolResult {
         )
         .await
         .expect("a tool result")
-}
-
-fn text(r: &CallToolResult) -> String {
-    r.content
-        .iter()
-        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// Walks `tool` from its first page to its last, returning each page's items (at `list` in

@@ -13,7 +13,7 @@ use rmcp::model::{CallToolRequestParams, CallToolResult};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::common::gateway::{Client, client_2025, client_2026, serve};
+use crate::common::gateway::{Client, client_2025, client_2026, result_text as text, serve};
 use crate::common::{compile, runtime, summarize, write};
 
 /// The `_meta` key that carries the number of retries.
@@ -198,14 +198,6 @@ async fn call(client: &Client, tool: &str, args: Value) -> CallToolResult {
         )
         .await
         .expect("a tool result")
-}
-
-fn text(r: &CallToolResult) -> String {
-    r.content
-        .iter()
-        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// The retry count in the result's `_meta`; absent means none.

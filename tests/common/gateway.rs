@@ -261,3 +261,12 @@ pub async fn client_2026(url: &str) -> Client {
     .await
     .expect("the rmcp client discovers the server")
 }
+
+/// The text blocks of an rmcp tool result, joined by newlines.
+pub fn result_text(r: &rmcp::model::CallToolResult) -> String {
+    r.content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
