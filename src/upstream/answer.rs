@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use bytes::{Bytes, BytesMut};
 use rmcp::model::{CallToolResult, ContentBlock, ResourceContents};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::UpstreamError;
 use crate::gateway::{Gateway, OutputShape, Shape, Tool};
@@ -223,6 +223,15 @@ fn success(tool: &Tool, resp: UpstreamResponse, m: String) -> CallToolResult {
     )
 }
 
+/// `{"result": value}`, the `structuredContent` of a tool whose answer is not an object. Built
+/// by moving `value` in: `json!` would copy the whole answer through `serde_json::to_value`,
+/// which a profile of a 500-item list answer showed at a fifth of the call's CPU.
+pub(super) fn wrapped(value: Value) -> Value {
+    let mut object = serde_json::Map::with_capacity(1);
+    object.insert("result".to_string(), value);
+    Value::Object(object)
+}
+
 fn with_cut(mut r: CallToolResult, truncated: bool, note: impl Fn() -> String) -> CallToolResult {
     if truncated {
         r.content.push(ContentBlock::text(note()));
@@ -238,7 +247,7 @@ fn json_result(tool: &Tool, value: Value, raw: &Bytes) -> CallToolResult {
             )]);
         }
         OutputShape::Object => value,
-        OutputShape::Wrapped => json!({ "result": value }),
+        OutputShape::Wrapped => wrapped(value),
     };
     if let Some(r) = schema_mismatch(tool, &structured, Some(raw)) {
         return r;
@@ -302,7 +311,7 @@ fn shaped_result(
     cut: Option<(usize, usize)>,
 ) -> CallToolResult {
     let mut data = match tool.output {
-        OutputShape::Wrapped => json!({ "result": body }),
+        OutputShape::Wrapped => wrapped(body),
         _ => body,
     };
     if let (Some((shown, more)), Value::Object(o)) = (cut, &mut data) {

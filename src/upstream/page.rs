@@ -239,7 +239,7 @@ pub fn to_result(
         }
     };
     let mut data = match tool.output {
-        OutputShape::Wrapped => json!({ "result": body }),
+        OutputShape::Wrapped => super::answer::wrapped(body),
         _ => body,
     };
     let token = match &next_at {
