@@ -11,6 +11,11 @@ use crate::secret::Secret;
 /// endpoint's path).
 pub const METADATA_PATH: &str = "/.well-known/oauth-protected-resource";
 
+/// Least time between two fetches of the issuer's key set by default
+/// (`auth.oauth.jwks_refetch_interval`). Rotation publishes the new key before using it, so one
+/// refetch finds it; a flood of unknown `kid`s costs the issuer one request per interval.
+pub const DEFAULT_JWKS_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
+
 /// The compiled `auth:` section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Auth {
@@ -42,6 +47,8 @@ pub struct OAuth {
     pub leeway: Duration,
     /// Where the issuer's signing keys are.
     pub keys: KeySource,
+    /// Least time between two fetches of the key set for an unknown `kid`.
+    pub refetch_interval: Duration,
     /// Introspection for opaque tokens.
     pub introspection: Option<Introspection>,
 }
