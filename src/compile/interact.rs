@@ -14,7 +14,9 @@ use serde_json::{Map, Value, json};
 
 use super::tool::{Problem, problem};
 use crate::diag::{Diagnostic, did_you_mean};
-use crate::gateway::{Annotations, Ask, BodyPlan, BodySource, Confirm, Interaction, ParamBinding};
+use crate::gateway::{
+    Annotations, Ask, BodyPlan, BodySource, Confirm, Interaction, ParamBinding, Validator,
+};
 use crate::manifest::{AskConfig, ConfirmConfig, ParamOverride, ToolConfig, pointer_segment};
 
 /// Keywords of a parameter schema that an elicitation form field may carry.
@@ -140,7 +142,7 @@ pub(super) fn params(
             }
         };
         let validator = match jsonschema::validator_for(&schema) {
-            Ok(v) => Arc::new(v),
+            Ok(v) => Validator::new(schema.clone(), v),
             Err(e) => {
                 errors.push(problem(
                     format!("{ptr}/ask"),
@@ -298,7 +300,7 @@ pub(super) fn finish(
             ));
         }
         unknown.is_empty().then_some(Confirm {
-            templates: Some(env),
+            templates: Some(env.into()),
         })
     });
     let interaction = Interaction { asks, confirm };

@@ -18,6 +18,8 @@ mod page;
 mod params;
 pub mod patterns;
 mod prompts;
+#[cfg(test)]
+mod redaction;
 mod resources;
 mod retry;
 mod select;

@@ -136,7 +136,7 @@ pub(crate) fn build(
             .map(|m| usize::try_from(m).unwrap_or(usize::MAX)),
         text: cfg.text.is_some(),
         blocks,
-        templates: env,
+        templates: env.into(),
         as_text: false,
         page,
     })
@@ -382,7 +382,7 @@ fn as_text(cfg: &ResponseConfig) -> Result<Shape, Vec<Problem>> {
         max_items: None,
         text: false,
         blocks: Vec::new(),
-        templates: Environment::new(),
+        templates: Default::default(),
         as_text: true,
         page: None,
     })

@@ -15,7 +15,7 @@ use super::output::{is_object_schema, success_schema, unwrap_recursive_root};
 use super::params::Arguments;
 use super::values::check_values;
 use crate::diag::Diagnostic;
-use crate::gateway::{Annotations, CallPlan, OutputShape, Tool};
+use crate::gateway::{Annotations, CallPlan, OutputShape, Tool, Validator};
 use crate::manifest::ToolConfig;
 use crate::openapi::Operation;
 use crate::openapi::schema::{Converter, Mode, Root};
@@ -243,7 +243,7 @@ fn validated(
     cx: &mut Cx<'_>,
     mut schema: Value,
     side: &str,
-) -> Result<(Value, Arc<jsonschema::Validator>), Vec<Problem>> {
+) -> Result<(Value, Validator), Vec<Problem>> {
     let op = cx.op;
     let validator = match repaired_validator(&mut schema) {
         Ok((v, dropped)) => {
@@ -251,7 +251,7 @@ fn validated(
                 cx.warnings
                     .push(problem("/operation", repaired(op, side, d)));
             }
-            Arc::new(v)
+            Validator::new(schema.clone(), v)
         }
         Err(e) => {
             let mut d = Diagnostic::error(
