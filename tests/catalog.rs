@@ -212,7 +212,7 @@ fn prompt_and_resource_mistakes_are_protocol_errors_that_say_what_to_fix() {
 #[test]
 fn a_2026_client_gets_invalid_params_with_the_uri_for_an_unknown_resource() {
     let rt = runtime();
-    let (_up, gw) = petstore(&rt, &[]);
+    let (_up, gw) = crate::common::in_process::petstore_on(&rt, Default::default());
     rt.block_on(async {
         let client = client_2026(&gw.url).await;
         for uri in ["petstore://nothing-here", "petstore://pets/404"] {
