@@ -15,10 +15,14 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use serde::Serialize;
+
 use crate::secret::Secret;
+use compiled::with;
 
 pub mod auth;
 mod catalog;
+mod compiled;
 mod definition;
 mod interaction;
 pub mod invalid;
@@ -35,6 +39,7 @@ pub use catalog::{
     Catalog, Completion, MessageContent, Prompt, PromptArgument, PromptMessage, Resolved, Resource,
     ResourceCall, ResourceSource, ResourceTemplate, templates,
 };
+pub use compiled::{Templates, Validator};
 pub use definition::{definition, prompt_definition, resource_definition, template_definition};
 pub use interaction::{Ask, CONFIRM_KEY, Confirm, Interaction};
 pub use limits::{Breaker, DEFAULT_MAX_CONCURRENT, DEFAULT_QUEUE_TIMEOUT, Limits, RateLimit};
@@ -44,8 +49,10 @@ pub use retry::{RetryPolicy, idempotent_method};
 /// A JSON object, as MCP carries schemas.
 pub type JsonObject = Map<String, Value>;
 
-/// One compiled gateway: what a single `gateway.yaml` exposes.
-#[derive(Debug, Clone)]
+/// One compiled gateway: what a single `gateway.yaml` exposes. It serialises (for snapshots and
+/// review) with every secret shown only by where it came from, validators as their schemas and
+/// templates as their text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Gateway {
     /// Server name reported to clients (`serverInfo.name`).
     pub name: String,
@@ -58,6 +65,7 @@ pub struct Gateway {
     /// Tools in manifest order (deterministic `tools/list`).
     pub tools: Vec<Tool>,
     /// Index into `tools` by name.
+    #[serde(skip)]
     pub by_name: HashMap<String, usize>,
     /// How to reach the upstream API.
     pub upstream: Upstream,
@@ -67,6 +75,7 @@ pub struct Gateway {
     pub catalog: Catalog,
     /// Concurrency cap, circuit breaker and rate limits (shared with the running limiter,
     /// which compares by pointer first: see [`crate::limit`]).
+    #[serde(serialize_with = "with::shared")]
     pub limits: Arc<Limits>,
 }
 
@@ -78,13 +87,15 @@ impl Gateway {
 }
 
 /// Where and how calls go upstream, shared by every tool of a gateway.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Upstream {
     /// Base URL every path template is joined onto (no trailing slash).
+    #[serde(serialize_with = "with::text")]
     pub base_url: url::Url,
     /// Headers sent on every request (already checked for CR/LF).
     pub headers: Vec<(String, String)>,
     /// Default per-call timeout; a tool may override it.
+    #[serde(serialize_with = "with::duration")]
     pub timeout: Duration,
     /// Largest decompressed response body kept; the rest is cut with a note.
     pub max_response_bytes: usize,
@@ -94,18 +105,21 @@ pub struct Upstream {
     /// through a client of their own, built by [`crate::runtime`]; `None` uses the shared pool.
     pub tls: Option<UpstreamTls>,
     /// Upstream header ← claim of the verified caller (`upstream.identity_headers`).
+    #[serde(serialize_with = "with::header_pairs")]
     pub identity_headers: Vec<(http::HeaderName, String)>,
     /// The gateway's own retries (`upstream.retry`); a tool may override them.
     pub retry: RetryPolicy,
     /// The header carrying a fresh key per call of a non-idempotent method
     /// (`upstream.idempotency_key`), owned by the gateway.
+    #[serde(serialize_with = "with::opt_text")]
     pub idempotency_key: Option<http::HeaderName>,
 }
 
 /// `upstream.client_certificate` and `upstream.ca_certificate`, read and checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UpstreamTls {
     /// PEM bundle of the only CAs trusted (`None`: the usual roots).
+    #[serde(serialize_with = "with::opt_byte_count")]
     pub ca_certificates: Option<Vec<u8>>,
     /// The client certificate (chain) and its private key, as one PEM document.
     pub identity: Option<Secret>,
@@ -113,9 +127,10 @@ pub struct UpstreamTls {
 
 /// The OAuth 2.0 client credentials grant's settings (`upstream.auth: oauth2_client_credentials`).
 /// The token itself is running state ([`crate::upstream::TokenCache`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClientCredentials {
     /// The token endpoint.
+    #[serde(serialize_with = "with::text")]
     pub token_url: url::Url,
     /// The gateway's client id.
     pub client_id: String,
@@ -128,7 +143,7 @@ pub struct ClientCredentials {
 }
 
 /// The gateway's own credentials for the upstream API.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum UpstreamAuth {
     /// An API key sent in a header, query parameter or cookie.
     ApiKey {
@@ -154,7 +169,8 @@ pub enum UpstreamAuth {
 }
 
 /// Where an API key is placed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ApiKeyLocation {
     /// A request header.
     Header,
@@ -165,7 +181,7 @@ pub enum ApiKeyLocation {
 }
 
 /// One MCP tool and everything needed to serve a call to it.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Serialize)]
 pub struct Tool {
     /// Unique MCP name.
     pub name: String,
@@ -174,41 +190,49 @@ pub struct Tool {
     /// Never empty.
     pub description: String,
     /// JSON Schema 2020-12 object for the arguments.
+    #[serde(serialize_with = "with::shared")]
     pub input_schema: Arc<JsonObject>,
     /// JSON Schema for `structuredContent`, when declared.
+    #[serde(serialize_with = "with::opt_shared")]
     pub output_schema: Option<Arc<JsonObject>>,
     /// How a JSON response body becomes `structuredContent`.
     pub output: OutputShape,
     /// The four MCP hints, always explicit.
     pub annotations: Annotations,
-    /// Built once at compile time from `input_schema`.
-    pub input_validator: Arc<jsonschema::Validator>,
+    /// Built once at compile time from `input_schema` (before patterns clients cannot compile
+    /// were made portable in it).
+    pub input_validator: Validator,
     /// Built once at compile time from the full output schema (before compaction: the
     /// declared `output_schema` may be looser, never stricter).
-    pub output_validator: Option<Arc<jsonschema::Validator>>,
+    pub output_validator: Option<Validator>,
     /// How to build the upstream request.
     pub plan: CallPlan,
     /// Per-tool timeout, overriding the upstream default.
+    #[serde(serialize_with = "with::opt_duration")]
     pub timeout: Option<Duration>,
     /// The gateway's own retries of this tool: `upstream.retry` with the tool's overrides.
     pub retry: RetryPolicy,
     /// The header that carries a fresh idempotency key per call (the tool's `idempotency_key`,
     /// or the upstream's for a method that is not idempotent). The compiler keeps a spec
     /// parameter of that name out of the tool, so no argument can set it.
+    #[serde(serialize_with = "with::opt_text")]
     pub idempotency_key: Option<http::HeaderName>,
     /// OAuth scopes a caller needs (all of them); empty: any authorized caller.
     pub scopes: Vec<String>,
     /// How a JSON answer is cut down and presented (`response:`), if configured.
+    #[serde(serialize_with = "with::opt_shared")]
     pub shape: Option<Arc<Shape>>,
     /// What the user is asked before a call (`ask:`, `confirm:`), if anything.
+    #[serde(serialize_with = "with::opt_shared")]
     pub interaction: Option<Arc<Interaction>>,
     /// The same arguments as `input_schema`, in the form 2026-07-28 clients are shown when the
     /// manifest keeps 2020-12 structure (`$schema`, shared schemas under `$defs`).
+    #[serde(serialize_with = "with::opt_shared")]
     pub input_schema_2026: Option<Arc<JsonObject>>,
 }
 
 /// A tool's response shaping, compiled: see `ResponseConfig` in the manifest.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Serialize)]
 pub struct Shape {
     /// Paths (split JSON pointers) to keep of each record.
     pub select: Option<Vec<Vec<String>>>,
@@ -221,7 +245,7 @@ pub struct Shape {
     /// Further content blocks.
     pub blocks: Vec<Block>,
     /// The compiled templates (`text`, `block{i}`, `uri{i}`).
-    pub templates: minijinja::Environment<'static>,
+    pub templates: Templates,
     /// `response.as: text`: the body goes back as text, whatever its media type says.
     pub as_text: bool,
     /// `page:`: how the list continues on the API.
@@ -229,7 +253,7 @@ pub struct Shape {
 }
 
 /// One content block built from an answer.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Serialize)]
 pub struct Block {
     /// What it is.
     pub kind: BlockKind,
@@ -238,7 +262,7 @@ pub struct Block {
 }
 
 /// The kind of a [`Block`].
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Serialize)]
 pub enum BlockKind {
     /// Text from template `block{i}`.
     Text,
@@ -281,7 +305,7 @@ impl fmt::Debug for Tool {
 }
 
 /// How the JSON body of a successful response maps to `structuredContent`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum OutputShape {
     /// No output schema declared: JSON goes out as text only.
     None,
@@ -293,7 +317,7 @@ pub enum OutputShape {
 }
 
 /// MCP tool annotations with every hint explicit (some clients reject tools without them).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Annotations {
     /// Optional display title hint.
@@ -310,9 +334,10 @@ pub struct Annotations {
 }
 
 /// Everything needed to turn validated arguments into one upstream HTTP request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CallPlan {
     /// HTTP method.
+    #[serde(serialize_with = "with::text")]
     pub method: http::Method,
     /// The path template split into literal and parameter segments.
     pub path: Vec<PathPart>,
@@ -323,6 +348,7 @@ pub struct CallPlan {
     /// Where this call goes instead of the upstream's base URL: the tool's `base_url:`, or the
     /// operation's own server in the spec.
     // Boxed: most plans have none, and the plan is held in every resource and completion.
+    #[serde(serialize_with = "with::opt_text")]
     pub base_url: Option<Box<url::Url>>,
     /// Whether the gateway's credentials (and identity headers) go with the call: false only
     /// for an operation server of another origin that the manifest did not name.
@@ -330,7 +356,7 @@ pub struct CallPlan {
 }
 
 /// A piece of a path template such as `/pets/{petId}/photos`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum PathPart {
     /// Literal text, sent as written in the spec.
     Literal(String),
@@ -339,7 +365,7 @@ pub enum PathPart {
 }
 
 /// One parameter of the call plan.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ParamBinding {
     /// The argument's name in the MCP tool call (may differ from the wire name after a rename).
     /// `None` for a hidden parameter, which always sends `fixed`.
@@ -364,7 +390,7 @@ pub struct ParamBinding {
 }
 
 /// How the request body is built.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BodyPlan {
     /// Media type sent as `Content-Type`.
     pub content_type: BodyEncoding,
@@ -375,7 +401,7 @@ pub struct BodyPlan {
 }
 
 /// The encodings the gateway can produce.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum BodyEncoding {
     /// `application/json` or another `+json` type (the exact media type is kept).
     Json(String),
@@ -391,7 +417,7 @@ pub enum BodyEncoding {
 }
 
 /// Which arguments make up the body.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum BodySource {
     /// The whole body is one argument (non-object bodies), or a fixed or default value; its
     /// `property` is `body`.
@@ -403,7 +429,7 @@ pub enum BodySource {
 }
 
 /// One property of an object body.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BodyField {
     /// Argument name in the tool call; `None` when hidden.
     pub arg: Option<String>,
@@ -418,7 +444,7 @@ pub struct BodyField {
 }
 
 /// How one property of an object body is written on the wire.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum FieldEncoding {
     /// A member of a JSON body: the value as it is.
     Json,

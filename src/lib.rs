@@ -18,35 +18,51 @@
 //! tools/call ──upstream──▶ HTTP request built from the call plan ──▶ CallToolResult
 //! ```
 //!
-//! - [`manifest`]: the manifest's serde types, loading with line/column spans, env interpolation.
-//! - [`openapi`]: loading OpenAPI 3.0/3.1 and Swagger 2.0 documents, `$ref` resolution and
-//!   normalisation of their schemas to JSON Schema 2020-12.
+//! - [`manifest`]: the manifest's serde + JSON Schema types (`auth`, `budget`, `catalog`, `limits`,
+//!   `retry`), loading with line/column spans, `${VAR}` interpolation.
+//! - [`openapi`]: loading OpenAPI 3.0/3.1 and Swagger 2.0 documents (`docs`: the files a spec
+//!   spans and their `$ref`s), reading their operations (`parse`) and normalising their schemas
+//!   to JSON Schema 2020-12 (`schema`).
 //! - [`compile`]: manifest + spec → [`gateway::Gateway`], collecting every [`diag::Diagnostic`].
-//! - [`gateway`]: the compiled model, plain data (tools, call plans, upstream and auth settings,
-//!   prompts, resources and completions).
+//!   One operation becomes one tool in stages over a shared context (`tool`, with `params`,
+//!   `body`, `output`, `shape`, `page`, `interact`, `values`, `names`, `owned`, `servers`,
+//!   `retry`); beside them `upstream`, `auth`, `limits`, `prompts`, `resources`, `select`, `env`,
+//!   and what keeps definitions small and portable (`budget`, `compact`, `loosen`, `patterns`).
+//! - [`gateway`]: the compiled model (the IR), plain data: tools and call plans, upstream and
+//!   inbound-auth settings, prompts, resources and completions, limits, paging, retries. It
+//!   compares (`PartialEq`) and serialises (`Serialize`, secrets shown by origin only);
+//!   validators and templates are kept with their source and serialise as it
+//!   ([`gateway::Validator`], [`gateway::Templates`]). Also the MCP definitions as listed and
+//!   the one rendering of argument errors (`invalid`).
 //! - [`runtime`]: the running parts built from a gateway (the upstream's mTLS client, the
 //!   client-credentials token, the JWKS and verified-token caches), each kept across a reload
 //!   that leaves its settings unchanged.
 //! - [`diag`]: diagnostics and their renderings (human, JSON, GitHub annotations).
-//! - [`mcp`]: the MCP server (rmcp handler, Streamable HTTP and stdio), including asking the user
-//!   before a call (`confirm:`, `ask:`: elicitation, or a 2026-07-28 `InputRequiredResult`).
-//! - [`upstream`]: building the upstream request, sending it again where that is safe, and
-//!   mapping the response (with truthful retry advice) to an MCP result.
-//! - [`reload`]: watching a gateway's files, recompiling off the request path and swapping the
-//!   served snapshot; serving a folder of gateways.
-//! - [`auth`]: inbound authorization: verifying tokens (OAuth resource server, API keys), what
-//!   a caller may list and call, the 401/403 challenge.
-//! - [`server`]: the HTTP listener (connection timeouts and cap, graceful shutdown), the auth
-//!   middleware and Protected Resource Metadata routes in front of `/mcp`, and the process's
-//!   routes (`/healthz`, `/readyz`, `/metrics`, a fleet's dispatch by gateway name).
+//! - [`mcp`]: the MCP server: the rmcp handler (`handler`, `tools`), the lean `tools/call` path
+//!   in front of it (`fast`, `jsonrpc`), the `/mcp` endpoint (`http`, `host`), one call end to
+//!   end (`call`), prompts/resources/completions (`catalog`, `subscriptions`), asking the user
+//!   before a call (`confirm`: elicitation, or a 2026-07-28 `InputRequiredResult`), and the
+//!   spans of requests (`traced`, `client_span`); stdio too.
+//! - [`upstream`]: building the upstream request (`build`, `body`), sending it again where that
+//!   is safe (`retry`), the gateway's own OAuth token (`oauth`), and mapping the answer
+//!   (`answer`, `shape`, `shaped`, `page`, `resource`) with truthful retry advice (`advice`).
+//! - [`reload`]: watching a gateway's files (`watch`), recompiling off the request path and
+//!   swapping the served snapshot; serving a folder of gateways (`fleet`).
+//! - [`auth`]: inbound authorization: verifying tokens (`jwt`, `jwks`, `introspect`, API `keys`,
+//!   the `verified` cache), who the caller of a request is and the 401/403 challenge (`http`).
+//! - [`server`]: the HTTP listener (connection timeouts and cap, graceful shutdown: `conn`), the
+//!   auth middleware and Protected Resource Metadata routes in front of `/mcp` (`auth`), and the
+//!   process's routes (`routes`: `/healthz`, `/readyz`, `/metrics`, a fleet's dispatch by name).
 //! - [`lock`]: the lock file (what an agent sees, committed) and drift against it.
 //! - [`cli`]: one file per subcommand.
-//! - [`secret`]: credentials that never print.
+//! - [`secret`]: credentials that never print (`Debug` and `Serialize` show their origin only).
 //! - [`digest`]: content digests of input files (what a reload compares).
 //! - [`tls`]: the TLS provider and error text shared by every outbound client.
 //! - [`uri_template`]: RFC 6570 resource templates, parsed and matched against read URIs.
-//! - [`limit`]: the running limits of a gateway (concurrency cap, circuit breaker, rate limits).
-//! - [`telemetry`]: call metrics for `/metrics`, throttled warnings.
+//! - [`limit`]: the running limits of a gateway (concurrency cap, circuit `breaker`, rate-limit
+//!   `bucket`s).
+//! - [`telemetry`]: call metrics for `/metrics` (`histogram`, `expose`), the log line and its
+//!   writer thread (`log_writer`), throttled warnings (`throttle`), OTLP traces (`trace`).
 
 #![forbid(unsafe_code)]
 #![warn(

@@ -70,8 +70,9 @@ impl<K, V> Piece<K, V> {
     }
 }
 
-/// What the JWKS cache depends on: where the keys are, and the issuer discovery must name.
-type JwksSettings = (KeySource, String);
+/// What the JWKS cache depends on: where the keys are, the issuer discovery must name, and how
+/// often an unknown `kid` may refetch them.
+type JwksSettings = (KeySource, String, Duration);
 /// What a verified JWT was checked against: issuer, audience, leeway and where the keys are.
 /// Introspection is not part of it (opaque tokens are never cached).
 type VerifiedSettings = (String, String, Duration, KeySource);
@@ -123,8 +124,8 @@ impl Running {
             Some(o) => (
                 Some(infallible(Piece::reuse_or(
                     previous.and_then(|p| p.jwks.as_ref()),
-                    (o.keys.clone(), o.issuer.clone()),
-                    |(source, _)| Ok(Jwks::new(source.clone())),
+                    (o.keys.clone(), o.issuer.clone(), o.refetch_interval),
+                    |(source, _, interval)| Ok(Jwks::new(source.clone(), *interval)),
                 ))),
                 Some(infallible(Piece::reuse_or(
                     previous.and_then(|p| p.verified.as_ref()),

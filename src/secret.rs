@@ -4,7 +4,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-/// A credential value with a redacting `Debug`.
+/// What a serialised secret shows in place of its value.
+pub const REDACTED: &str = "<redacted>";
+
+/// A credential value with a redacting `Debug` and `Serialize` (which show only its origin).
 #[derive(Clone)]
 pub struct Secret {
     value: Arc<str>,
@@ -41,6 +44,12 @@ impl PartialEq for Secret {
 }
 
 impl Eq for Secret {}
+
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{REDACTED} ({})", self.origin))
+    }
+}
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

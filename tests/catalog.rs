@@ -212,7 +212,7 @@ fn prompt_and_resource_mistakes_are_protocol_errors_that_say_what_to_fix() {
 #[test]
 fn a_2026_client_gets_invalid_params_with_the_uri_for_an_unknown_resource() {
     let rt = runtime();
-    let (_up, gw) = petstore(&rt, &[]);
+    let (_up, gw) = crate::common::in_process::petstore_on(&rt, Default::default());
     rt.block_on(async {
         let client = client_2026(&gw.url).await;
         for uri in ["petstore://nothing-here", "petstore://pets/404"] {
@@ -307,11 +307,16 @@ fn a_2026_listener_hears_of_an_upstream_change_to_a_subscribed_resource() {
     let rt = runtime();
     let up = rt.block_on(upstream::start());
     let dir = fast_polling_petstore();
-    let gw = serve(
-        &dir.path().join("gateway.yaml"),
-        &[],
-        &[("PETSTORE_BASE_URL", &up.url())],
-    );
+    // Only the protocol matters here: served in process, the manifest naming the upstream.
+    let manifest = dir.path().join("gateway.yaml");
+    let text = std::fs::read_to_string(&manifest)
+        .unwrap()
+        .replace("${PETSTORE_BASE_URL:-http://127.0.0.1:4010}", &up.url());
+    std::fs::write(&manifest, text).unwrap();
+    let gw = rt.block_on(crate::common::in_process::InProcess::start(
+        &manifest,
+        Default::default(),
+    ));
     bump_after_a_conditional_poll(&rt, &up);
     rt.block_on(async {
         let client = client_2026(&gw.url).await;

@@ -2,11 +2,14 @@
 //! requests, in both protocol eras, go to a gateway with the fast path and to one serving
 //! everything through rmcp (`--no-fast-path`), and the answers are compared byte for byte.
 //! `/metrics` shows which path served them. Malformed bodies get JSON-RPC errors (HTTP 400)
-//! on every path, sessions included.
+//! on every path, sessions included. Only the protocol matters here, so the gateways are served
+//! in process (`common::in_process`).
 
 use serde_json::{Value, json};
 
-use crate::common::gateway::petstore;
+use mcp_gateway::mcp::http::HttpOptions;
+
+use crate::common::in_process::petstore;
 use crate::common::{runtime, upstream};
 
 /// One POST to `/mcp`: extra headers and the raw body.
@@ -271,9 +274,17 @@ async fn served_by(origin: &str, path: &str) -> u64 {
 #[test]
 fn the_fast_path_answers_every_request_exactly_as_rmcp_does_in_both_eras() {
     let rt = runtime();
-    let (_up, fast) = petstore(&rt, &[]);
-    let (_up2, slow) = petstore(&rt, &["--no-fast-path"]);
+    let up = rt.block_on(upstream::start());
     rt.block_on(async {
+        let fast = petstore(&up.url(), HttpOptions::default()).await;
+        let slow = petstore(
+            &up.url(),
+            HttpOptions {
+                fast_path: false,
+                ..HttpOptions::default()
+            },
+        )
+        .await;
         let mut expected_fast = 0;
         for case in cases() {
             let a = send(&fast.url, &case).await;
@@ -317,12 +328,25 @@ fn the_fast_path_answers_every_request_exactly_as_rmcp_does_in_both_eras() {
 fn malformed_json_rpc_gets_400_and_its_code_on_every_path() {
     let rt = runtime();
     let up = rt.block_on(upstream::start());
-    let env = [("PETSTORE_BASE_URL", up.url())];
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let manifest = crate::common::path("gateways/petstore/gateway.yaml");
-    for args in [&[][..], &["--sessions"][..], &["--no-fast-path"][..]] {
-        let gw = crate::common::gateway::serve(&manifest, args, &env);
+    for (args, opts) in [
+        ("", HttpOptions::default()),
+        (
+            "--sessions",
+            HttpOptions {
+                sessions: true,
+                ..HttpOptions::default()
+            },
+        ),
+        (
+            "--no-fast-path",
+            HttpOptions {
+                fast_path: false,
+                ..HttpOptions::default()
+            },
+        ),
+    ] {
         rt.block_on(async {
+            let gw = petstore(&up.url(), opts).await;
             for (body, code, id) in [
                 (&b"{\"jsonrpc\":\"2.0\",\"id\":1,"[..], -32700, Value::Null),
                 (&b"\xff\xfe{}"[..], -32700, Value::Null),

@@ -13,6 +13,7 @@ use rmcp::model::{CallToolRequestParams, CallToolResult};
 use serde_json::{Map, Value, json};
 
 use crate::common::gateway::{Client, client_2025, client_2026, result_text as text, serve};
+use crate::common::in_process::InProcess;
 use crate::common::{compile, runtime, summarize, write};
 
 /// Items per upstream page; the tools show 3 or 4 at a time.
@@ -445,12 +446,17 @@ fn every_style_walks_every_item_once_with_valid_structured_content() {
         let origin = upstream().await;
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "openapi.yaml", SPEC);
+        // Served in process (only the protocol matters here): the key comes from a file, as
+        // the test process's environment is shared by every test.
+        write(dir.path(), "upstream.key", KEY);
         let manifest = write(
             dir.path(),
             "gateway.yaml",
-            &MANIFEST.replace("BASE", &origin),
+            &MANIFEST
+                .replace("BASE", &origin)
+                .replace("{env: UPSTREAM_KEY}", "{file: upstream.key}"),
         );
-        let gw = serve(&manifest, &[], &ENV);
+        let gw = InProcess::start(&manifest, Default::default()).await;
         let client = client_2025(&gw.url).await;
         let listed = client.list_all_tools().await.expect("tools/list");
         let tools: Map<String, Value> = listed

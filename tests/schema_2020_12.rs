@@ -2,10 +2,12 @@
 //! shared schemas once under `$defs` (with their `$anchor`) and `$ref`; 2025-era clients the
 //! inlined form of the same arguments; an object body's top-level `allOf`/`if`/`then`/`else`
 //! stay at the root for both, and the gateway holds calls to them before anything is sent.
+//! Only the protocol matters here: the gateway is served in process.
 
 use serde_json::{Value, json};
 
-use crate::common::gateway::{client_2025, client_2026, serve};
+use crate::common::gateway::{client_2025, client_2026};
+use crate::common::in_process::InProcess;
 use crate::common::{path, raw, runtime, write};
 
 #[test]
@@ -22,7 +24,7 @@ fn a_2026_client_sees_refs_and_defs_and_a_2025_client_the_inlined_schema() {
             up.url()
         ),
     );
-    let gw = serve(&manifest, &[], &[]);
+    let gw = rt.block_on(InProcess::start(&manifest, Default::default()));
     let url = format!("{}/mcp", gw.origin());
     rt.block_on(async {
         let modern = client_2026(&url).await;

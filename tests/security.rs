@@ -4,7 +4,10 @@
 
 use serde_json::{Value, json};
 
-use crate::common::gateway::{petstore, serve};
+use mcp_gateway::mcp::http::HttpOptions;
+
+use crate::common::gateway::serve;
+use crate::common::in_process::petstore_on;
 use crate::common::{bin, path, runtime, upstream, write};
 
 /// POSTs one JSON-RPC message to the gateway the way a 2025-era client does, statelessly.
@@ -52,7 +55,7 @@ paths:
 #[test]
 fn dns_rebinding_is_refused_by_host_and_origin_checks() {
     let rt = runtime();
-    let (_up, gw) = petstore(&rt, &[]);
+    let (_up, gw) = petstore_on(&rt, HttpOptions::default());
     let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
     rt.block_on(async {
@@ -198,7 +201,13 @@ fn the_callers_token_never_reaches_the_upstream_and_secrets_never_reach_the_logs
 #[test]
 fn oversized_requests_are_refused_and_health_endpoints_answer() {
     let rt = runtime();
-    let (_up, gw) = petstore(&rt, &["--max-body-bytes", "1024"]);
+    let (_up, gw) = petstore_on(
+        &rt,
+        HttpOptions {
+            max_body_bytes: 1024,
+            ..HttpOptions::default()
+        },
+    );
     rt.block_on(async {
         let big = call("add_pet", json!({"name": "x".repeat(4096)}));
         let (status, _) = rpc(&gw.url, &big, &[]).await;
@@ -226,7 +235,7 @@ fn the_fast_path_answers_exactly_as_rmcp_does() {
     // The same calls, once in the plain shape the fast path serves and once with an allowed
     // Origin header, which routes them through rmcp: the JSON-RPC answers must be identical.
     let rt = runtime();
-    let (_up, gw) = petstore(&rt, &[]);
+    let (_up, gw) = petstore_on(&rt, HttpOptions::default());
     let origin = gw.origin();
     rt.block_on(async {
         for (name, args) in [

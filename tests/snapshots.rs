@@ -36,57 +36,45 @@ fn openapi31_external_ref_and_recursion() {
     insta::assert_json_snapshot!(tools("tests/fixtures/openapi31.gateway.yaml"));
 }
 
-/// The compiled IR beside what `tools/list` shows: every call plan (path, parameters and where
-/// each goes, body), timeouts, retries, scopes, and the upstream and inbound-auth settings, as
-/// the gateway's own `Debug` prints them (secrets as their origin only, never their value).
-fn ir(manifest: &str) -> String {
-    #[derive(Debug)]
-    #[allow(dead_code)] // read through `Debug` only
-    struct Plan<'a> {
-        name: &'a str,
-        plan: &'a mcp_gateway::gateway::CallPlan,
-        output: mcp_gateway::gateway::OutputShape,
-        timeout: Option<std::time::Duration>,
-        retry: &'a mcp_gateway::gateway::RetryPolicy,
-        idempotency_key: Option<&'a http::HeaderName>,
-        scopes: &'a [String],
-        shaped: bool,
-    }
+/// The compiled IR beside what `tools/list` shows, as the gateway serialises it: every call plan
+/// (path, parameters and where each goes, body), timeouts, retries, scopes, shaping, and the
+/// upstream, inbound-auth, limit and catalog settings. Secrets show only where they came from.
+/// The schemas and the validators built from them are left out: the `tools/list` snapshots
+/// beside these show them.
+fn ir(manifest: &str) -> Value {
     let compiled = compile(&path(manifest))
         .result
         .unwrap_or_else(|d| panic!("{manifest}: {d:#?}"));
-    let g = &compiled.gateway;
-    let plans: Vec<Plan<'_>> = g
-        .tools
-        .iter()
-        .map(|t| Plan {
-            name: &t.name,
-            plan: &t.plan,
-            output: t.output,
-            timeout: t.timeout,
-            retry: &t.retry,
-            idempotency_key: t.idempotency_key.as_ref(),
-            scopes: &t.scopes,
-            shaped: t.shape.is_some(),
-        })
-        .collect();
-    format!(
-        "upstream: {:#?}\nauth: {:#?}\nlimits: {:#?}\ntools: {plans:#?}\n",
-        g.upstream, g.auth, g.limits
-    )
+    let mut ir = serde_json::to_value(&compiled.gateway).unwrap();
+    for tool in ir["tools"].as_array_mut().unwrap() {
+        let tool = tool.as_object_mut().unwrap();
+        for schema in [
+            "input_schema",
+            "input_schema_2026",
+            "output_schema",
+            "input_validator",
+            "output_validator",
+        ] {
+            assert!(
+                tool.shift_remove(schema).is_some(),
+                "{schema} is serialised"
+            );
+        }
+    }
+    ir
 }
 
 #[test]
 fn petstore_compiled_ir() {
-    insta::assert_snapshot!(ir("gateways/petstore/gateway.yaml"));
+    insta::assert_json_snapshot!(ir("gateways/petstore/gateway.yaml"));
 }
 
 #[test]
 fn secured_compiled_ir() {
-    insta::assert_snapshot!(ir("gateways/secured/gateway.yaml"));
+    insta::assert_json_snapshot!(ir("gateways/secured/gateway.yaml"));
 }
 
 #[test]
 fn swagger2_compiled_ir() {
-    insta::assert_snapshot!(ir("tests/fixtures/swagger2.gateway.yaml"));
+    insta::assert_json_snapshot!(ir("tests/fixtures/swagger2.gateway.yaml"));
 }

@@ -111,6 +111,7 @@ mod tests {
             keys: super::super::KeySource::Discover(
                 url::Url::parse("https://as.example.com").unwrap(),
             ),
+            refetch_interval: crate::gateway::auth::DEFAULT_JWKS_REFETCH_INTERVAL,
             introspection: None,
         }
     }

@@ -1,6 +1,7 @@
 //! The issuer's signing keys: found through discovery (RFC 8414, then OpenID Connect) or a
 //! configured `jwks_uri`, cached, and refetched when a token names a key the cache lacks (key
-//! rotation) — but at most once per [`MIN_REFETCH_INTERVAL`], so tokens with made-up `kid`s
+//! rotation) — but at most once per refetch interval (`auth.oauth.jwks_refetch_interval`, by default
+//! [`DEFAULT_JWKS_REFETCH_INTERVAL`](crate::gateway::auth::DEFAULT_JWKS_REFETCH_INTERVAL)), so tokens with made-up `kid`s
 //! cannot make the gateway hammer the issuer.
 
 use std::sync::{Arc, RwLock};
@@ -11,10 +12,6 @@ use serde_json::Value;
 
 use super::{KeySource, TokenError};
 
-/// Least time between two fetches of the key set. Rotation publishes the new key before using
-/// it, so one refetch finds it; a flood of unknown `kid`s costs the issuer one request per
-/// interval.
-pub(super) const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
 /// Keys older than this are refetched on the next request, so a revoked key stops working
 /// within the hour even when no unknown `kid` shows up.
 pub(super) const MAX_AGE: Duration = Duration::from_secs(3600);
@@ -27,6 +24,8 @@ const MAX_DOCUMENT_BYTES: usize = 256 << 10;
 #[derive(Debug)]
 pub struct Jwks {
     source: KeySource,
+    /// Least time between two fetches for an unknown `kid`.
+    refetch_interval: Duration,
     /// The keys and when they were fetched, read by every request; written only under `refresh`.
     cache: RwLock<Cache>,
     /// Held while fetching, so concurrent requests with an unknown `kid` make one fetch; holds
@@ -53,10 +52,12 @@ struct Refresh {
 }
 
 impl Jwks {
-    /// An empty cache; the first token fetches the keys.
-    pub fn new(source: KeySource) -> Self {
+    /// An empty cache; the first token fetches the keys, an unknown `kid` again at most once per
+    /// `refetch_interval`.
+    pub fn new(source: KeySource, refetch_interval: Duration) -> Self {
         Self {
             source,
+            refetch_interval,
             cache: RwLock::new(Cache::default()),
             refresh: tokio::sync::Mutex::new(Refresh::default()),
         }
@@ -90,7 +91,7 @@ impl Jwks {
         {
             return Ok(k);
         }
-        if r.last.is_some_and(|t| t.elapsed() < MIN_REFETCH_INTERVAL) {
+        if r.last.is_some_and(|t| t.elapsed() < self.refetch_interval) {
             return pick(&c.keys, kid)?.ok_or(TokenError::UnknownKey);
         }
         r.last = Some(Instant::now());

@@ -9,7 +9,8 @@ use std::time::Duration;
 use super::{Options, Secrets, parse_duration};
 use crate::diag::{Diagnostic, did_you_mean};
 use crate::gateway::auth::{
-    ApiKey, Auth, Introspection, KeySource, METADATA_PATH, OAuth, valid_scope,
+    ApiKey, Auth, DEFAULT_JWKS_REFETCH_INTERVAL, Introspection, KeySource, METADATA_PATH, OAuth,
+    valid_scope,
 };
 use crate::gateway::{ClientCredentials, UpstreamTls};
 use crate::manifest::{
@@ -303,17 +304,24 @@ fn oauth(
             }
         },
     };
-    let leeway = match o.leeway.as_deref().map(parse_duration) {
-        None => DEFAULT_LEEWAY,
-        Some(Ok(d)) => d,
-        Some(Err(e)) => {
-            diags.push(cx.loaded.diag_at(
-                Diagnostic::error("invalid-duration", e),
-                "/auth/oauth/leeway",
-            ));
-            DEFAULT_LEEWAY
-        }
-    };
+    let leeway = duration(cx, o.leeway.as_deref(), "leeway", DEFAULT_LEEWAY, diags);
+    let refetch_interval = duration(
+        cx,
+        o.jwks_refetch_interval.as_deref(),
+        "jwks_refetch_interval",
+        DEFAULT_JWKS_REFETCH_INTERVAL,
+        diags,
+    );
+    if refetch_interval.is_zero() {
+        diags.push(cx.loaded.diag_at(
+            Diagnostic::error(
+                "invalid-duration",
+                "`jwks_refetch_interval` of 0 would let tokens with made-up key ids make the gateway fetch the issuer's keys on every request",
+            )
+            .with_hint("use at least `1s`; the default is `10s`"),
+            "/auth/oauth/jwks_refetch_interval",
+        ));
+    }
     let introspection = match &o.introspection {
         None => None,
         Some(i) => {
@@ -350,8 +358,30 @@ fn oauth(
         audience,
         leeway,
         keys: source,
+        refetch_interval,
         introspection,
     })
+}
+
+/// The duration `auth.oauth.<key>` gives, or `default` (with an error when it does not parse).
+fn duration(
+    cx: &Cx<'_>,
+    raw: Option<&str>,
+    key: &str,
+    default: Duration,
+    diags: &mut Vec<Diagnostic>,
+) -> Duration {
+    match raw.map(parse_duration) {
+        None => default,
+        Some(Ok(d)) => d,
+        Some(Err(e)) => {
+            diags.push(cx.loaded.diag_at(
+                Diagnostic::error("invalid-duration", e),
+                &format!("/auth/oauth/{key}"),
+            ));
+            default
+        }
+    }
 }
 
 /// `auth.api_keys`: named, distinct, each with the SHA-256 digest of its key.

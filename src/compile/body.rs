@@ -10,7 +10,7 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
 
 use super::tool::{Problem, annotate, problem, set};
-use super::values::ValueCheck;
+use super::values::{self, ValueCheck};
 use crate::diag::Diagnostic;
 use crate::gateway::{BodyEncoding, BodyField, BodyPlan, BodySource, FieldEncoding, ParamStyle};
 use crate::manifest::{ParamOverride, pointer_segment};
@@ -40,6 +40,84 @@ pub(super) fn plan(
     op: &Operation,
     inputs: &mut Inputs<'_, '_>,
 ) -> Option<BodyPlan> {
+    let body = op.body.as_ref()?;
+    let (encoding, media, schema) = body_schema(conv, root, op, inputs)?;
+    let property_encodings: &[PropertyEncoding] = body
+        .encodings
+        .iter()
+        .find(|(m, _)| m == media)
+        .map(|(_, list)| list.as_slice())
+        .unwrap_or_default();
+    let mut constraints = None;
+    let flat = matches!(
+        encoding,
+        BodyEncoding::Json(_) | BodyEncoding::Form | BodyEncoding::Multipart
+    )
+    .then(|| {
+        flatten_object(&schema).or_else(|| {
+            let (flat, kept) = inputs
+                .keep_constraints
+                .then(|| constrained_object(&schema))
+                .flatten()?;
+            constraints = Some(kept);
+            Some(flat)
+        })
+    })
+    .flatten();
+    let Some((props, req)) = flat else {
+        return whole(op, body, encoding, schema, root, inputs);
+    };
+    let keyed = keyed_overrides(inputs, op, &props);
+    if let Some(kept) = constraints {
+        // The constraints name body properties; they hold of the arguments only when every
+        // property is an argument of its own name and the body is always sent.
+        let intact = body.required
+            && keyed.iter().all(|(_, taken, ov)| {
+                !taken
+                    && ov.is_none_or(|o| {
+                        o.rename.is_none() && o.fixed.is_none() && !o.hide && o.ask.is_none()
+                    })
+            });
+        if !intact {
+            return whole(op, body, encoding, schema, root, inputs);
+        }
+        inputs.root_keywords.extend(kept);
+    }
+    // The manifest filling a property makes the body present on every call.
+    let always = body.required
+        || keyed
+            .iter()
+            .any(|(_, _, ov)| ov.is_some_and(|o| o.fixed.is_some() || o.default.is_some()));
+    let mut fx = Fields {
+        overrides: inputs.overrides,
+        encoding: &encoding,
+        property_encodings,
+        required: &req,
+        always,
+        group: Vec::new(),
+        visible: Vec::new(),
+    };
+    let fields: Vec<BodyField> = props
+        .into_iter()
+        .zip(keyed)
+        .filter_map(|(p, k)| field(inputs, &mut fx, root, p, k))
+        .collect();
+    require_together(inputs, &fx.group, &fx.visible);
+    Some(BodyPlan {
+        content_type: encoding,
+        source: BodySource::Fields(fields),
+        required: always,
+    })
+}
+
+/// The body's encoding, media type and argument schema; `None` when there is no body the
+/// gateway can send (an error when the operation needs one) or nothing to send in it.
+fn body_schema<'o>(
+    conv: &mut Converter<'_>,
+    root: &mut Root,
+    op: &'o Operation,
+    inputs: &mut Inputs<'_, '_>,
+) -> Option<(BodyEncoding, &'o str, Value)> {
     let body = op.body.as_ref()?;
     let Some((encoding, media, raw)) = pick_body(&body.content) else {
         if !body.content.is_empty() && body.required {
@@ -75,36 +153,18 @@ pub(super) fn plan(
         // (real specs declare it on GET operations), so there is no argument for it either.
         return None;
     }
-    let property_encodings: &[PropertyEncoding] = body
-        .encodings
-        .iter()
-        .find(|(m, _)| m == media)
-        .map(|(_, list)| list.as_slice())
-        .unwrap_or_default();
-    let mut constraints = None;
-    let flat = matches!(
-        encoding,
-        BodyEncoding::Json(_) | BodyEncoding::Form | BodyEncoding::Multipart
-    )
-    .then(|| {
-        flatten_object(&schema).or_else(|| {
-            let (flat, kept) = inputs
-                .keep_constraints
-                .then(|| constrained_object(&schema))
-                .flatten()?;
-            constraints = Some(kept);
-            Some(flat)
-        })
-    })
-    .flatten();
-    let Some((props, req)) = flat else {
-        return whole(op, body, encoding, schema, root, inputs);
-    };
+    Some((encoding, media, schema))
+}
 
-    // The override of each property: `body.<prop>`, else the bare name unless a parameter
-    // already has it.
+/// The override of each property: `body.<prop>`, else the bare name unless a parameter already
+/// has it; with whether the bare name is taken.
+fn keyed_overrides<'o>(
+    inputs: &Inputs<'_, 'o>,
+    op: &Operation,
+    props: &[(String, Value)],
+) -> Vec<(String, bool, Option<&'o ParamOverride>)> {
     let overrides = inputs.overrides;
-    let keyed: Vec<(String, bool, Option<&ParamOverride>)> = props
+    props
         .iter()
         .map(|(prop, _)| {
             let qualified = format!("body.{prop}");
@@ -116,59 +176,25 @@ pub(super) fn plan(
                 None => (qualified, taken, None),
             }
         })
-        .collect();
-    if let Some(kept) = constraints {
-        // The constraints name body properties; they hold of the arguments only when every
-        // property is an argument of its own name and the body is always sent.
-        let intact = body.required
-            && keyed.iter().all(|(_, taken, ov)| {
-                !taken
-                    && ov.is_none_or(|o| {
-                        o.rename.is_none() && o.fixed.is_none() && !o.hide && o.ask.is_none()
-                    })
-            });
-        if !intact {
-            return whole(op, body, encoding, schema, root, inputs);
-        }
-        inputs.root_keywords.extend(kept);
+        .collect()
+}
+
+/// Properties of an optional body that the body requires: each visible argument needs the
+/// others of `group` (`dependentRequired`), so a call sends all of them or none.
+fn require_together(inputs: &mut Inputs<'_, '_>, group: &[String], visible: &[String]) {
+    if group.is_empty() {
+        return;
     }
-    // The manifest filling a property makes the body present on every call.
-    let always = body.required
-        || keyed
+    for arg in visible {
+        let others: Vec<Value> = group
             .iter()
-            .any(|(_, _, ov)| ov.is_some_and(|o| o.fixed.is_some() || o.default.is_some()));
-    let mut fx = Fields {
-        overrides,
-        encoding: &encoding,
-        property_encodings,
-        required: &req,
-        always,
-        group: Vec::new(),
-        visible: Vec::new(),
-    };
-    let fields: Vec<BodyField> = props
-        .into_iter()
-        .zip(keyed)
-        .filter_map(|(p, k)| field(inputs, &mut fx, root, p, k))
-        .collect();
-    let (group, visible) = (fx.group, fx.visible);
-    if !group.is_empty() {
-        for arg in &visible {
-            let others: Vec<Value> = group
-                .iter()
-                .filter(|g| *g != arg)
-                .map(|g| Value::String(g.clone()))
-                .collect();
-            if !others.is_empty() {
-                inputs.dependent.insert(arg.clone(), Value::Array(others));
-            }
+            .filter(|g| *g != arg)
+            .map(|g| Value::String(g.clone()))
+            .collect();
+        if !others.is_empty() {
+            inputs.dependent.insert(arg.clone(), Value::Array(others));
         }
     }
-    Some(BodyPlan {
-        content_type: encoding,
-        source: BodySource::Fields(fields),
-        required: always,
-    })
 }
 
 /// What the fields of one flattened body share while each becomes an argument.
@@ -217,17 +243,7 @@ fn field<'o>(
         mark_base64(&mut pschema);
     }
     let default = ov.and_then(|o| o.default.clone());
-    for (what, v) in [("fixed", &fixed), ("default", &default)] {
-        if let Some(v) = v {
-            inputs.checks.push(ValueCheck {
-                pointer: format!("{ptr}/{what}"),
-                name: key.clone(),
-                what,
-                schema: pschema.clone(),
-                value: v.clone(),
-            });
-        }
-    }
+    values::queue(inputs.checks, &ptr, &key, &pschema, ov);
     let hidden = fixed.is_some() || ov.is_some_and(|o| o.hide);
     let arg = if hidden {
         None
@@ -328,17 +344,7 @@ fn whole(
     if ov.is_some_and(|o| o.hide) && fixed.is_none() {
         return None; // an optional body nobody may send
     }
-    for (what, v) in [("fixed", &fixed), ("default", &default)] {
-        if let Some(v) = v {
-            inputs.checks.push(ValueCheck {
-                pointer: format!("/params/body/{what}"),
-                name: "body".into(),
-                what,
-                schema: schema.clone(),
-                value: v.clone(),
-            });
-        }
-    }
+    values::queue(inputs.checks, "/params/body", "body", &schema, ov);
     let arg = if fixed.is_some() {
         None
     } else {

@@ -14,7 +14,9 @@ use serde_json::{Map, Value, json};
 
 use super::tool::{Problem, problem};
 use crate::diag::{Diagnostic, did_you_mean};
-use crate::gateway::{Annotations, Ask, BodyPlan, BodySource, Confirm, Interaction, ParamBinding};
+use crate::gateway::{
+    Annotations, Ask, BodyPlan, BodySource, Confirm, Interaction, ParamBinding, Validator,
+};
 use crate::manifest::{AskConfig, ConfirmConfig, ParamOverride, ToolConfig, pointer_segment};
 
 /// Keywords of a parameter schema that an elicitation form field may carry.
@@ -96,69 +98,13 @@ pub(super) fn params(
             );
         }
         let Some(cfg) = &ov.ask else { continue };
-        let (message, key_name, field) = match cfg {
-            AskConfig::Message(m) => (m.clone(), None, None),
-            AskConfig::Detailed(d) => (d.message.clone(), d.key.clone(), d.field.clone()),
-        };
-        let field = field.unwrap_or_else(|| arg.clone());
-        if !matches!(primitive, Some("string" | "number" | "integer" | "boolean")) {
-            errors.push(problem(
-                format!("{ptr}/ask"),
-                Diagnostic::error(
-                    "ask-type",
-                    format!("`{arg}` is not a string, number, integer or boolean, so a user cannot be asked for it"),
-                )
-                .with_hint("ask only for single values; let the model supply structured ones"),
-            ));
-            continue;
-        }
-        let mut shown: Map<String, Value> = schema
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(k, _)| FORM_KEYWORDS.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        shown.entry("title").or_insert_with(|| json!(field));
         let is_required = required.iter().any(|r| r.as_str() == Some(arg.as_str()));
-        let mut form = json!({"type": "object", "properties": {field.clone(): shown}});
-        if is_required {
-            form["required"] = json!([field]);
-        }
-        let form = match serde_json::from_value::<rmcp::model::ElicitationSchema>(form.clone()) {
-            Ok(_) => form.as_object().cloned().unwrap_or_default(),
-            Err(e) => {
-                errors.push(problem(
-                    format!("{ptr}/ask"),
-                    Diagnostic::error(
-                        "ask-form",
-                        format!("`{arg}` cannot be shown to the user as a form field: {e}"),
-                    )
-                    .with_hint("ask only for plain strings, numbers, integers, booleans and enums"),
-                ));
-                continue;
-            }
-        };
-        let validator = match jsonschema::validator_for(&schema) {
-            Ok(v) => Arc::new(v),
-            Err(e) => {
-                errors.push(problem(
-                    format!("{ptr}/ask"),
-                    Diagnostic::error("ask-form", format!("the schema of `{arg}`: {e}")),
-                ));
-                continue;
-            }
+        let Some(ask) = ask(cfg, &arg, &ptr, &schema, is_required, errors) else {
+            continue;
         };
         properties.shift_remove(&arg);
         required.retain(|r| r.as_str() != Some(arg.as_str()));
-        asks.push(Ask {
-            key: key_name.unwrap_or_else(|| arg.clone()),
-            arg,
-            field,
-            message,
-            form,
-            validator,
-        });
+        asks.push(ask);
     }
     let mut keys = HashSet::new();
     for a in &asks {
@@ -174,6 +120,80 @@ pub(super) fn params(
         }
     }
     asks
+}
+
+/// The question for the argument `arg` (`ask:` at `ptr`): a one-field form the user fills in,
+/// checked by the parameter's own `schema`; `None` (with the problem reported) for an argument a
+/// user cannot be asked for.
+fn ask(
+    cfg: &AskConfig,
+    arg: &str,
+    ptr: &str,
+    schema: &Value,
+    is_required: bool,
+    errors: &mut Vec<Problem>,
+) -> Option<Ask> {
+    let primitive = schema.get("type").and_then(Value::as_str);
+    let (message, key_name, field) = match cfg {
+        AskConfig::Message(m) => (m.clone(), None, None),
+        AskConfig::Detailed(d) => (d.message.clone(), d.key.clone(), d.field.clone()),
+    };
+    let field = field.unwrap_or_else(|| arg.to_string());
+    if !matches!(primitive, Some("string" | "number" | "integer" | "boolean")) {
+        errors.push(problem(
+            format!("{ptr}/ask"),
+            Diagnostic::error(
+                "ask-type",
+                format!("`{arg}` is not a string, number, integer or boolean, so a user cannot be asked for it"),
+            )
+            .with_hint("ask only for single values; let the model supply structured ones"),
+        ));
+        return None;
+    }
+    let mut shown: Map<String, Value> = schema
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| FORM_KEYWORDS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    shown.entry("title").or_insert_with(|| json!(field));
+    let mut form = json!({"type": "object", "properties": {field.clone(): shown}});
+    if is_required {
+        form["required"] = json!([field]);
+    }
+    let form = match serde_json::from_value::<rmcp::model::ElicitationSchema>(form.clone()) {
+        Ok(_) => form.as_object().cloned().unwrap_or_default(),
+        Err(e) => {
+            errors.push(problem(
+                format!("{ptr}/ask"),
+                Diagnostic::error(
+                    "ask-form",
+                    format!("`{arg}` cannot be shown to the user as a form field: {e}"),
+                )
+                .with_hint("ask only for plain strings, numbers, integers, booleans and enums"),
+            ));
+            return None;
+        }
+    };
+    let validator = match jsonschema::validator_for(schema) {
+        Ok(v) => Validator::new(schema.clone(), v),
+        Err(e) => {
+            errors.push(problem(
+                format!("{ptr}/ask"),
+                Diagnostic::error("ask-form", format!("the schema of `{arg}`: {e}")),
+            ));
+            return None;
+        }
+    };
+    Some(Ask {
+        key: key_name.unwrap_or_else(|| arg.to_string()),
+        arg: arg.to_string(),
+        field,
+        message,
+        form,
+        validator,
+    })
 }
 
 /// `mcp_header: NAME` on the argument `arg`: a valid, unique header name on a primitive argument
@@ -298,7 +318,7 @@ pub(super) fn finish(
             ));
         }
         unknown.is_empty().then_some(Confirm {
-            templates: Some(env),
+            templates: Some(env.into()),
         })
     });
     let interaction = Interaction { asks, confirm };

@@ -18,6 +18,8 @@ mod page;
 mod params;
 pub mod patterns;
 mod prompts;
+#[cfg(test)]
+mod redaction;
 mod resources;
 mod retry;
 mod select;
@@ -198,33 +200,7 @@ pub fn compile(
     let m = &loaded.manifest;
     let mut diags: Vec<Diagnostic> = Vec::new();
     let lookup = |name: &str| std::env::var(name).ok();
-
-    if let Some(f) = m.format
-        && f != 1
-    {
-        diags.push(
-            loaded.diag_at(
-                Diagnostic::error("format", format!("unknown manifest format {f}"))
-                    .with_hint("this gateway reads `format: 1`"),
-                "/format",
-            ),
-        );
-    }
-
-    // Spec-wide problems that are not tied to an operation (e.g. an external $ref that could not
-    // be loaded) make the spec unusable only if a selected operation needs them; report them as
-    // errors at `openapi:` so they are never silently ignored.
-    for p in spec.problems.iter().filter(|p| p.operation.is_none()) {
-        let hint = if p.message.contains("is not fetched") {
-            "set `allow_remote_refs: true` in the manifest to fetch network references, or vendor the file next to the spec"
-        } else {
-            "fix the reference in the spec"
-        };
-        diags.push(loaded.diag_at(
-            Diagnostic::error("spec-ref", p.message.clone()).with_hint(hint),
-            "/openapi",
-        ));
-    }
+    document_problems(loaded, spec, &mut diags);
 
     let cx = auth::Cx {
         loaded,
@@ -289,17 +265,7 @@ pub fn compile(
     crate::diag::sort(&mut diags);
     match upstream {
         Some(upstream) if !errors => {
-            let mut inputs = vec![Input {
-                location: InputLocation::File(loaded.path.clone()),
-                digest: Some(crate::digest::of(loaded.text.as_bytes())),
-            }];
-            inputs.extend(spec.inputs());
-            inputs.extend(
-                secret_files(m, &loaded.dir)
-                    .into_iter()
-                    .chain(catalog_files)
-                    .map(Input::read_file),
-            );
+            let inputs = inputs(loaded, spec, catalog_files);
             Ok(Compiled {
                 gateway: Gateway {
                     name: m.name.clone(),
@@ -324,6 +290,53 @@ pub fn compile(
         }
         _ => Err(diags),
     }
+}
+
+/// Problems of the manifest's `format:` and of the spec as a whole.
+fn document_problems(loaded: &LoadedManifest, spec: &Spec, diags: &mut Vec<Diagnostic>) {
+    if let Some(f) = loaded.manifest.format
+        && f != 1
+    {
+        diags.push(
+            loaded.diag_at(
+                Diagnostic::error("format", format!("unknown manifest format {f}"))
+                    .with_hint("this gateway reads `format: 1`"),
+                "/format",
+            ),
+        );
+    }
+
+    // Spec-wide problems that are not tied to an operation (e.g. an external $ref that could not
+    // be loaded) make the spec unusable only if a selected operation needs them; report them as
+    // errors at `openapi:` so they are never silently ignored.
+    for p in spec.problems.iter().filter(|p| p.operation.is_none()) {
+        let hint = if p.message.contains("is not fetched") {
+            "set `allow_remote_refs: true` in the manifest to fetch network references, or vendor the file next to the spec"
+        } else {
+            "fix the reference in the spec"
+        };
+        diags.push(loaded.diag_at(
+            Diagnostic::error("spec-ref", p.message.clone()).with_hint(hint),
+            "/openapi",
+        ));
+    }
+}
+
+/// Every file the gateway was compiled from (the manifest, the spec and what it references,
+/// secret and catalog files), with digests: what a reload compares.
+fn inputs(loaded: &LoadedManifest, spec: &Spec, catalog_files: Vec<PathBuf>) -> Vec<Input> {
+    let mut inputs = vec![Input {
+        location: InputLocation::File(loaded.path.clone()),
+        digest: Some(crate::digest::of(loaded.text.as_bytes())),
+    }];
+    inputs.extend(spec.inputs());
+    inputs.extend(
+        secret_files(&loaded.manifest, &loaded.dir)
+            .into_iter()
+            .chain(catalog_files)
+            .map(Input::read_file),
+    );
+    inputs
 }
 
 /// The tool's name (its `name:`, else one from the operation), checked, and not taken by an

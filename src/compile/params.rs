@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
 
 use super::tool::{Cx, annotate, location_word, problem, set};
-use super::values::ValueCheck;
+use super::values::{self, ValueCheck};
 use crate::diag::Diagnostic;
 use crate::gateway::{BodyPlan, BodySource, ParamBinding, PathPart};
 use crate::manifest::{ParamOverride, pointer_segment};
@@ -69,20 +69,7 @@ fn parameter<'o>(
         }
     };
     let fixed = ov.and_then(|o| o.fixed.clone());
-    for (what, v) in [
-        ("fixed", &fixed),
-        ("default", &ov.and_then(|o| o.default.clone())),
-    ] {
-        if let Some(v) = v {
-            args.checks.push(ValueCheck {
-                pointer: format!("{ptr}/{what}"),
-                name: key.to_string(),
-                what,
-                schema: schema.clone(),
-                value: v.clone(),
-            });
-        }
-    }
+    values::queue(&mut args.checks, &ptr, key, &schema, ov);
     let hidden = fixed.is_some() || ov.is_some_and(|o| o.hide);
     if ov.is_some_and(|o| o.hide) && fixed.is_none() && p.required {
         cx.errors.push(problem(

@@ -388,11 +388,38 @@ fn template(
         return None;
     }
     let call = cx.call(op_ref, &cfg.params, base)?;
-    let known = arguments(&call.input_schema);
     let vars: Vec<&str> = template.variables().collect();
+    let fits = variables_fit(cx, &call, op_ref, &vars, base);
+    let (completions, complete) = completions(cx, cfg, &call, &vars, base);
+    let ok = fits && complete;
+    let mime_type = cfg
+        .mime_type
+        .clone()
+        .or_else(|| cx.spec.find(op_ref).and_then(success_media_type));
+    ok.then(|| ResourceTemplate {
+        template,
+        name: cfg.name.clone(),
+        title: cfg.title.clone(),
+        description: cfg.description.clone(),
+        mime_type,
+        call,
+        completions,
+    })
+}
+
+/// Whether the template's variables fill the operation: each a distinct, unfixed parameter, and
+/// every required parameter a variable or fixed (each problem reported).
+fn variables_fit(
+    cx: &mut Cx<'_, '_>,
+    call: &ResourceCall,
+    op_ref: &str,
+    vars: &[&str],
+    base: &str,
+) -> bool {
+    let known = arguments(&call.input_schema);
     let mut ok = true;
     let mut uniq = HashSet::new();
-    for v in &vars {
+    for v in vars {
         if !uniq.insert(*v) {
             cx.error(
                 "duplicate-variable",
@@ -437,6 +464,19 @@ fn template(
         );
         ok = false;
     }
+    ok
+}
+
+/// The completions of the template's variables: `complete:` entries, then each variable's
+/// `enum`; and whether every entry was valid (each problem reported).
+fn completions(
+    cx: &mut Cx<'_, '_>,
+    cfg: &ResourceConfig,
+    call: &ResourceCall,
+    vars: &[&str],
+    base: &str,
+) -> (HashMap<String, Completion>, bool) {
+    let mut ok = true;
     let mut completions = HashMap::new();
     for (var, c) in &cfg.complete {
         let ptr = format!("{base}/complete/{}", pointer_segment(var));
@@ -458,25 +498,13 @@ fn template(
             None => ok = false,
         }
     }
-    for v in &vars {
+    for v in vars {
         let values = enum_values(&call.input_schema, v);
         if !completions.contains_key(*v) && !values.is_empty() {
             completions.insert(v.to_string(), Completion::Values(values));
         }
     }
-    let mime_type = cfg
-        .mime_type
-        .clone()
-        .or_else(|| cx.spec.find(op_ref).and_then(success_media_type));
-    ok.then(|| ResourceTemplate {
-        template,
-        name: cfg.name.clone(),
-        title: cfg.title.clone(),
-        description: cfg.description.clone(),
-        mime_type,
-        call,
-        completions,
-    })
+    (completions, ok)
 }
 
 /// The `enum` of an argument, as strings.

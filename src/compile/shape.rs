@@ -17,6 +17,45 @@ use crate::manifest::{
     AnswerAs, ContentBlockConfig, ResponseConfig, pointer_segment, unescape_segment,
 };
 
+/// The split JSON pointer `p` (manifest entry `at`); `None`, with the problem reported, when it
+/// is not one.
+fn parse_pointer(p: &str, at: String, errors: &mut Vec<Problem>) -> Option<Vec<String>> {
+    match split_pointer(p) {
+        Some(s) => Some(s),
+        None => {
+            errors.push(problem(
+                at,
+                Diagnostic::error("bad-pointer", format!("`{p}` is not a JSON pointer")).with_hint(
+                    "write a path from the answer's root, such as `/name` or `/owner/login`",
+                ),
+            ));
+            None
+        }
+    }
+}
+
+/// The output schema's `$defs`, and the answer's schema: the root for an object answer,
+/// `result` for a wrapped one.
+fn answer_schema(
+    schema: Option<&Map<String, Value>>,
+    output: OutputShape,
+) -> (Map<String, Value>, Option<Value>) {
+    let defs: Map<String, Value> = schema
+        .and_then(|s| s.get("$defs"))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let body_schema: Option<Value> = schema.map(|s| match output {
+        OutputShape::Wrapped => s
+            .get("properties")
+            .and_then(|p| p.get("result"))
+            .cloned()
+            .unwrap_or(json!({})),
+        _ => Value::Object(s.clone()),
+    });
+    (defs, body_schema)
+}
+
 /// Builds the shape for `cfg`, rewriting `schema` (the tool's output schema, if any) to match.
 pub(crate) fn build(
     cfg: &ResponseConfig,
@@ -27,47 +66,20 @@ pub(crate) fn build(
         return as_text(cfg);
     }
     let mut errors = Vec::new();
-    let parse = |p: &str, at: String, errors: &mut Vec<Problem>| -> Option<Vec<String>> {
-        match split_pointer(p) {
-            Some(s) => Some(s),
-            None => {
-                errors.push(problem(
-                    at,
-                    Diagnostic::error("bad-pointer", format!("`{p}` is not a JSON pointer"))
-                        .with_hint("write a path from the answer's root, such as `/name` or `/owner/login`"),
-                ));
-                None
-            }
-        }
-    };
     let select: Option<Vec<Vec<String>>> = cfg.select.as_ref().map(|paths| {
         paths
             .iter()
             .enumerate()
-            .filter_map(|(i, p)| parse(p, format!("/response/select/{i}"), &mut errors))
+            .filter_map(|(i, p)| parse_pointer(p, format!("/response/select/{i}"), &mut errors))
             .collect()
     });
     let mut list = cfg
         .list
         .as_deref()
-        .and_then(|p| parse(p, "/response/list".to_string(), &mut errors));
+        .and_then(|p| parse_pointer(p, "/response/list".to_string(), &mut errors));
 
-    // The answer's schema: the root for an object answer, `result` for a wrapped one.
     let mut schema = schema;
-    let defs: Map<String, Value> = schema
-        .as_ref()
-        .and_then(|s| s.get("$defs"))
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let body_schema: Option<Value> = schema.as_ref().map(|s| match output {
-        OutputShape::Wrapped => s
-            .get("properties")
-            .and_then(|p| p.get("result"))
-            .cloned()
-            .unwrap_or(json!({})),
-        _ => Value::Object((*s).clone()),
-    });
+    let (defs, body_schema) = answer_schema(schema.as_deref(), output);
     if list.is_none() && cfg.max_items.is_some() {
         match &body_schema {
             Some(b) if is_array(resolve(b, &defs)) => list = Some(Vec::new()),
@@ -136,7 +148,7 @@ pub(crate) fn build(
             .map(|m| usize::try_from(m).unwrap_or(usize::MAX)),
         text: cfg.text.is_some(),
         blocks,
-        templates: env,
+        templates: env.into(),
         as_text: false,
         page,
     })
@@ -382,7 +394,7 @@ fn as_text(cfg: &ResponseConfig) -> Result<Shape, Vec<Problem>> {
         max_items: None,
         text: false,
         blocks: Vec::new(),
-        templates: Environment::new(),
+        templates: Default::default(),
         as_text: true,
         page: None,
     })

@@ -15,7 +15,7 @@ use super::output::{is_object_schema, success_schema, unwrap_recursive_root};
 use super::params::Arguments;
 use super::values::check_values;
 use crate::diag::Diagnostic;
-use crate::gateway::{Annotations, CallPlan, OutputShape, Tool};
+use crate::gateway::{Annotations, CallPlan, OutputShape, Shape, Tool, Validator};
 use crate::manifest::ToolConfig;
 use crate::openapi::Operation;
 use crate::openapi::schema::{Converter, Mode, Root};
@@ -141,41 +141,18 @@ pub(crate) fn build(
     if !cx.errors.is_empty() {
         return Err(cx.errors);
     }
-    let mut input_value = Value::Object(input);
-    super::page::input(cfg.and_then(|c| c.response.as_ref()), &mut input_value)?;
-    let (input_value, input_validator) = validated(&mut cx, input_value, "input")?;
-    // Response shaping rewrites the output schema, so it runs before the validator is built.
-    let mut output_schema = output_schema;
-    let shape = match cfg.and_then(|c| c.response.as_ref()) {
-        None => None,
-        Some(r) => Some(Arc::new(super::shape::build(
-            r,
-            output_schema.as_mut(),
-            output,
-        )?)),
-    };
-    let (output_value, output_validator) = match output_schema {
-        Some(s) => {
-            let (v, validator) = validated(&mut cx, Value::Object(s), "output")?;
-            (Some(v), Some(validator))
-        }
-        None => (None, None),
-    };
-    let into_obj = |v: Value| match v {
-        Value::Object(o) => o,
-        _ => Map::new(),
-    };
+    let checked = checked(&mut cx, input, output_schema, output)?;
     Ok((
         Tool {
             name,
             title: cfg.and_then(|c| c.title.clone()),
             description,
-            input_schema: Arc::new(into_obj(input_value)),
-            output_schema: output_value.map(|v| Arc::new(into_obj(v))),
+            input_schema: Arc::new(checked.input),
+            output_schema: checked.output.map(Arc::new),
             output,
             annotations,
-            input_validator,
-            output_validator,
+            input_validator: checked.input_validator,
+            output_validator: checked.output_validator,
             plan: CallPlan {
                 method: op.method.clone(),
                 path,
@@ -191,13 +168,64 @@ pub(crate) fn build(
             idempotency_key: None,
             // Set by compile once `auth:` is known.
             scopes: Vec::new(),
-            shape,
+            shape: checked.shape,
             interaction,
             // Set by compile when the manifest keeps 2020-12 structure.
             input_schema_2026: None,
         },
         cx.warnings,
     ))
+}
+
+/// A tool's schemas once its arguments compiled, each with the validator the gateway checks
+/// with, and the response shaping that rewrote the output schema.
+struct Checked {
+    input: Map<String, Value>,
+    input_validator: Validator,
+    output: Option<Map<String, Value>>,
+    output_validator: Option<Validator>,
+    shape: Option<Arc<Shape>>,
+}
+
+/// The input schema with the paging cursor, and the output schema reshaped by `response:`,
+/// each validated and made portable.
+fn checked(
+    cx: &mut Cx<'_>,
+    input: Map<String, Value>,
+    mut output_schema: Option<Map<String, Value>>,
+    output: OutputShape,
+) -> Result<Checked, Vec<Problem>> {
+    let response = cx.cfg.and_then(|c| c.response.as_ref());
+    let mut input_value = Value::Object(input);
+    super::page::input(response, &mut input_value)?;
+    let (input_value, input_validator) = validated(cx, input_value, "input")?;
+    // Response shaping rewrites the output schema, so it runs before the validator is built.
+    let shape = match response {
+        None => None,
+        Some(r) => Some(Arc::new(super::shape::build(
+            r,
+            output_schema.as_mut(),
+            output,
+        )?)),
+    };
+    let (output_value, output_validator) = match output_schema {
+        Some(s) => {
+            let (v, validator) = validated(cx, Value::Object(s), "output")?;
+            (Some(v), Some(validator))
+        }
+        None => (None, None),
+    };
+    let into_obj = |v: Value| match v {
+        Value::Object(o) => o,
+        _ => Map::new(),
+    };
+    Ok(Checked {
+        input: into_obj(input_value),
+        input_validator,
+        output: output_value.map(into_obj),
+        output_validator,
+        shape,
+    })
 }
 
 /// The input schema: the arguments, with the body's `dependentRequired` and kept root keywords,
@@ -243,7 +271,7 @@ fn validated(
     cx: &mut Cx<'_>,
     mut schema: Value,
     side: &str,
-) -> Result<(Value, Arc<jsonschema::Validator>), Vec<Problem>> {
+) -> Result<(Value, Validator), Vec<Problem>> {
     let op = cx.op;
     let validator = match repaired_validator(&mut schema) {
         Ok((v, dropped)) => {
@@ -251,7 +279,7 @@ fn validated(
                 cx.warnings
                     .push(problem("/operation", repaired(op, side, d)));
             }
-            Arc::new(v)
+            Validator::new(schema.clone(), v)
         }
         Err(e) => {
             let mut d = Diagnostic::error(

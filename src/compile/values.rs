@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::tool::{Problem, problem};
 use crate::diag::Diagnostic;
+use crate::manifest::ParamOverride;
 
 /// A manifest `default:` or `fixed:` value, checked against its parameter's schema once the
 /// tool's `$defs` are known: a value of the wrong type would make every call fail upstream for
@@ -22,6 +23,31 @@ pub(super) struct ValueCheck {
     pub(super) schema: Value,
     /// The value.
     pub(super) value: Value,
+}
+
+/// Queues the `fixed:` and `default:` values that an override gives one parameter (manifest
+/// entry `ptr`, key `name` in `params`) to be checked against the parameter's `schema`.
+pub(super) fn queue(
+    checks: &mut Vec<ValueCheck>,
+    ptr: &str,
+    name: &str,
+    schema: &Value,
+    ov: Option<&ParamOverride>,
+) {
+    let Some(ov) = ov else {
+        return;
+    };
+    for (what, v) in [("fixed", &ov.fixed), ("default", &ov.default)] {
+        if let Some(v) = v {
+            checks.push(ValueCheck {
+                pointer: format!("{ptr}/{what}"),
+                name: name.to_string(),
+                what,
+                schema: schema.clone(),
+                value: v.clone(),
+            });
+        }
+    }
 }
 
 /// Each manifest value that its parameter's schema refuses, as an error naming what is wrong.

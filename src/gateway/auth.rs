@@ -5,16 +5,25 @@
 use std::fmt;
 use std::time::Duration;
 
+use serde::Serialize;
+
+use super::compiled::with;
 use crate::secret::Secret;
 
 /// The path of the metadata document (the root form; the path-inserted form appends the
 /// endpoint's path).
 pub const METADATA_PATH: &str = "/.well-known/oauth-protected-resource";
 
+/// Least time between two fetches of the issuer's key set by default
+/// (`auth.oauth.jwks_refetch_interval`). Rotation publishes the new key before using it, so one
+/// refetch finds it; a flood of unknown `kid`s costs the issuer one request per interval.
+pub const DEFAULT_JWKS_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
+
 /// The compiled `auth:` section.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Auth {
     /// The canonical URI of the endpoint (RFC 8707), when OAuth is configured.
+    #[serde(serialize_with = "with::opt_text")]
     pub resource: Option<url::Url>,
     /// Absolute URL of the Protected Resource Metadata, named in every challenge.
     pub metadata_url: Option<String>,
@@ -32,33 +41,38 @@ pub struct Auth {
 }
 
 /// How OAuth access tokens are verified (settings; the caches are [`crate::auth::Caches`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OAuth {
     /// The expected `iss`, exactly as the authorization server writes it.
     pub issuer: String,
     /// The expected `aud`.
     pub audience: String,
     /// Clock skew tolerated on `exp`/`nbf`.
+    #[serde(serialize_with = "with::duration")]
     pub leeway: Duration,
     /// Where the issuer's signing keys are.
     pub keys: KeySource,
+    /// Least time between two fetches of the key set for an unknown `kid`.
+    #[serde(serialize_with = "with::duration")]
+    pub refetch_interval: Duration,
     /// Introspection for opaque tokens.
     pub introspection: Option<Introspection>,
 }
 
 /// Where the key set is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum KeySource {
     /// A configured `jwks_uri`.
-    Uri(url::Url),
+    Uri(#[serde(serialize_with = "with::text")] url::Url),
     /// Discovered from the issuer's metadata.
-    Discover(url::Url),
+    Discover(#[serde(serialize_with = "with::text")] url::Url),
 }
 
 /// The introspection endpoint and the gateway's credentials for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Introspection {
     /// The endpoint.
+    #[serde(serialize_with = "with::text")]
     pub endpoint: url::Url,
     /// The gateway's client id.
     pub client_id: String,
@@ -67,11 +81,12 @@ pub struct Introspection {
 }
 
 /// One accepted key.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct ApiKey {
     /// Who holds it (the caller's subject).
     pub name: String,
-    /// SHA-256 of the key.
+    /// SHA-256 of the key (never printed: it would let a weak key be guessed offline).
+    #[serde(serialize_with = "with::redacted")]
     pub digest: [u8; 32],
     /// Scopes it grants.
     pub scopes: Vec<String>,

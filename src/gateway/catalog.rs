@@ -7,11 +7,14 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
+use serde::Serialize;
+
+use super::compiled::{Validator, with};
 use super::{CallPlan, JsonObject};
 use crate::uri_template::UriTemplate;
 
 /// One prompt.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Prompt {
     /// Unique name.
     pub name: String,
@@ -26,7 +29,7 @@ pub struct Prompt {
 }
 
 /// One declared prompt argument.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PromptArgument {
     /// Name (a template variable).
     pub name: String,
@@ -43,7 +46,7 @@ pub struct PromptArgument {
 }
 
 /// One prompt message.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PromptMessage {
     /// `true`: the assistant speaks it; otherwise the user.
     pub assistant: bool,
@@ -52,7 +55,7 @@ pub struct PromptMessage {
 }
 
 /// The content of a prompt message.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum MessageContent {
     /// A Jinja template over the arguments.
     Text(String),
@@ -75,7 +78,7 @@ pub enum MessageContent {
 }
 
 /// A resource with a fixed URI.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Resource {
     /// Its URI.
     pub uri: String,
@@ -92,11 +95,12 @@ pub struct Resource {
 }
 
 /// Where a resource's content comes from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum ResourceSource {
     /// A file next to the manifest, read at compile time (a reload re-reads it).
     File {
         /// Its content.
+        #[serde(serialize_with = "with::byte_count")]
         data: Bytes,
         /// Its media type.
         mime_type: String,
@@ -106,7 +110,7 @@ pub enum ResourceSource {
 }
 
 /// A GET operation a resource read (or a completion) calls.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ResourceCall {
     /// How to build the request.
     pub plan: CallPlan,
@@ -114,17 +118,20 @@ pub struct ResourceCall {
     pub fixed: Map<String, Value>,
     /// The operation's argument schema: URI variables are strings, and this says which ones
     /// to read as numbers or booleans before validating.
+    #[serde(serialize_with = "with::shared")]
     pub input_schema: Arc<JsonObject>,
     /// Validates the assembled arguments.
-    pub validator: Arc<jsonschema::Validator>,
+    pub validator: Validator,
     /// Timeout of the call.
+    #[serde(serialize_with = "with::duration")]
     pub timeout: Duration,
 }
 
 /// A resource template (RFC 6570) bound to a GET operation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ResourceTemplate {
     /// The parsed template.
+    #[serde(serialize_with = "with::text")]
     pub template: UriTemplate,
     /// Name shown by clients.
     pub name: String,
@@ -137,11 +144,12 @@ pub struct ResourceTemplate {
     /// The operation; the URI's variables fill its arguments.
     pub call: ResourceCall,
     /// Completions of its variables, by variable name.
+    #[serde(serialize_with = "with::sorted")]
     pub completions: HashMap<String, Completion>,
 }
 
 /// Where the completions of one argument come from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Completion {
     /// A fixed list (manifest values or a parameter's `enum`).
     Values(Vec<String>),
@@ -162,7 +170,7 @@ pub enum Completion {
 }
 
 /// Everything besides tools that a gateway serves.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Catalog {
     /// Prompts in manifest order.
     pub prompts: Vec<Prompt>,
@@ -171,6 +179,7 @@ pub struct Catalog {
     /// Resource templates in manifest order.
     pub templates: Vec<ResourceTemplate>,
     /// How often subscribed resources are checked upstream.
+    #[serde(serialize_with = "with::duration")]
     pub poll_interval: Duration,
 }
 

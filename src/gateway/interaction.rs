@@ -2,12 +2,14 @@
 //! value) and `confirm:` (the user approves the call), compiled.
 
 use std::fmt;
-use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use super::compiled::{Templates, Validator};
+
 /// The questions of one tool, in the order they are asked: every `ask:` parameter first (one
 /// round), then the confirmation, whose message can show what the user supplied.
+#[derive(PartialEq, serde::Serialize)]
 pub struct Interaction {
     /// Parameters the user supplies.
     pub asks: Vec<Ask>,
@@ -16,6 +18,7 @@ pub struct Interaction {
 }
 
 /// One parameter the user supplies.
+#[derive(PartialEq, serde::Serialize)]
 pub struct Ask {
     /// The argument it fills in the call plan.
     pub arg: String,
@@ -28,14 +31,15 @@ pub struct Ask {
     /// The elicitation form (`requestedSchema`): one primitive field.
     pub form: Map<String, Value>,
     /// Checks the value the user gave against the parameter's own schema.
-    pub validator: Arc<jsonschema::Validator>,
+    pub validator: Validator,
 }
 
 /// A confirmation before the call.
+#[derive(PartialEq, serde::Serialize)]
 pub struct Confirm {
     /// Template `confirm`: the message, rendered from the arguments; `None`: a message naming
     /// the tool and the arguments of the call.
-    pub templates: Option<minijinja::Environment<'static>>,
+    pub templates: Option<Templates>,
 }
 
 /// The key of the confirmation among a 2026-07-28 result's `inputRequests`.

@@ -6,17 +6,19 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 /// Every limit of one gateway.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Limits {
     /// At most this many upstream requests at once; more wait in a queue.
     pub max_concurrent: usize,
     /// How long a call waits for a slot before it is answered "saturated".
+    #[serde(serialize_with = "super::compiled::with::duration")]
     pub queue_timeout: Duration,
     /// When to stop calling a failing upstream; `None`: never.
     pub breaker: Option<Breaker>,
     /// A token bucket per caller, across all tools.
     pub per_caller: Option<RateLimit>,
     /// A token bucket per tool (tool name → limit), shared by all callers.
+    #[serde(serialize_with = "super::compiled::with::sorted")]
     pub per_tool: HashMap<String, RateLimit>,
 }
 
@@ -42,7 +44,7 @@ impl Default for Limits {
 }
 
 /// Circuit breaker settings.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Breaker {
     /// Open after this many failures in a row.
     pub consecutive_failures: u32,
@@ -52,8 +54,10 @@ pub struct Breaker {
     /// Calls a window needs before `failure_rate` applies.
     pub min_calls: u32,
     /// The failure-rate window.
+    #[serde(serialize_with = "super::compiled::with::duration")]
     pub window: Duration,
     /// How long it stays open before probing.
+    #[serde(serialize_with = "super::compiled::with::duration")]
     pub open_for: Duration,
     /// Calls let through at once while half-open.
     pub half_open_probes: u32,
@@ -73,11 +77,12 @@ impl Default for Breaker {
 }
 
 /// A token bucket: `requests` per `per`, bursts of up to `burst`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RateLimit {
     /// Calls allowed per `per`.
     pub requests: u32,
     /// The period.
+    #[serde(serialize_with = "super::compiled::with::duration")]
     pub per: Duration,
     /// Bucket size.
     pub burst: u32,

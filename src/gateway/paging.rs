@@ -7,7 +7,7 @@ pub const CURSOR_ARG: &str = "cursor";
 pub const NEXT: &str = "next";
 
 /// A tool's pagination, compiled from `response.page:`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Paging {
     /// How the next page is found.
     pub style: Style,
@@ -20,7 +20,7 @@ pub struct Paging {
 }
 
 /// Where the next page's position comes from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub enum Style {
     /// A cursor at `next` in the answer, or at `last_item` inside the list's last item.
     Cursor {

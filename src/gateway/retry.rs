@@ -7,16 +7,19 @@ use super::Tool;
 
 /// When and how a call is sent again. Every attempt shares the tool's timeout: a pause or an
 /// attempt that would run past it is not made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct RetryPolicy {
     /// Most sends of one call, the first included (1: no retries).
     pub attempts: u32,
     /// The pause before the first retry, doubled for each further one, before jitter.
+    #[serde(serialize_with = "super::compiled::with::duration")]
     pub base_delay: Duration,
     /// The longest pause between two attempts.
+    #[serde(serialize_with = "super::compiled::with::duration")]
     pub max_delay: Duration,
     /// The longest `Retry-After` the gateway waits for itself; a longer one goes back to the
     /// agent.
+    #[serde(serialize_with = "super::compiled::with::duration")]
     pub max_retry_after: Duration,
 }
 

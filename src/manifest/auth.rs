@@ -64,6 +64,12 @@ pub struct OAuthConfig {
     #[serde(default)]
     #[schemars(regex(pattern = r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|sec|secs|min|mins)\s*$"))]
     pub leeway: Option<String>,
+    /// Least time between two fetches of the issuer's keys when tokens name a key the cache
+    /// lacks (key rotation), e.g. `10s` (the default). Tokens with made-up key ids cost the
+    /// issuer at most one request per interval.
+    #[serde(default)]
+    #[schemars(regex(pattern = r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|sec|secs|min|mins)\s*$"))]
+    pub jwks_refetch_interval: Option<String>,
     /// Verify opaque (non-JWT) tokens with the issuer's RFC 7662 introspection endpoint.
     #[serde(default)]
     pub introspection: Option<IntrospectionConfig>,

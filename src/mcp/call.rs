@@ -202,31 +202,10 @@ async fn execute(
         Some(Caller::Verified(p)) => Some(p),
         _ => None,
     };
-    let args = Value::Object(args);
-    if let Some(message) = argument_errors(tool, &args) {
-        return Ran::early(error(message), Outcome::ToolError);
-    }
-    let Value::Object(mut args) = args else {
-        return Ran::early(error("arguments must be an object"), Outcome::ToolError);
+    let (args, paged) = match checked_arguments(g, tool, args, supplied) {
+        Ok(checked) => checked,
+        Err(message) => return Ran::early(error(message), Outcome::ToolError),
     };
-    // A paged tool's `cursor` becomes the API's own position (bound to the other arguments).
-    let paged = match crate::upstream::page::of(tool) {
-        Some((_, paging)) => match crate::upstream::page::resume(
-            g,
-            tool,
-            paging,
-            &mut args,
-            super::confirm::codec(),
-            |a| super::confirm::binding(g, tool, a),
-        ) {
-            Ok(p) => Some(p),
-            Err(message) => return Ran::early(error(message), Outcome::ToolError),
-        },
-        None => None,
-    };
-    // What the user supplied (`ask:`) was checked against its own schema when given, and
-    // is not part of the schema the model's arguments are held to.
-    args.extend(supplied.into_iter().filter(|(_, v)| !v.is_null()));
     let admitted = match shared.limiter.admit(&g.limits).await {
         Ok(a) => a,
         Err(r) => {
@@ -310,6 +289,49 @@ async fn execute(
         retries,
         limited: None,
     }
+}
+
+/// The arguments as the call sends them: checked against the tool's schema, a paged tool's
+/// `cursor` turned into the API's own position, and what the user supplied (`ask:`) added; or
+/// what the agent is told instead.
+fn checked_arguments(
+    g: &Served,
+    tool: &Tool,
+    args: serde_json::Map<String, Value>,
+    supplied: serde_json::Map<String, Value>,
+) -> Result<
+    (
+        serde_json::Map<String, Value>,
+        Option<crate::upstream::page::Paged<'static>>,
+    ),
+    String,
+> {
+    let args = Value::Object(args);
+    if let Some(message) = argument_errors(tool, &args) {
+        return Err(message);
+    }
+    let Value::Object(mut args) = args else {
+        return Err("arguments must be an object".into());
+    };
+    // A paged tool's `cursor` becomes the API's own position (bound to the other arguments).
+    let paged = match crate::upstream::page::of(tool) {
+        Some((_, paging)) => match crate::upstream::page::resume(
+            g,
+            tool,
+            paging,
+            &mut args,
+            super::confirm::codec(),
+            |a| super::confirm::binding(g, tool, a),
+        ) {
+            Ok(p) => Some(p),
+            Err(message) => return Err(message),
+        },
+        None => None,
+    };
+    // What the user supplied (`ask:`) was checked against its own schema when given, and
+    // is not part of the schema the model's arguments are held to.
+    args.extend(supplied.into_iter().filter(|(_, v)| !v.is_null()));
+    Ok((args, paged))
 }
 
 /// The `_meta` key of a result that says how many times the gateway sent the call again.

@@ -21,7 +21,8 @@ use std::path::Path;
 use serde_json::Value;
 
 /// Where a parameter goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ParamLocation {
     /// A `{name}` in the path.
     Path,
@@ -35,7 +36,8 @@ pub enum ParamLocation {
 
 /// OpenAPI serialisation style of a parameter (OpenAPI 3 `style`; Swagger 2 `collectionFormat`
 /// is mapped onto these).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub enum ParamStyle {
     /// `form` (query, cookie default).
     Form,

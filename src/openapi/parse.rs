@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     DocId, DocStore, Operation, Parameter, PropertyEncoding, RawSchema, RequestBody, Response,
-    Server, ServerVariable, Spec, SpecProblem, SpecVersion,
+    Server, ServerVariable, Spec, SpecProblem, SpecVersion, Target,
 };
 use super::{ParamLocation, ParamStyle};
 
@@ -149,9 +149,11 @@ fn operations(
     let Some(paths) = root.get("paths").and_then(Value::as_object) else {
         return Vec::new();
     };
-    let swagger = version == SpecVersion::Swagger2;
-    let consumes_global = string_list(root.get("consumes"));
-    let produces_global = string_list(root.get("produces"));
+    let globals = Globals {
+        swagger: version == SpecVersion::Swagger2,
+        consumes: string_list(root.get("consumes")),
+        produces: string_list(root.get("produces")),
+    };
     let mut out = Vec::new();
     for (path, item) in paths {
         if !path.starts_with('/') {
@@ -168,268 +170,386 @@ fn operations(
                 continue;
             }
         };
-        let Some(item_obj) = item.value.as_object() else {
+        if !item.value.is_object() {
             continue;
-        };
-        let shared_params = item_obj.get("parameters");
+        }
         for method in METHODS {
-            let Some(op) = item_obj.get(method).filter(|o| o.is_object()) else {
+            let Some(op) = item.value.get(method).filter(|o| o.is_object()) else {
                 continue;
             };
             let Ok(http_method) = http::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
             else {
                 continue;
             };
-            let label = format!("{http_method} {path}");
-            let mut op_problems = Vec::new();
-            let mut params = Vec::new();
-            let mut swagger_body: Option<RequestBody> = None;
-            let mut form_fields: Vec<(String, bool, Value, Option<String>)> = Vec::new();
-            let mut form_encodings: Vec<PropertyEncoding> = Vec::new();
-            // Operation-level parameters override path-level ones with the same name and location.
-            let mut raw_params: Vec<(DocId, &Value)> = Vec::new();
-            for list in [shared_params, op.get("parameters")].into_iter().flatten() {
-                for p in list.as_array().into_iter().flatten() {
-                    raw_params.push((item.doc, p));
-                }
+            out.push(operation(
+                docs,
+                &globals,
+                (path, item),
+                (http_method, op),
+                problems,
+            ));
+        }
+    }
+    out
+}
+
+/// What every operation of a document inherits: its dialect and Swagger 2.0's global
+/// `consumes`/`produces`.
+struct Globals {
+    swagger: bool,
+    consumes: Option<Vec<String>>,
+    produces: Option<Vec<String>>,
+}
+
+/// One operation `op` of the path item `item` at `path`; its problems go to `problems`, located
+/// by `METHOD /path`.
+fn operation(
+    docs: &DocStore,
+    globals: &Globals,
+    (path, item): (&String, Target<'_>),
+    (http_method, op): (http::Method, &Value),
+    problems: &mut Vec<SpecProblem>,
+) -> Operation {
+    let swagger = globals.swagger;
+    let label = format!("{http_method} {path}");
+    let mut op_problems = Vec::new();
+    let resolved = resolved_params(docs, item, op, &mut op_problems);
+    let consumes = string_list(op.get("consumes")).or_else(|| globals.consumes.clone());
+    let mut collected = Collected::default();
+    for t in resolved {
+        collect_param(
+            t,
+            swagger,
+            consumes.as_deref(),
+            &label,
+            &mut collected,
+            &mut op_problems,
+            problems,
+        );
+    }
+    let Collected {
+        params,
+        swagger_body,
+        form_fields,
+        form_encodings,
+    } = collected;
+    let body = if swagger {
+        if !form_fields.is_empty() {
+            Some(form_body(
+                form_fields,
+                form_encodings,
+                consumes.as_deref(),
+                item.doc,
+            ))
+        } else {
+            swagger_body
+        }
+    } else {
+        request_body(docs, item.doc, op, &mut op_problems)
+    };
+    let produces = string_list(op.get("produces")).or_else(|| globals.produces.clone());
+    let responses = responses(
+        docs,
+        item.doc,
+        op,
+        swagger.then_some(produces.as_deref()),
+        &mut op_problems,
+    );
+    problems.extend(op_problems.into_iter().map(|message| SpecProblem {
+        operation: Some(label.clone()),
+        message,
+        warning: false,
+    }));
+    let text = |k: &str| op.get(k).and_then(Value::as_str).map(str::to_string);
+    Operation {
+        id: text("operationId").filter(|s| !s.is_empty()),
+        method: http_method,
+        path: path.clone(),
+        summary: text("summary"),
+        description: text("description"),
+        deprecated: op
+            .get("deprecated")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        tags: string_list(op.get("tags")).unwrap_or_default(),
+        params,
+        body,
+        responses,
+        servers: if swagger {
+            Vec::new()
+        } else {
+            let own = servers(op.get("servers"));
+            if own.is_empty() {
+                servers(item.value.get("servers"))
+            } else {
+                own
             }
-            let mut seen: Vec<(String, String)> = Vec::new();
-            let mut resolved = Vec::new();
-            for (doc, p) in raw_params.into_iter().rev() {
-                match docs.deref(doc, p) {
-                    Ok(t) => {
-                        let name = t
-                            .value
-                            .get("name")
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_string();
-                        let loc = t
-                            .value
-                            .get("in")
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_string();
-                        if seen.contains(&(name.clone(), loc.clone())) {
-                            continue;
-                        }
-                        seen.push((name, loc));
-                        resolved.push(t);
-                    }
-                    Err(e) => op_problems.push(format!("parameter: {e}")),
-                }
-            }
-            resolved.reverse();
-            let consumes = string_list(op.get("consumes")).or_else(|| consumes_global.clone());
-            for t in resolved {
-                let p = t.value;
-                let name = p
+        },
+    }
+}
+
+/// The operation's parameters, `$ref`s resolved: the path item's and its own, where an
+/// operation-level parameter overrides a path-level one with the same name and location.
+fn resolved_params<'a>(
+    docs: &'a DocStore,
+    item: Target<'a>,
+    op: &'a Value,
+    op_problems: &mut Vec<String>,
+) -> Vec<Target<'a>> {
+    let mut raw_params: Vec<(DocId, &Value)> = Vec::new();
+    for list in [item.value.get("parameters"), op.get("parameters")]
+        .into_iter()
+        .flatten()
+    {
+        for p in list.as_array().into_iter().flatten() {
+            raw_params.push((item.doc, p));
+        }
+    }
+    let mut seen: Vec<(String, String)> = Vec::new();
+    let mut resolved = Vec::new();
+    for (doc, p) in raw_params.into_iter().rev() {
+        match docs.deref(doc, p) {
+            Ok(t) => {
+                let name = t
+                    .value
                     .get("name")
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_string();
-                let location = p.get("in").and_then(Value::as_str).unwrap_or("");
-                if name.is_empty() {
-                    // It cannot be sent without a name; the rest of the operation still works.
-                    problems.push(SpecProblem {
-                        operation: Some(label.clone()),
-                        message: "a parameter without a `name` is ignored".to_string(),
-                        warning: true,
-                    });
+                let loc = t
+                    .value
+                    .get("in")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                if seen.contains(&(name.clone(), loc.clone())) {
                     continue;
                 }
-                if swagger && location == "body" {
-                    let media = pick_media(consumes.as_deref(), "application/json");
-                    swagger_body = Some(RequestBody {
-                        description: p
-                            .get("description")
-                            .and_then(Value::as_str)
-                            .map(str::to_string),
-                        required: p.get("required").and_then(Value::as_bool).unwrap_or(false),
-                        encodings: Vec::new(),
-                        content: vec![(
-                            media,
-                            p.get("schema").map(|s| RawSchema {
+                seen.push((name, loc));
+                resolved.push(t);
+            }
+            Err(e) => op_problems.push(format!("parameter: {e}")),
+        }
+    }
+    resolved.reverse();
+    resolved
+}
+
+/// A Swagger 2.0 `formData` parameter: name, required, schema, description.
+type FormField = (String, bool, Value, Option<String>);
+
+/// The parameters of one operation as they are read: ordinary ones, and Swagger 2.0's `body`
+/// and `formData` ones, which become the request body.
+#[derive(Default)]
+struct Collected {
+    params: Vec<Parameter>,
+    swagger_body: Option<RequestBody>,
+    form_fields: Vec<FormField>,
+    form_encodings: Vec<PropertyEncoding>,
+}
+
+/// Reads one resolved parameter into `collected`.
+fn collect_param(
+    t: Target<'_>,
+    swagger: bool,
+    consumes: Option<&[String]>,
+    label: &str,
+    collected: &mut Collected,
+    op_problems: &mut Vec<String>,
+    problems: &mut Vec<SpecProblem>,
+) {
+    let p = t.value;
+    let name = p
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let location = p.get("in").and_then(Value::as_str).unwrap_or("");
+    if name.is_empty() {
+        // It cannot be sent without a name; the rest of the operation still works.
+        problems.push(SpecProblem {
+            operation: Some(label.to_string()),
+            message: "a parameter without a `name` is ignored".to_string(),
+            warning: true,
+        });
+        return;
+    }
+    if swagger && location == "body" {
+        let media = pick_media(consumes, "application/json");
+        collected.swagger_body = Some(RequestBody {
+            description: p
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            required: p.get("required").and_then(Value::as_bool).unwrap_or(false),
+            encodings: Vec::new(),
+            content: vec![(
+                media,
+                p.get("schema").map(|s| RawSchema {
+                    doc: t.doc,
+                    value: s.clone(),
+                }),
+            )],
+        });
+        return;
+    }
+    if swagger && location == "formData" {
+        if let Some((style, explode)) = p
+            .get("collectionFormat")
+            .and_then(Value::as_str)
+            .and_then(collection_format)
+        {
+            collected.form_encodings.push(PropertyEncoding {
+                property: name.clone(),
+                content_type: None,
+                style: Some(style),
+                explode: Some(explode),
+            });
+        } else if p.get("type").and_then(Value::as_str) == Some("array") {
+            // Swagger 2's default `collectionFormat` is `csv`.
+            collected.form_encodings.push(PropertyEncoding {
+                property: name.clone(),
+                content_type: None,
+                style: Some(ParamStyle::Form),
+                explode: Some(false),
+            });
+        }
+        collected.form_fields.push((
+            name,
+            p.get("required").and_then(Value::as_bool).unwrap_or(false),
+            swagger_param_schema(p),
+            p.get("description")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        ));
+        return;
+    }
+    match parameter(t.doc, p, &name, location, swagger) {
+        Ok(Some(param)) => collected.params.push(param),
+        Ok(None) => {}
+        Err(e) => op_problems.push(format!("parameter `{name}`: {e}")),
+    }
+}
+
+/// Swagger 2.0 `formData` parameters as one object body: multipart when a field is a file or
+/// the operation consumes `multipart/form-data`, else URL-encoded.
+fn form_body(
+    form_fields: Vec<FormField>,
+    form_encodings: Vec<PropertyEncoding>,
+    consumes: Option<&[String]>,
+    doc: DocId,
+) -> RequestBody {
+    let multipart = form_fields
+        .iter()
+        .any(|f| f.2.get("format") == Some(&json!("binary")))
+        || consumes.is_some_and(|c| c.iter().any(|m| m.starts_with("multipart/form-data")));
+    let mut props = Map::new();
+    let mut required = Vec::new();
+    for (name, req, mut schema, desc) in form_fields {
+        if let (Some(d), Some(o)) = (desc, schema.as_object_mut()) {
+            o.insert("description".into(), Value::String(d));
+        }
+        if req {
+            required.push(Value::String(name.clone()));
+        }
+        props.insert(name, schema);
+    }
+    let any_required = !required.is_empty();
+    let media = if multipart {
+        "multipart/form-data"
+    } else {
+        "application/x-www-form-urlencoded"
+    };
+    RequestBody {
+        description: None,
+        required: any_required,
+        encodings: vec![(media.to_string(), form_encodings)],
+        content: vec![(
+            media.to_string(),
+            Some(RawSchema {
+                doc,
+                value: json!({"type": "object", "properties": props, "required": required}),
+            }),
+        )],
+    }
+}
+
+/// An OpenAPI 3 operation's `requestBody`.
+fn request_body(
+    docs: &DocStore,
+    doc: DocId,
+    op: &Value,
+    op_problems: &mut Vec<String>,
+) -> Option<RequestBody> {
+    let rb = op.get("requestBody")?;
+    match docs.deref(doc, rb) {
+        Ok(t) => Some(RequestBody {
+            description: t
+                .value
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            required: t
+                .value
+                .get("required")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            content: content(t.doc, t.value.get("content")),
+            encodings: encodings(t.value.get("content")),
+        }),
+        Err(e) => {
+            op_problems.push(format!("requestBody: {e}"));
+            None
+        }
+    }
+}
+
+/// The operation's responses by status. `swagger` holds Swagger 2.0's `produces` (a response
+/// there has one `schema`, labelled with the media type picked from it).
+fn responses(
+    docs: &DocStore,
+    doc: DocId,
+    op: &Value,
+    swagger: Option<Option<&[String]>>,
+    op_problems: &mut Vec<String>,
+) -> Vec<Response> {
+    let mut responses = Vec::new();
+    let Some(map) = op.get("responses").and_then(Value::as_object) else {
+        return responses;
+    };
+    for (status, r) in map {
+        if status.starts_with("x-") {
+            continue;
+        }
+        match docs.deref(doc, r) {
+            Ok(t) => {
+                let content = match swagger {
+                    Some(produces) => match t.value.get("schema") {
+                        Some(s) => vec![(
+                            pick_media(produces, "application/json"),
+                            Some(RawSchema {
                                 doc: t.doc,
                                 value: s.clone(),
                             }),
                         )],
-                    });
-                    continue;
-                }
-                if swagger && location == "formData" {
-                    if let Some((style, explode)) = p
-                        .get("collectionFormat")
-                        .and_then(Value::as_str)
-                        .and_then(collection_format)
-                    {
-                        form_encodings.push(PropertyEncoding {
-                            property: name.clone(),
-                            content_type: None,
-                            style: Some(style),
-                            explode: Some(explode),
-                        });
-                    } else if p.get("type").and_then(Value::as_str) == Some("array") {
-                        // Swagger 2's default `collectionFormat` is `csv`.
-                        form_encodings.push(PropertyEncoding {
-                            property: name.clone(),
-                            content_type: None,
-                            style: Some(ParamStyle::Form),
-                            explode: Some(false),
-                        });
-                    }
-                    form_fields.push((
-                        name,
-                        p.get("required").and_then(Value::as_bool).unwrap_or(false),
-                        swagger_param_schema(p),
-                        p.get("description")
-                            .and_then(Value::as_str)
-                            .map(str::to_string),
-                    ));
-                    continue;
-                }
-                match parameter(t.doc, p, &name, location, swagger) {
-                    Ok(Some(param)) => params.push(param),
-                    Ok(None) => {}
-                    Err(e) => op_problems.push(format!("parameter `{name}`: {e}")),
-                }
-            }
-            let body = if swagger {
-                if !form_fields.is_empty() {
-                    let multipart = form_fields
-                        .iter()
-                        .any(|f| f.2.get("format") == Some(&json!("binary")))
-                        || consumes.as_deref().is_some_and(|c| {
-                            c.iter().any(|m| m.starts_with("multipart/form-data"))
-                        });
-                    let mut props = Map::new();
-                    let mut required = Vec::new();
-                    for (name, req, mut schema, desc) in form_fields {
-                        if let (Some(d), Some(o)) = (desc, schema.as_object_mut()) {
-                            o.insert("description".into(), Value::String(d));
-                        }
-                        if req {
-                            required.push(Value::String(name.clone()));
-                        }
-                        props.insert(name, schema);
-                    }
-                    let any_required = !required.is_empty();
-                    let media = if multipart {
-                        "multipart/form-data"
-                    } else {
-                        "application/x-www-form-urlencoded"
-                    };
-                    Some(RequestBody {
-                        description: None,
-                        required: any_required,
-                        encodings: vec![(media.to_string(), std::mem::take(&mut form_encodings))],
-                        content: vec![(
-                            media.to_string(),
-                            Some(RawSchema {
-                                doc: item.doc,
-                                value: json!({"type": "object", "properties": props, "required": required}),
-                            }),
-                        )],
-                    })
-                } else {
-                    swagger_body
-                }
-            } else {
-                match op.get("requestBody") {
-                    Some(rb) => match docs.deref(item.doc, rb) {
-                        Ok(t) => Some(RequestBody {
-                            description: t
-                                .value
-                                .get("description")
-                                .and_then(Value::as_str)
-                                .map(str::to_string),
-                            required: t
-                                .value
-                                .get("required")
-                                .and_then(Value::as_bool)
-                                .unwrap_or(false),
-                            content: content(t.doc, t.value.get("content")),
-                            encodings: encodings(t.value.get("content")),
-                        }),
-                        Err(e) => {
-                            op_problems.push(format!("requestBody: {e}"));
-                            None
-                        }
+                        None => Vec::new(),
                     },
-                    None => None,
-                }
-            };
-            let produces = string_list(op.get("produces")).or_else(|| produces_global.clone());
-            let mut responses = Vec::new();
-            if let Some(map) = op.get("responses").and_then(Value::as_object) {
-                for (status, r) in map {
-                    if status.starts_with("x-") {
-                        continue;
-                    }
-                    match docs.deref(item.doc, r) {
-                        Ok(t) => {
-                            let content = if swagger {
-                                match t.value.get("schema") {
-                                    Some(s) => vec![(
-                                        pick_media(produces.as_deref(), "application/json"),
-                                        Some(RawSchema {
-                                            doc: t.doc,
-                                            value: s.clone(),
-                                        }),
-                                    )],
-                                    None => Vec::new(),
-                                }
-                            } else {
-                                content(t.doc, t.value.get("content"))
-                            };
-                            responses.push(Response {
-                                status: status.clone(),
-                                description: t
-                                    .value
-                                    .get("description")
-                                    .and_then(Value::as_str)
-                                    .map(str::to_string),
-                                content,
-                            });
-                        }
-                        Err(e) => op_problems.push(format!("response {status}: {e}")),
-                    }
-                }
+                    None => content(t.doc, t.value.get("content")),
+                };
+                responses.push(Response {
+                    status: status.clone(),
+                    description: t
+                        .value
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    content,
+                });
             }
-            problems.extend(op_problems.into_iter().map(|message| SpecProblem {
-                operation: Some(label.clone()),
-                message,
-                warning: false,
-            }));
-            let text = |k: &str| op.get(k).and_then(Value::as_str).map(str::to_string);
-            out.push(Operation {
-                id: text("operationId").filter(|s| !s.is_empty()),
-                method: http_method,
-                path: path.clone(),
-                summary: text("summary"),
-                description: text("description"),
-                deprecated: op
-                    .get("deprecated")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false),
-                tags: string_list(op.get("tags")).unwrap_or_default(),
-                params,
-                body,
-                responses,
-                servers: if swagger {
-                    Vec::new()
-                } else {
-                    let own = servers(op.get("servers"));
-                    if own.is_empty() {
-                        servers(item_obj.get("servers"))
-                    } else {
-                        own
-                    }
-                },
-            });
+            Err(e) => op_problems.push(format!("response {status}: {e}")),
         }
     }
-    out
+    responses
 }
 
 fn string_list(v: Option<&Value>) -> Option<Vec<String>> {

@@ -223,48 +223,7 @@ pub fn build(
         }
     }
 
-    for (name, value) in &upstream.headers {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| BuildError::BadHeaderName(name.clone()))?;
-        let value =
-            HeaderValue::from_str(value).map_err(|_| BuildError::BadHeader(name.to_string()))?;
-        set_header(&mut headers, name, value);
-    }
-    // Not to an operation server of another origin that only the spec names.
-    let auth = upstream.auth.as_ref().filter(|_| plan.credentials);
-    match auth {
-        // Added when the call is sent (the token may need fetching first).
-        None | Some(UpstreamAuth::OAuth2(_)) => {}
-        Some(UpstreamAuth::Bearer(token)) => {
-            set_header(
-                &mut headers,
-                http::header::AUTHORIZATION,
-                sensitive(&format!("Bearer {}", token.expose()))?,
-            );
-        }
-        Some(UpstreamAuth::Basic { username, password }) => {
-            let raw = format!("{username}:{}", password.expose());
-            let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
-            set_header(
-                &mut headers,
-                http::header::AUTHORIZATION,
-                sensitive(&format!("Basic {encoded}"))?,
-            );
-        }
-        Some(UpstreamAuth::ApiKey {
-            location,
-            name,
-            value,
-        }) => match location {
-            ApiKeyLocation::Header => {
-                let n = HeaderName::from_bytes(name.as_bytes())
-                    .map_err(|_| BuildError::BadHeaderName(name.clone()))?;
-                set_header(&mut headers, n, sensitive(value.expose())?);
-            }
-            ApiKeyLocation::Query => push_pair(&mut query, name, value.expose(), UNRESERVED),
-            ApiKeyLocation::Cookie => cookies.push(format!("{name}={}", value.expose())),
-        },
-    }
+    gateway_headers(upstream, plan, &mut headers, &mut query, &mut cookies)?;
     if !cookies.is_empty() {
         let v = HeaderValue::from_str(&cookies.join("; "))
             .map_err(|_| BuildError::BadHeader("cookie".into()))?;
@@ -297,6 +256,60 @@ pub fn build(
         headers,
         body,
     })
+}
+
+/// Adds what the gateway itself sends: `upstream.headers` and its credentials (unless the plan
+/// goes to another origin without them), each replacing any value an argument produced.
+fn gateway_headers(
+    upstream: &Upstream,
+    plan: &CallPlan,
+    headers: &mut Vec<(HeaderName, HeaderValue)>,
+    query: &mut String,
+    cookies: &mut Vec<String>,
+) -> Result<(), BuildError> {
+    for (name, value) in &upstream.headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| BuildError::BadHeaderName(name.clone()))?;
+        let value =
+            HeaderValue::from_str(value).map_err(|_| BuildError::BadHeader(name.to_string()))?;
+        set_header(headers, name, value);
+    }
+    // Not to an operation server of another origin that only the spec names.
+    let auth = upstream.auth.as_ref().filter(|_| plan.credentials);
+    match auth {
+        // Added when the call is sent (the token may need fetching first).
+        None | Some(UpstreamAuth::OAuth2(_)) => {}
+        Some(UpstreamAuth::Bearer(token)) => {
+            set_header(
+                headers,
+                http::header::AUTHORIZATION,
+                sensitive(&format!("Bearer {}", token.expose()))?,
+            );
+        }
+        Some(UpstreamAuth::Basic { username, password }) => {
+            let raw = format!("{username}:{}", password.expose());
+            let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
+            set_header(
+                headers,
+                http::header::AUTHORIZATION,
+                sensitive(&format!("Basic {encoded}"))?,
+            );
+        }
+        Some(UpstreamAuth::ApiKey {
+            location,
+            name,
+            value,
+        }) => match location {
+            ApiKeyLocation::Header => {
+                let n = HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| BuildError::BadHeaderName(name.clone()))?;
+                set_header(headers, n, sensitive(value.expose())?);
+            }
+            ApiKeyLocation::Query => push_pair(query, name, value.expose(), UNRESERVED),
+            ApiKeyLocation::Cookie => cookies.push(format!("{name}={}", value.expose())),
+        },
+    }
+    Ok(())
 }
 
 /// Sets a header the gateway owns: any earlier value of that name is removed first, so the

@@ -247,7 +247,7 @@ mod tests {
             max_items,
             text: false,
             blocks: Vec::new(),
-            templates: minijinja::Environment::new(),
+            templates: Default::default(),
             as_text: false,
         }
     }

@@ -84,6 +84,7 @@ pub fn summarize(diags: &[mcp_gateway::diag::Diagnostic]) -> Vec<String> {
 }
 
 pub mod gateway;
+pub mod in_process;
 pub mod oauth;
 pub mod proxy;
 pub mod raw;

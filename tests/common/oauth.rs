@@ -112,6 +112,8 @@ auth:
   resource: ${RESOURCE}
   oauth:
     issuer: ${ISSUER}
+    # Short, so the key-rotation test waits 2 s, not the default 10 s, for a refetch.
+    jwks_refetch_interval: 2s
     introspection:
       endpoint: ${ISSUER}/introspect
       client_id: gateway
