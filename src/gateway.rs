@@ -20,6 +20,7 @@ use crate::secret::Secret;
 pub mod auth;
 mod catalog;
 mod definition;
+pub mod files;
 mod interaction;
 pub mod invalid;
 mod limits;
@@ -100,6 +101,8 @@ pub struct Upstream {
     /// The header carrying a fresh key per call of a non-idempotent method
     /// (`upstream.idempotency_key`), owned by the gateway.
     pub idempotency_key: Option<http::HeaderName>,
+    /// File arguments fetched by URL and binary answers returned inline or by link.
+    pub files: files::Files,
 }
 
 /// `upstream.client_certificate` and `upstream.ca_certificate`, read and checked.
@@ -205,6 +208,8 @@ pub struct Tool {
     /// The same arguments as `input_schema`, in the form 2026-07-28 clients are shown when the
     /// manifest keeps 2020-12 structure (`$schema`, shared schemas under `$defs`).
     pub input_schema_2026: Option<Arc<JsonObject>>,
+    /// `response.max_inline_bytes`: overrides the upstream's cap on binary answers inline.
+    pub max_inline_bytes: Option<usize>,
 }
 
 /// A tool's response shaping, compiled: see `ResponseConfig` in the manifest.

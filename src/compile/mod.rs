@@ -8,6 +8,7 @@ mod body;
 pub mod budget;
 mod compact;
 mod env;
+pub mod files;
 mod interact;
 mod limits;
 mod loosen;
@@ -480,6 +481,9 @@ fn tool_entry(t: &mut Tools<'_>, i: usize, cfg: &ToolConfig, diags: &mut Vec<Dia
             tool.plan.credentials = target.credentials;
             tool.idempotency_key = key;
             tool.retry = retry;
+            if let Some(u) = t.upstream {
+                files::describe(&mut tool, &u.files);
+            }
             diags.extend(retry::unsafe_retry(
                 loaded,
                 &tool,

@@ -146,7 +146,11 @@ pub(crate) fn build(
     let (input_value, input_validator) = validated(&mut cx, input_value, "input")?;
     // Response shaping rewrites the output schema, so it runs before the validator is built.
     let mut output_schema = output_schema;
-    let shape = match cfg.and_then(|c| c.response.as_ref()) {
+    // `response: {max_inline_bytes}` alone caps binary answers and shapes no JSON.
+    let shape = match cfg
+        .and_then(|c| c.response.as_ref())
+        .filter(|r| !r.only_inline_cap())
+    {
         None => None,
         Some(r) => Some(Arc::new(super::shape::build(
             r,
@@ -195,6 +199,10 @@ pub(crate) fn build(
             interaction,
             // Set by compile when the manifest keeps 2020-12 structure.
             input_schema_2026: None,
+            max_inline_bytes: cfg
+                .and_then(|c| c.response.as_ref())
+                .and_then(|r| r.max_inline_bytes)
+                .map(|b| usize::try_from(b).unwrap_or(usize::MAX)),
         },
         cx.warnings,
     ))

@@ -227,6 +227,12 @@ async fn execute(
     // What the user supplied (`ask:`) was checked against its own schema when given, and
     // is not part of the schema the model's arguments are held to.
     args.extend(supplied.into_iter().filter(|(_, v)| !v.is_null()));
+    // A file argument given as a resource URI or a URL becomes the file's bytes here.
+    if let Err(message) =
+        super::files::resolve_inputs(shared, g, tool, &mut args, principal, cx.parent).await
+    {
+        return Ran::early(error(message), Outcome::ToolError);
+    }
     let admitted = match shared.limiter.admit(&g.limits).await {
         Ok(a) => a,
         Err(r) => {
@@ -271,7 +277,7 @@ async fn execute(
             }
             let result = match &paged {
                 Some(p) => crate::upstream::page::to_result(g, tool, resp, p),
-                None => crate::upstream::to_result(g, tool, resp),
+                None => super::files::answer(g, tool, &args, resp, principal),
             };
             (result, Some(status.as_u16()))
         }

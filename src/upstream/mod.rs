@@ -10,6 +10,7 @@ mod advice;
 mod answer;
 mod body;
 mod build;
+pub mod fetch;
 mod oauth;
 pub mod page;
 mod resource;
@@ -21,7 +22,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-pub use answer::{UpstreamResponse, error_result, to_result};
+pub use answer::{UpstreamResponse, error_result, file_media, to_result};
 pub use body::{Body, BodyError, Part};
 pub use build::{BuildError, RequestParts, build};
 pub use oauth::{TokenCache, TokenFetchError};
