@@ -36,6 +36,21 @@ paths:
             schema: {type: string, format: binary}
       responses:
         '200': {description: stored, content: {application/json: {schema: {type: object}}}}
+  /attach:
+    post:
+      operationId: attach
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              required: [file]
+              properties:
+                file: {type: string, format: binary}
+                note: {type: string}
+      responses:
+        '200': {description: stored, content: {application/json: {schema: {type: object}}}}
   /image:
     get:
       operationId: getImage
@@ -153,7 +168,9 @@ async fn api() -> (u16, Arc<Mutex<Vec<Seen>>>) {
                 });
                 let path = line.split(' ').nth(1).unwrap_or("").to_string();
                 let reply = match path.as_str() {
-                    "/upload" => response("200 OK", "content-type: application/json\r\n", b"{}"),
+                    "/upload" | "/attach" => {
+                        response("200 OK", "content-type: application/json\r\n", b"{}")
+                    }
                     "/image" => response("200 OK", "content-type: image/png\r\n", PNG),
                     "/doc" => response("200 OK", "content-type: application/pdf\r\n", &small_pdf()),
                     "/big/one" => {
@@ -344,6 +361,10 @@ tools:
   - operation: upload
   - operation: getImage
   - operation: getDoc
+  - operation: getDoc
+    name: get_doc_linked
+    response: {{max_inline_bytes: 100}}
+  - operation: attach
   - operation: getBig
   - operation: render
 "#
@@ -391,6 +412,8 @@ fn uploads_take_base64_a_resource_uri_or_an_allowed_url_and_each_refusal_sends_n
         call("upload", json!({"body": format!("https://127.0.0.1:{p}/huge.bin")})),
         call("upload", json!({"body": format!("https://127.0.0.1:{p}/away")})),
         call("upload", json!({"body": "files://nothing-here"})),
+        // A binary part of a multipart body takes a URL too.
+        call("attach", json!({"file": format!("https://127.0.0.1:{p}/file.bin"), "note": "n"})),
     ]);
     let r = ts_client(&["http", &gw.url], &steps, &[]);
     let tools = r[1]["tools"].as_array().unwrap();
@@ -449,11 +472,25 @@ fn uploads_take_base64_a_resource_uri_or_an_allowed_url_and_each_refusal_sends_n
         "no refused upload reached the API: {:?}",
         s.api.lock().unwrap()
     );
+    assert!(!is_error(&r[11]), "{}", r[11]);
+    let attached = s
+        .api
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|x| x.line.starts_with("POST /attach "))
+        .map(|x| x.body.clone())
+        .expect("the multipart upload reached the API");
+    let file = pattern(3000, 5);
+    assert!(
+        attached.windows(file.len()).any(|w| w == file.as_slice()),
+        "the multipart part carries the fetched bytes"
+    );
     // The refusals before any connection never reached the file host either: only the
-    // allowed fetch, the over-size file and the redirect did.
+    // allowed fetches, the over-size file and the redirect did.
     assert_eq!(
         *s.files.lock().unwrap(),
-        vec!["/file.bin", "/huge.bin", "/away"]
+        vec!["/file.bin", "/huge.bin", "/away", "/file.bin"]
     );
 }
 
@@ -477,9 +514,11 @@ fn file_answers_are_image_blocks_embedded_blobs_or_links_read_back_on_another_re
     );
     let tools = r[1]["tools"].as_array().unwrap();
     for t in tools {
-        assert!(
-            t.get("outputSchema").is_none() || t["name"] == "upload",
-            "a file tool advertises no output schema: {t}"
+        let file_tool = t["name"] != "upload" && t["name"] != "attach";
+        assert_eq!(
+            t.get("outputSchema").is_none(),
+            file_tool,
+            "a file tool advertises no output schema, a JSON one does: {t}"
         );
     }
     for answer in &r[2..=5] {
@@ -565,6 +604,32 @@ fn file_answers_are_image_blocks_embedded_blobs_or_links_read_back_on_another_re
         "{}",
         on_two[3]
     );
+    // `response.max_inline_bytes` of one tool links even a small file; a 2026-07-28 (stateless)
+    // rmcp client reads it on the other replica.
+    let linked = ts_client(
+        &["http", &one.url],
+        &json!([call("get_doc_linked", json!({}))]),
+        &[],
+    );
+    let small = link(&linked[1]);
+    rt.block_on(async {
+        let client = crate::common::gateway::client_2026(&two.url).await;
+        let read = client
+            .read_resource(rmcp::model::ReadResourceRequestParams::new(
+                small["uri"].as_str().unwrap(),
+            ))
+            .await
+            .expect("the link reads on the other replica");
+        let Some(rmcp::model::ResourceContents::BlobResourceContents {
+            blob, mime_type, ..
+        }) = read.contents.first()
+        else {
+            panic!("not a blob: {read:?}");
+        };
+        assert_eq!(B64.decode(blob).unwrap(), small_pdf());
+        assert_eq!(mime_type.as_deref(), Some("application/pdf"));
+        client.cancel().await.ok();
+    });
     let on_one = ts_client(
         &["http", &one.url],
         &json!([{"op": "read", "uri": rendered["uri"]}]),
@@ -579,4 +644,29 @@ fn file_answers_are_image_blocks_embedded_blobs_or_links_read_back_on_another_re
     );
     assert!(!is_error(&again[1]), "{}", again[1]);
     assert_eq!(uploads(&s), vec![big_pdf(7)]);
+}
+
+#[test]
+fn a_bad_fetch_allow_entry_or_ca_file_is_a_compile_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "openapi.yaml", SPEC);
+    let m = write(
+        dir.path(),
+        "gateway.yaml",
+        "name: files\nopenapi: openapi.yaml\nupstream:\n  base_url: http://127.0.0.1:9\n  fetch_allow: [files.example.com, 'https://x.example.com/', '*x']\n  fetch_ca_certificate: missing.pem\ntools:\n  - operation: upload\n",
+    );
+    let out = crate::common::compile(&m);
+    let diags = out.result.err().expect("the manifest does not compile");
+    let got: Vec<String> = crate::common::summarize(&diags)
+        .into_iter()
+        .map(|l| l.split(" | help:").next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            "Error fetch-allow @ upstream.fetch_allow[1] 5:36: `https://x.example.com/` is not a host pattern",
+            "Error fetch-allow @ upstream.fetch_allow[2] 5:62: `*x` is not a host pattern",
+            "Error ca-certificate @ upstream.fetch_ca_certificate 6:25: `missing.pem` cannot be read: No such file or directory (os error 2)",
+        ]
+    );
 }
