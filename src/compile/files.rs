@@ -1,13 +1,14 @@
 //! `upstream.fetch_*` and `max_inline_bytes` → [`Files`], and what a tool's input schema tells
 //! the model a file argument may hold.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use super::auth::Cx;
 use crate::diag::Diagnostic;
-use crate::gateway::Tool;
-use crate::gateway::files::file_arguments;
-use crate::gateway::files::{Files, HostPattern};
+use crate::gateway::files::{Files, HostPattern, file_arguments};
+use crate::gateway::{Tool, Upstream};
 
 fn size(v: Option<u64>, default: usize) -> usize {
     v.map(|b| usize::try_from(b).unwrap_or(usize::MAX))
@@ -59,12 +60,10 @@ pub(super) fn files(cx: &Cx<'_>, diags: &mut Vec<Diagnostic>) -> Files {
     }
 }
 
-/// Tells the model, in each file argument's description, what it may pass.
-pub(super) fn describe(tool: &mut Tool, files: &Files) {
-    let names: Vec<String> = file_arguments(tool)
-        .into_iter()
-        .map(str::to_string)
-        .collect();
+/// Tells the model, in the description of each file argument of `tool` in `schema` (its input
+/// schema, or the 2026-07-28 one), what it may pass.
+fn describe(tool: &Tool, schema: &mut serde_json::Map<String, Value>, files: &Files) {
+    let names = file_arguments(tool);
     if names.is_empty() {
         return;
     }
@@ -81,22 +80,37 @@ pub(super) fn describe(tool: &mut Tool, files: &Files) {
     let sentence = format!(
         "The file: base64 data, or the URI of a resource of this server (such as a resource_link another tool returned){urls}."
     );
-    let edit = |schema: &mut serde_json::Map<String, Value>| {
-        let Some(Value::Object(props)) = schema.get_mut("properties") else {
-            return;
-        };
-        for n in &names {
-            if let Some(Value::Object(p)) = props.get_mut(n) {
-                let text = match p.get("description").and_then(Value::as_str) {
-                    Some(d) if !d.is_empty() => format!("{d}\n\n{sentence}"),
-                    _ => sentence.clone(),
-                };
-                p.insert("description".into(), json!(text));
-            }
-        }
+    let Some(Value::Object(props)) = schema.get_mut("properties") else {
+        return;
     };
-    edit(std::sync::Arc::make_mut(&mut tool.input_schema));
-    if let Some(s) = &mut tool.input_schema_2026 {
-        edit(std::sync::Arc::make_mut(s));
+    for n in names {
+        if let Some(Value::Object(p)) = props.get_mut(n) {
+            let text = match p.get("description").and_then(Value::as_str) {
+                Some(d) if !d.is_empty() => format!("{d}\n\n{sentence}"),
+                _ => sentence.clone(),
+            };
+            p.insert("description".into(), json!(text));
+        }
+    }
+}
+
+/// [`describe`] on `tool`'s input schema, or (`modern`) on its 2026-07-28 one, once the
+/// upstream is known.
+pub(super) fn describe_input(tool: &mut Tool, upstream: Option<&Upstream>, modern: bool) {
+    let Some(u) = upstream else { return };
+    let slot = if modern {
+        match &tool.input_schema_2026 {
+            Some(s) => s.clone(),
+            None => return,
+        }
+    } else {
+        tool.input_schema.clone()
+    };
+    let mut schema = Arc::unwrap_or_clone(slot);
+    describe(tool, &mut schema, &u.files);
+    if modern {
+        tool.input_schema_2026 = Some(Arc::new(schema));
+    } else {
+        tool.input_schema = Arc::new(schema);
     }
 }

@@ -470,10 +470,13 @@ fn tool_entry(t: &mut Tools<'_>, i: usize, cfg: &ToolConfig, diags: &mut Vec<Dia
     match tool::build(&mut t.conv, &op, Some(&cfg), name.clone(), timeout, opts) {
         Ok((mut tool, warnings)) => {
             tool.scopes = t.needs.get(i).cloned().unwrap_or_default();
+            // What a file argument may hold is part of the definition the budget counts.
+            files::describe_input(&mut tool, t.upstream, false);
             budget::trim_input(&mut tool, t.budget);
             if opts.keep_2020_12 {
                 tool.input_schema_2026 =
                     modern_input(&mut t.conv, &op, &cfg, &tool, opts, t.budget);
+                files::describe_input(&mut tool, t.upstream, true);
             }
             budget::fit_output(&mut tool, cfg.output_schema.as_ref(), t.budget);
             let target = servers::target(t.cx, &cfg, &op, t.upstream, &base, diags);
@@ -481,9 +484,6 @@ fn tool_entry(t: &mut Tools<'_>, i: usize, cfg: &ToolConfig, diags: &mut Vec<Dia
             tool.plan.credentials = target.credentials;
             tool.idempotency_key = key;
             tool.retry = retry;
-            if let Some(u) = t.upstream {
-                files::describe(&mut tool, &u.files);
-            }
             diags.extend(retry::unsafe_retry(
                 loaded,
                 &tool,

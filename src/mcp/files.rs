@@ -182,7 +182,7 @@ pub(crate) fn answer(
             digest: digest(&resp.body),
         }
     } else {
-        match keep(resp.body.clone(), &mime) {
+        match keep(resp.body.clone()) {
             Some(id) => Link::Cached {
                 id,
                 mime: mime.clone(),
@@ -312,7 +312,7 @@ struct Kept {
 static CACHE: LazyLock<Mutex<(VecDeque<Kept>, usize)>> = LazyLock::new(Mutex::default);
 
 /// Keeps `data` for a link; its id, or `None` when it alone exceeds the cache.
-fn keep(data: Bytes, _mime: &str) -> Option<String> {
+fn keep(data: Bytes) -> Option<String> {
     if data.len() > CACHE_BYTES {
         return None;
     }
