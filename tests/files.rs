@@ -12,6 +12,7 @@
 //! `MCP_GATEWAY_STATE_KEY` for a GET tool; from the same one for a POST).
 
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
@@ -110,7 +111,10 @@ struct Seen {
 
 /// Reads one HTTP/1.1 request (Content-Length framed) from `s`: the request line, the path and
 /// the body. `None` when the peer closed.
-async fn read_request<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> Option<(String, Vec<u8>)> {
+async fn read_request<S: tokio::io::AsyncRead + Unpin>(
+    s: &mut S,
+    progress: &AtomicUsize,
+) -> Option<(String, Vec<u8>)> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     let head_end = loop {
@@ -130,11 +134,13 @@ async fn read_request<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> Option<(Str
         .and_then(|(_, v)| v.trim().parse().ok())
         .unwrap_or(0);
     let mut body = buf.split_off(head_end + 4);
+    progress.store(body.len(), Ordering::SeqCst);
     while body.len() < len {
         match s.read(&mut chunk).await {
             Ok(0) | Err(_) => return None,
             Ok(n) => body.extend_from_slice(&chunk[..n]),
         }
+        progress.store(body.len(), Ordering::SeqCst);
     }
     Some((head.lines().next().unwrap_or("").to_string(), body))
 }
@@ -149,17 +155,18 @@ fn response(status: &str, headers: &str, body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The API: records every request; answers files by path.
-async fn api() -> (u16, Arc<Mutex<Vec<Seen>>>) {
+/// The API: records every request; answers files by path. `progress` is how much of the body
+/// of the request being read has arrived.
+async fn api(progress: Arc<AtomicUsize>) -> (u16, Arc<Mutex<Vec<Seen>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let record = seen.clone();
     tokio::spawn(async move {
         while let Ok((mut s, _)) = listener.accept().await {
-            let record = record.clone();
+            let (record, progress) = (record.clone(), progress.clone());
             tokio::spawn(async move {
-                let Some((line, body)) = read_request(&mut s).await else {
+                let Some((line, body)) = read_request(&mut s, &progress).await else {
                     return;
                 };
                 record.lock().unwrap().push(Seen {
@@ -265,7 +272,10 @@ fn make_certificates(dir: &std::path::Path) {
 
 /// The HTTPS file host: `/file.bin` (the upload), `/huge.bin` (over the cap), `/away` (a
 /// redirect to an unlisted host). Records the paths asked for.
-async fn file_host(dir: &std::path::Path) -> (u16, Arc<Mutex<Vec<String>>>) {
+async fn file_host(
+    dir: &std::path::Path,
+    api_progress: Arc<AtomicUsize>,
+) -> (u16, Arc<Mutex<Vec<String>>>) {
     use rustls::pki_types::pem::PemObject as _;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -288,15 +298,38 @@ async fn file_host(dir: &std::path::Path) -> (u16, Arc<Mutex<Vec<String>>>) {
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
             let (acceptor, record) = (acceptor.clone(), record.clone());
+            let api_progress = api_progress.clone();
             tokio::spawn(async move {
                 let Ok(mut tls) = acceptor.accept(tcp).await else {
                     return;
                 };
-                let Some((line, _)) = read_request(&mut tls).await else {
+                let Some((line, _)) = read_request(&mut tls, &AtomicUsize::new(0)).await else {
                     return;
                 };
                 let path = line.split(' ').nth(1).unwrap_or("").to_string();
                 record.lock().unwrap().push(path.clone());
+                if path == "/halves.bin" {
+                    // The first half, then the rest only once the API has received that half:
+                    // a gateway that read the whole file before uploading would never get
+                    // there (this gives up after 10 s and records that it did).
+                    let file = pattern(4000, 8);
+                    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: 4000\r\nconnection: close\r\n\r\n";
+                    let _ = tls.write_all(head.as_bytes()).await;
+                    let _ = tls.write_all(&file[..2000]).await;
+                    let _ = tls.flush().await;
+                    let mut reached = false;
+                    for _ in 0..1000 {
+                        if api_progress.load(Ordering::SeqCst) >= 2000 {
+                            reached = true;
+                            break;
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    }
+                    record.lock().unwrap().push(format!("streamed: {reached}"));
+                    let _ = tls.write_all(&file[2000..]).await;
+                    let _ = tls.shutdown().await;
+                    return;
+                }
                 let reply = match path.as_str() {
                     "/file.bin" => response(
                         "200 OK",
@@ -334,8 +367,9 @@ struct Setup {
 fn setup(rt: &tokio::runtime::Runtime) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     make_certificates(dir.path());
-    let (api_port, api) = rt.block_on(api());
-    let (file_port, files) = rt.block_on(file_host(dir.path()));
+    let progress = Arc::new(AtomicUsize::new(0));
+    let (api_port, api) = rt.block_on(api(progress.clone()));
+    let (file_port, files) = rt.block_on(file_host(dir.path(), progress));
     write(dir.path(), "openapi.yaml", SPEC);
     std::fs::write(dir.path().join("logo.bin"), pattern(500, 3)).unwrap();
     let manifest = write(
@@ -492,6 +526,26 @@ fn uploads_take_base64_a_resource_uri_or_an_allowed_url_and_each_refusal_sends_n
         *s.files.lock().unwrap(),
         vec!["/file.bin", "/huge.bin", "/away", "/file.bin"]
     );
+}
+
+#[test]
+fn a_whole_file_body_is_streamed_from_its_host_to_the_api() {
+    let rt = runtime();
+    let s = setup(&rt);
+    let gw = serve(&s.manifest, &[], &[]);
+    let url = format!("https://127.0.0.1:{}/halves.bin", s.file_port);
+    let r = ts_client(
+        &["http", &gw.url],
+        &json!([call("upload", json!({"body": url}))]),
+        &[],
+    );
+    assert!(!is_error(&r[1]), "{}", r[1]);
+    assert_eq!(
+        *s.files.lock().unwrap(),
+        vec!["/halves.bin", "streamed: true"],
+        "the API had the first half before the file host sent the second"
+    );
+    assert_eq!(uploads(&s), vec![pattern(4000, 8)]);
 }
 
 #[test]

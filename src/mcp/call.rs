@@ -227,12 +227,16 @@ async fn execute(
     // What the user supplied (`ask:`) was checked against its own schema when given, and
     // is not part of the schema the model's arguments are held to.
     args.extend(supplied.into_iter().filter(|(_, v)| !v.is_null()));
-    // A file argument given as a resource URI or a URL becomes the file's bytes here.
-    if let Err(message) =
-        super::files::resolve_inputs(shared, g, tool, &mut args, principal, cx.parent).await
+    // A file argument given as a resource URI or a URL becomes the file's bytes here (or a
+    // stream of them, for a whole binary body).
+    let streamed = match super::files::resolve_inputs(
+        shared, g, tool, &mut args, principal, cx.parent,
+    )
+    .await
     {
-        return Ran::early(error(message), Outcome::ToolError);
-    }
+        Ok(s) => s,
+        Err(message) => return Ran::early(error(message), Outcome::ToolError),
+    };
     let admitted = match shared.limiter.admit(&g.limits).await {
         Ok(a) => a,
         Err(r) => {
@@ -256,10 +260,17 @@ async fn execute(
         .as_ref()
         .and_then(|p| crate::upstream::page::plan_for(tool, p));
     let plan = next_plan.as_ref().unwrap_or(&tool.plan);
-    let (answer, retries) = shared
-        .upstream
-        .call_plan(g, tool, plan, &args, principal, &extra)
-        .await;
+    let (answer, retries) = match streamed {
+        Some(body) => {
+            let up = &shared.upstream;
+            up.call_streamed(g, tool, plan, &args, principal, &extra, body)
+                .await
+        }
+        None => {
+            let up = &shared.upstream;
+            up.call_plan(g, tool, plan, &args, principal, &extra).await
+        }
+    };
     let upstream = sent.elapsed();
     client.finish(&answer, retries.count());
     let (result, status) = match answer {

@@ -4,7 +4,9 @@
 //! this server (read through [`super::catalog::read`], with the caller's own authorization), or
 //! an `https://` URL on a host of `upstream.fetch_allow` ([`crate::upstream::fetch`]). A URI or
 //! URL is replaced by the file's bytes (as base64, which the body builder decodes) before the
-//! request is built, so a refusal leaves nothing sent.
+//! request is built, so a refusal leaves nothing sent. The exception is a whole binary body
+//! given as a URL whose host declares the file's length: every rule is checked first, then the
+//! file is streamed to the API as it arrives, framed by that length (sent once, not retried).
 //!
 //! **Out**: a file answer larger than the inline cap (`response.max_inline_bytes`, else
 //! `upstream.max_inline_bytes`) becomes a `resource_link` to `mcp-gateway://blob/<token>`,
@@ -30,11 +32,12 @@ use serde_json::{Map, Value, json};
 
 use super::handler::Shared;
 use crate::auth::Principal;
-use crate::gateway::Tool;
 use crate::gateway::files::file_arguments;
+use crate::gateway::{BodyEncoding, BodySource, Tool};
 use crate::runtime::Served;
 use crate::telemetry::trace::TraceParent;
 use crate::upstream::UpstreamResponse;
+use crate::upstream::fetch::{FetchError, Streamed};
 
 /// The URI prefix of the links to large file answers.
 pub(crate) const BLOB_PREFIX: &str = "mcp-gateway://blob/";
@@ -89,7 +92,9 @@ fn digest(data: &[u8]) -> String {
 }
 
 /// Replaces each file argument given as a resource URI or an `https://` URL by the file's bytes
-/// (base64). Err: the message of the call's error result (nothing was sent).
+/// (base64). The whole body of a binary media type given as a URL whose host declares the
+/// file's length is not read here: it is returned, to stream to the API as it arrives (the
+/// argument is left empty). Err: the message of the call's error result (nothing was sent).
 pub(crate) async fn resolve_inputs(
     shared: &Shared,
     g: &Served,
@@ -97,7 +102,29 @@ pub(crate) async fn resolve_inputs(
     args: &mut Map<String, Value>,
     caller: Option<&Principal>,
     parent: Option<TraceParent>,
-) -> Result<(), String> {
+) -> Result<Option<Streamed>, String> {
+    if let Some(name) = whole_body_argument(tool)
+        && let Some(Value::String(url)) = args.get(name)
+        && url
+            .get(..8)
+            .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
+    {
+        let timeout = tool.timeout.unwrap_or(g.upstream.timeout);
+        let opened = crate::upstream::fetch::open(&g.upstream.files, url, timeout)
+            .await
+            .map_err(|e| refused(g, tool, name, &e))?;
+        if let Some(length) = opened.length() {
+            args.insert(name.to_string(), Value::String(String::new()));
+            return Ok(Some(opened.stream(length)));
+        }
+        let data = opened
+            .read()
+            .await
+            .map_err(|e| refused(g, tool, name, &e))?;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&data.data);
+        args.insert(name.to_string(), Value::String(encoded));
+        return Ok(None);
+    }
     for name in file_arguments(tool) {
         let Some(value) = args.get_mut(name) else {
             continue;
@@ -117,7 +144,28 @@ pub(crate) async fn resolve_inputs(
             *item = Value::String(data);
         }
     }
-    Ok(())
+    Ok(None)
+}
+
+/// The argument that is the whole body of a binary media type, if `tool` has one.
+fn whole_body_argument(tool: &Tool) -> Option<&str> {
+    match &tool.plan.body.as_ref()?.source {
+        BodySource::Whole(f)
+            if matches!(
+                tool.plan.body.as_ref()?.content_type,
+                BodyEncoding::Binary(_)
+            ) =>
+        {
+            f.arg.as_deref()
+        }
+        _ => None,
+    }
+}
+
+/// The error message of a refused or failed fetch for argument `name`.
+fn refused(g: &Served, tool: &Tool, name: &str, e: &FetchError) -> String {
+    tracing::info!(gateway = %g.name, tool = %tool.name, error = %e, "file URL refused or failed");
+    format!("argument `{name}`: {e}. {NOTHING_SENT}")
 }
 
 /// The base64 bytes of the file at `uri`.

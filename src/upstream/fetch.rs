@@ -217,8 +217,79 @@ async fn check(files: &Files, url: &url::Url, via: &str) -> Result<Vec<SocketAdd
     Ok(addrs)
 }
 
+/// A file body to send on as it arrives, with the length its host declared.
+#[derive(Debug)]
+pub struct Streamed {
+    /// The declared length (at most the cap).
+    pub length: u64,
+    /// The bytes, as they arrive.
+    pub body: reqwest::Body,
+}
+
+/// A file host's answer that passed every rule, its body not read yet.
+#[derive(Debug)]
+pub struct Opened {
+    resp: reqwest::Response,
+    host: String,
+    max: usize,
+}
+
+impl Opened {
+    /// The length the file host declared (checked against the cap by `open`), if it did.
+    pub fn length(&self) -> Option<u64> {
+        self.resp.content_length()
+    }
+
+    /// The file as a body to send on as it arrives, framed by its declared `length`.
+    pub fn stream(self, length: u64) -> Streamed {
+        Streamed {
+            length,
+            body: reqwest::Body::wrap_stream(self.resp.bytes_stream()),
+        }
+    }
+
+    /// Reads the whole file, refusing it past the cap.
+    pub async fn read(mut self) -> Result<Fetched, FetchError> {
+        let content_type = self
+            .resp
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let mut buf = BytesMut::new();
+        loop {
+            let chunk = self
+                .resp
+                .chunk()
+                .await
+                .map_err(|e| FetchError::Unreachable {
+                    host: self.host.clone(),
+                    reason: crate::tls::error_chain(&e),
+                })?;
+            let Some(chunk) = chunk else { break };
+            if buf.len() + chunk.len() > self.max {
+                return Err(FetchError::TooLarge {
+                    host: self.host,
+                    max: self.max,
+                });
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(Fetched {
+            data: buf.freeze(),
+            content_type,
+        })
+    }
+}
+
 /// Fetches `url` under `files`' rules within `timeout`.
 pub async fn fetch(files: &Files, url: &str, timeout: Duration) -> Result<Fetched, FetchError> {
+    open(files, url, timeout).await?.read().await
+}
+
+/// Connects to `url` under `files`' rules (following allowed redirects) and checks the answer's
+/// status and declared length; the body is left to read or stream.
+pub async fn open(files: &Files, url: &str, timeout: Duration) -> Result<Opened, FetchError> {
     let mut current = url::Url::parse(url).map_err(|_| FetchError::Scheme {
         url: url.to_string(),
         allowed: allowed(files),
@@ -243,7 +314,7 @@ pub async fn fetch(files: &Files, url: &str, timeout: Duration) -> Result<Fetche
             builder = builder.tls_certs_only(certs);
         }
         let client = builder.build().map_err(&unreachable)?;
-        let mut resp = client
+        let resp = client
             .get(current.clone())
             .send()
             .await
@@ -272,29 +343,10 @@ pub async fn fetch(files: &Files, url: &str, timeout: Duration) -> Result<Fetche
             });
         }
         let max = files.fetch_max_bytes;
-        let too_large = || FetchError::TooLarge {
-            host: host.clone(),
-            max,
-        };
         if resp.content_length().is_some_and(|n| n > max as u64) {
-            return Err(too_large());
+            return Err(FetchError::TooLarge { host, max });
         }
-        let content_type = resp
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let mut buf = BytesMut::new();
-        while let Some(chunk) = resp.chunk().await.map_err(&unreachable)? {
-            if buf.len() + chunk.len() > max {
-                return Err(too_large());
-            }
-            buf.extend_from_slice(&chunk);
-        }
-        return Ok(Fetched {
-            data: buf.freeze(),
-            content_type,
-        });
+        return Ok(Opened { resp, host, max });
     }
     Err(FetchError::Redirects {
         host: current.host_str().unwrap_or_default().to_string(),
