@@ -24,6 +24,7 @@ pub mod auth;
 mod catalog;
 mod compiled;
 mod definition;
+pub mod files;
 mod interaction;
 pub mod invalid;
 mod limits;
@@ -113,6 +114,8 @@ pub struct Upstream {
     /// (`upstream.idempotency_key`), owned by the gateway.
     #[serde(serialize_with = "with::opt_text")]
     pub idempotency_key: Option<http::HeaderName>,
+    /// File arguments fetched by URL and binary answers returned inline or by link.
+    pub files: files::Files,
 }
 
 /// `upstream.client_certificate` and `upstream.ca_certificate`, read and checked.
@@ -229,6 +232,8 @@ pub struct Tool {
     /// manifest keeps 2020-12 structure (`$schema`, shared schemas under `$defs`).
     #[serde(serialize_with = "with::opt_shared")]
     pub input_schema_2026: Option<Arc<JsonObject>>,
+    /// `response.max_inline_bytes`: overrides the upstream's cap on binary answers inline.
+    pub max_inline_bytes: Option<usize>,
 }
 
 /// A tool's response shaping, compiled: see `ResponseConfig` in the manifest.

@@ -14,6 +14,7 @@ mod connections;
 mod deploy;
 mod examples;
 mod fast_path;
+mod files;
 mod hostile;
 mod layering;
 mod lock;

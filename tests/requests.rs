@@ -113,7 +113,8 @@ fn an_optional_body_says_which_properties_come_together_and_empty_bodies_get_no_
     let upload = input_schema(&compiled, "upload");
     assert_eq!(
         upload["properties"]["body"],
-        json!({"type": "string", "contentEncoding": "base64", "contentMediaType": "application/octet-stream"})
+        json!({"type": "string", "contentEncoding": "base64", "contentMediaType": "application/octet-stream",
+               "description": "The file: base64 data, or the URI of a resource of this server (such as a resource_link another tool returned)."})
     );
 }
 

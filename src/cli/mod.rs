@@ -36,7 +36,7 @@ pub struct Cli {
 enum Command {
     /// Serve a gateway over MCP (Streamable HTTP, or stdio with --stdio).
     #[command(
-        after_help = "Environment: MCP_GATEWAY_STATE_KEY is the secret that seals the requestState of `confirm:` and `ask:` rounds (2026-07-28); set the same value on every replica behind one load balancer. Unset, each process uses a random key."
+        after_help = "Environment: MCP_GATEWAY_STATE_KEY is the secret that seals the requestState of `confirm:` and `ask:` rounds (2026-07-28), paging tokens and links to large file answers; set the same value on every replica behind one load balancer. Unset, each process uses a random key."
     )]
     Serve(serve::Args),
     /// Check manifests the way `serve` would compile them (for CI).

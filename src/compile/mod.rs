@@ -8,6 +8,7 @@ mod body;
 pub mod budget;
 mod compact;
 mod env;
+pub mod files;
 mod interact;
 mod limits;
 mod loosen;
@@ -482,10 +483,13 @@ fn tool_entry(t: &mut Tools<'_>, i: usize, cfg: &ToolConfig, diags: &mut Vec<Dia
     match tool::build(&mut t.conv, &op, Some(&cfg), name.clone(), timeout, opts) {
         Ok((mut tool, warnings)) => {
             tool.scopes = t.needs.get(i).cloned().unwrap_or_default();
+            // What a file argument may hold is part of the definition the budget counts.
+            files::describe_input(&mut tool, t.upstream, false);
             budget::trim_input(&mut tool, t.budget);
             if opts.keep_2020_12 {
                 tool.input_schema_2026 =
                     modern_input(&mut t.conv, &op, &cfg, &tool, opts, t.budget);
+                files::describe_input(&mut tool, t.upstream, true);
             }
             budget::fit_output(&mut tool, cfg.output_schema.as_ref(), t.budget);
             let target = servers::target(t.cx, &cfg, &op, t.upstream, &base, diags);

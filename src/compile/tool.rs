@@ -172,6 +172,10 @@ pub(crate) fn build(
             interaction,
             // Set by compile when the manifest keeps 2020-12 structure.
             input_schema_2026: None,
+            max_inline_bytes: cfg
+                .and_then(|c| c.response.as_ref())
+                .and_then(|r| r.max_inline_bytes)
+                .map(|b| usize::try_from(b).unwrap_or(usize::MAX)),
         },
         cx.warnings,
     ))
@@ -200,7 +204,8 @@ fn checked(
     super::page::input(response, &mut input_value)?;
     let (input_value, input_validator) = validated(cx, input_value, "input")?;
     // Response shaping rewrites the output schema, so it runs before the validator is built.
-    let shape = match response {
+    // `response: {max_inline_bytes}` alone caps binary answers and shapes no JSON.
+    let shape = match response.filter(|r| !r.only_inline_cap()) {
         None => None,
         Some(r) => Some(Arc::new(super::shape::build(
             r,

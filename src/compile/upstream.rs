@@ -40,6 +40,7 @@ pub(super) fn upstream(
     let identity_headers = auth::identity_headers(cx, &mut diags);
 
     let retry = super::retry::upstream_policy(loaded, &mut diags);
+    let files = super::files::files(cx, &mut diags);
     let Some(base_url) = base_url else {
         out.append(&mut diags);
         return None;
@@ -54,6 +55,7 @@ pub(super) fn upstream(
         identity_headers,
         retry,
         idempotency_key: None,
+        files,
     };
     // Checked against the names the upstream already owns (credentials, fixed headers).
     upstream.idempotency_key = super::retry::key_header(

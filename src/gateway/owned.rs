@@ -168,6 +168,7 @@ mod tests {
             identity_headers: vec![(http::HeaderName::from_static("x-user-id"), "sub".into())],
             retry: crate::gateway::RetryPolicy::default(),
             idempotency_key: Some(http::HeaderName::from_static("idempotency-key")),
+            files: Default::default(),
         }
     }
 

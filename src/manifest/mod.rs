@@ -181,6 +181,30 @@ pub struct UpstreamConfig {
     /// open it for 30s).
     #[serde(default)]
     pub circuit_breaker: Option<CircuitBreakerConfig>,
+    /// Hosts a file argument (a `format: binary` body field, an octet-stream body) may name by
+    /// `https://` URL for the gateway to fetch and send on: `files.example.com`,
+    /// `*.example.com`, `host:8443`, `*` (any host). A port other than 443 must be named.
+    /// Empty (the default): no URL is fetched. A host resolving
+    /// to a loopback, private, link-local or metadata address is refused unless listed exactly
+    /// (not through a `*`).
+    #[serde(default)]
+    pub fetch_allow: Vec<String>,
+    /// Largest file fetched for a file argument, in bytes (counted while it arrives). Default
+    /// 10 MiB.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub fetch_max_bytes: Option<u64>,
+    /// A PEM file (relative to this manifest) with the CA certificate(s) trusted, instead of the
+    /// system roots, when fetching a file argument's URL: for file hosts behind a private CA.
+    #[serde(default)]
+    pub fetch_ca_certificate: Option<String>,
+    /// Largest binary answer (an image, audio, a PDF, other bytes) returned inside the tool
+    /// result, in bytes; a larger one becomes a `resource_link` the agent reads with
+    /// `resources/read` for a limited time. Default 1 MiB; a tool's `response.max_inline_bytes`
+    /// overrides it.
+    #[serde(default)]
+    #[schemars(range(min = 0))]
+    pub max_inline_bytes: Option<u64>,
 }
 
 /// A client certificate and its key, both PEM.
@@ -424,6 +448,24 @@ pub struct ResponseConfig {
     /// back as the tool's `cursor` argument to get the following items.
     #[serde(default)]
     pub page: Option<PageConfig>,
+    /// Largest binary answer returned inside the result, in bytes (overrides
+    /// `upstream.max_inline_bytes`; default 1 MiB). A larger one becomes a `resource_link`.
+    #[serde(default)]
+    #[schemars(range(min = 0))]
+    pub max_inline_bytes: Option<u64>,
+}
+
+impl ResponseConfig {
+    /// Whether `response:` sets only `max_inline_bytes`, which shapes no JSON answer.
+    pub fn only_inline_cap(&self) -> bool {
+        self.select.is_none()
+            && self.list.is_none()
+            && self.max_items.is_none()
+            && self.text.is_none()
+            && self.content.is_empty()
+            && self.answer_as.is_none()
+            && self.page.is_none()
+    }
 }
 
 /// How `response.as` reads an answer.

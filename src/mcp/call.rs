@@ -206,6 +206,17 @@ async fn execute(
         Ok(checked) => checked,
         Err(message) => return Ran::early(error(message), Outcome::ToolError),
     };
+    // A file argument given as a resource URI or a URL becomes the file's bytes here (or a
+    // stream of them, for a whole binary body).
+    let mut args = args;
+    let streamed = match super::files::resolve_inputs(
+        shared, g, tool, &mut args, principal, cx.parent,
+    )
+    .await
+    {
+        Ok(s) => s,
+        Err(message) => return Ran::early(error(message), Outcome::ToolError),
+    };
     let admitted = match shared.limiter.admit(&g.limits).await {
         Ok(a) => a,
         Err(r) => {
@@ -229,10 +240,17 @@ async fn execute(
         .as_ref()
         .and_then(|p| crate::upstream::page::plan_for(tool, p));
     let plan = next_plan.as_ref().unwrap_or(&tool.plan);
-    let (answer, retries) = shared
-        .upstream
-        .call_plan(g, tool, plan, &args, principal, &extra)
-        .await;
+    let (answer, retries) = match streamed {
+        Some(body) => {
+            let up = &shared.upstream;
+            up.call_streamed(g, tool, plan, &args, principal, &extra, body)
+                .await
+        }
+        None => {
+            let up = &shared.upstream;
+            up.call_plan(g, tool, plan, &args, principal, &extra).await
+        }
+    };
     let upstream = sent.elapsed();
     client.finish(&answer, retries.count());
     let (result, status) = match answer {
@@ -250,7 +268,7 @@ async fn execute(
             }
             let result = match &paged {
                 Some(p) => crate::upstream::page::to_result(g, tool, resp, p),
-                None => crate::upstream::to_result(g, tool, resp),
+                None => super::files::answer(g, tool, &args, resp, principal),
             };
             (result, Some(status.as_u16()))
         }

@@ -38,6 +38,9 @@ pub(crate) async fn read(
     caller: Option<&Principal>,
     parent: Option<TraceParent>,
 ) -> Result<ResourceContents, ErrorData> {
+    if uri.starts_with(super::files::BLOB_PREFIX) {
+        return super::files::read(shared, g, uri, caller).await;
+    }
     let Some(resolved) = g.catalog.resolve(uri) else {
         return Err(not_found(
             uri,

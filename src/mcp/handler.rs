@@ -292,7 +292,8 @@ impl ServerHandler for Handler {
         if c.prompts.is_empty() {
             caps.prompts = None;
         }
-        if c.resources.is_empty() && c.templates.is_empty() {
+        // Any tool may answer with a file too large to return inline, read by link.
+        if c.resources.is_empty() && c.templates.is_empty() && g.tools.is_empty() {
             caps.resources = None;
         }
         if c.prompts.is_empty() && c.templates.is_empty() {

@@ -6,6 +6,7 @@ mod catalog;
 mod client_span;
 pub mod confirm;
 mod fast;
+mod files;
 mod handler;
 mod host;
 pub mod http;

@@ -377,3 +377,28 @@ pub fn error_result(g: &Gateway, tool: &Tool, err: &UpstreamError) -> CallToolRe
     };
     CallToolResult::error(vec![ContentBlock::text(format!("{err}{advice}"))])
 }
+
+/// The media type of a successful answer that is a file (an image, audio, a PDF, other bytes:
+/// neither JSON nor text, nor read as text by `response: {as: text}`), if it is one. Such an
+/// answer never becomes `structuredContent`.
+pub fn file_media(tool: &Tool, resp: &UpstreamResponse) -> Option<String> {
+    if !resp.status.is_success()
+        || resp.body.is_empty()
+        || tool.shape.as_ref().is_some_and(|s| s.as_text)
+    {
+        return None;
+    }
+    let m = media(resp.content_type.as_deref());
+    if is_json(&m) || (m.is_empty() && tool.output != OutputShape::None) {
+        return None;
+    }
+    if m.starts_with("image/") || m.starts_with("audio/") {
+        return Some(m);
+    }
+    let textual = is_text(&m) || (m.is_empty() && std::str::from_utf8(&resp.body).is_ok());
+    match (textual, m.is_empty()) {
+        (true, _) => None,
+        (false, true) => Some("application/octet-stream".to_string()),
+        (false, false) => Some(m),
+    }
+}

@@ -10,6 +10,7 @@ mod advice;
 mod answer;
 mod body;
 mod build;
+pub mod fetch;
 mod oauth;
 pub mod page;
 mod resource;
@@ -21,7 +22,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-pub use answer::{UpstreamResponse, error_result, to_result};
+pub use answer::{UpstreamResponse, error_result, file_media, to_result};
 pub use body::{Body, BodyError, Part};
 pub use build::{BuildError, RequestParts, build};
 pub use oauth::{TokenCache, TokenFetchError};
@@ -232,6 +233,23 @@ impl UpstreamClient {
         caller: Option<&Principal>,
         extra: &[(http::HeaderName, http::HeaderValue)],
     ) -> Result<UpstreamResponse, UpstreamError> {
+        self.send_with(gateway, plan, timeout, args, caller, extra, None)
+            .await
+    }
+
+    /// [`Self::send_once`], the body's bytes coming from `streamed` when given (a fetched file
+    /// sent on as it arrives; the body built from the arguments gives only its content type).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn send_with(
+        &self,
+        gateway: &Served,
+        plan: &CallPlan,
+        timeout: Duration,
+        args: &Map<String, Value>,
+        caller: Option<&Principal>,
+        extra: &[(http::HeaderName, http::HeaderValue)],
+        streamed: Option<fetch::Streamed>,
+    ) -> Result<UpstreamResponse, UpstreamError> {
         let parts = build(&gateway.upstream, plan, args)?;
         let base = plan
             .base_url
@@ -277,12 +295,18 @@ impl UpstreamClient {
                 }
             }
         }
-        req = match parts.body {
-            None => req,
-            Some(Body::Bytes { content_type, data }) => req
+        req = match (parts.body, streamed) {
+            (None, _) => req,
+            // Framed by the length the file host declared: no chunked upload, and a file that
+            // ends early or runs long aborts the request instead of completing it.
+            (Some(Body::Bytes { content_type, .. }), Some(s)) => req
+                .header(http::header::CONTENT_TYPE, content_type)
+                .header(http::header::CONTENT_LENGTH, s.length)
+                .body(s.body),
+            (Some(Body::Bytes { content_type, data }), None) => req
                 .header(http::header::CONTENT_TYPE, content_type)
                 .body(data),
-            Some(Body::Multipart(parts)) => {
+            (Some(Body::Multipart(parts)), _) => {
                 let mut form = reqwest::multipart::Form::new();
                 for p in parts {
                     // The part's type comes from the spec; one that is not a media type is

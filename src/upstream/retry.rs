@@ -131,6 +131,46 @@ impl UpstreamClient {
     }
 }
 
+impl UpstreamClient {
+    /// One call of `tool` whose body is `streamed` (a fetched file sent on as it arrives). Sent
+    /// once: the file cannot be read again, so the gateway does not retry it.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn call_streamed(
+        &self,
+        gateway: &Served,
+        tool: &Tool,
+        plan: &CallPlan,
+        args: &Map<String, Value>,
+        caller: Option<&Principal>,
+        extra: &[(http::HeaderName, http::HeaderValue)],
+        streamed: super::fetch::Streamed,
+    ) -> (Result<UpstreamResponse, UpstreamError>, Retries) {
+        let timeout = tool.timeout.unwrap_or(gateway.upstream.timeout);
+        let mut headers = extra.to_vec();
+        if let Some(name) = &tool.idempotency_key {
+            headers.push((name.clone(), idempotency_key()));
+        }
+        let r = match self
+            .send_with(
+                gateway,
+                plan,
+                timeout,
+                args,
+                caller,
+                &headers,
+                Some(streamed),
+            )
+            .await
+        {
+            Err(UpstreamError::Timeout { host, .. }) => {
+                Err(UpstreamError::Timeout { host, timeout })
+            }
+            other => other,
+        };
+        (r, Retries::default())
+    }
+}
+
 /// Whether the outcome `r` of attempt `done + 1` is worth another attempt, and why and after
 /// which pause; `None` when it stands.
 fn again(

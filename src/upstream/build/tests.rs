@@ -14,6 +14,7 @@ fn upstream(base: &str) -> Upstream {
         identity_headers: Vec::new(),
         retry: crate::gateway::RetryPolicy::default(),
         idempotency_key: None,
+        files: Default::default(),
     }
 }
 
