@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::secret::Secret;
 
+pub mod async_op;
 pub mod auth;
 mod catalog;
 mod definition;
@@ -205,6 +206,8 @@ pub struct Tool {
     /// The same arguments as `input_schema`, in the form 2026-07-28 clients are shown when the
     /// manifest keeps 2020-12 structure (`$schema`, shared schemas under `$defs`).
     pub input_schema_2026: Option<Arc<JsonObject>>,
+    /// How a `202 Accepted` answer is followed to the job's end (`async:`), if it is.
+    pub async_op: Option<Arc<async_op::AsyncOp>>,
 }
 
 /// A tool's response shaping, compiled: see `ResponseConfig` in the manifest.

@@ -195,6 +195,8 @@ pub(crate) fn build(
             interaction,
             // Set by compile when the manifest keeps 2020-12 structure.
             input_schema_2026: None,
+            // Set by compile once the spec's other operations are known (`async.cancel`).
+            async_op: None,
         },
         cx.warnings,
     ))

@@ -11,6 +11,7 @@ mod host;
 pub mod http;
 mod jsonrpc;
 mod subscriptions;
+mod tasks;
 mod tools;
 mod traced;
 

@@ -390,6 +390,12 @@ fn operations(
                                     .and_then(Value::as_str)
                                     .map(str::to_string),
                                 content,
+                                headers: t
+                                    .value
+                                    .get("headers")
+                                    .and_then(Value::as_object)
+                                    .map(|h| h.keys().cloned().collect())
+                                    .unwrap_or_default(),
                             });
                         }
                         Err(e) => op_problems.push(format!("response {status}: {e}")),

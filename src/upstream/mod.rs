@@ -12,6 +12,7 @@ mod body;
 mod build;
 mod oauth;
 pub mod page;
+pub mod poll;
 mod resource;
 mod retry;
 pub mod shape;
