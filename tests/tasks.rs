@@ -6,18 +6,22 @@
 //! answers), and through clients that did not (the gateway waits, with progress); task ids
 //! that were altered, expired, or minted under another key are refused; a second replica
 //! sharing `MCP_GATEWAY_STATE_KEY` answers for a task the first created; a status URL off the
-//! upstream is never followed.
+//! upstream is never followed, and the gateway's query credential that the API echoes into its
+//! status URLs stays out of task ids.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::{Path as UrlPath, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::common::gateway::{Gateway, serve};
 use crate::common::{compile, runtime, summarize, write};
+
+/// The gateway's API key, sent in the query; the API echoes it into its status URLs.
+const KEY: &str = "exports-key-7f3a";
 
 const SPEC: &str = r#"
 openapi: 3.0.3
@@ -88,7 +92,9 @@ paths:
 const MANIFEST: &str = r#"
 name: exports
 openapi: openapi.yaml
-upstream: {base_url: BASE/api}
+upstream:
+  base_url: BASE/api
+  auth: {type: api_key, in: query, name: api_key, value: {env: EXPORTS_KEY}}
 tools:
   - operation: createExport
     name: create_export
@@ -165,16 +171,24 @@ async fn upstream() -> Upstream {
         jobs.insert(id.clone(), job);
         (
             StatusCode::ACCEPTED,
-            [("location", format!("/api/exports/{id}"))],
+            [("location", format!("/api/exports/{id}?api_key={KEY}"))],
             axum::Json(json!({"id": id, "status": "queued"})),
         )
             .into_response()
     }
-    async fn status(State(api): State<Shared>, UrlPath(id): UrlPath<String>) -> Response {
+    async fn status(
+        State(api): State<Shared>,
+        UrlPath(id): UrlPath<String>,
+        RawQuery(q): RawQuery,
+    ) -> Response {
         api.log
             .lock()
             .unwrap()
             .push(format!("GET /api/exports/{id}"));
+        // The gateway's credential, exactly once, though the status URL already carried it.
+        if q.as_deref() != Some(format!("api_key={KEY}").as_str()) {
+            return (StatusCode::UNAUTHORIZED, format!("query: {q:?}")).into_response();
+        }
         let mut jobs = api.jobs.lock().unwrap();
         let Some(job) = jobs.get_mut(&id) else {
             return (StatusCode::NOT_FOUND, "no such export").into_response();
@@ -289,7 +303,9 @@ fn setup(
         "gateway.yaml",
         &MANIFEST.replace("BASE", &up.origin),
     );
-    let gw = serve(&manifest, &[], env);
+    let mut env = env.to_vec();
+    env.push(("EXPORTS_KEY", KEY));
+    let gw = serve(&manifest, &[], &env);
     (up, gw, dir)
 }
 
@@ -389,6 +405,20 @@ fn a_client_that_negotiated_tasks_gets_a_task_and_its_validated_result() {
         );
         let id = r["taskId"].as_str().unwrap().to_string();
         assert_eq!(up.log(), ["POST /api/exports"], "no status was read yet");
+        // The id carries the status URL, without the credential the API echoed into it.
+        use base64::Engine as _;
+        let opened: Vec<u8> = id
+            .split('.')
+            .filter_map(|part| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(part)
+                    .ok()
+            })
+            .flatten()
+            .collect();
+        let opened = String::from_utf8_lossy(&opened);
+        assert!(opened.contains("/api/exports/ex1"), "{opened}");
+        assert!(!opened.contains(KEY), "{opened}");
 
         // One status read per `tasks/get`: two reads say running, the third is done.
         let mut seen = Vec::new();
@@ -562,7 +592,10 @@ fn altered_expired_and_foreign_task_ids_are_refused() {
     let other = serve(
         &_dir.path().join("gateway.yaml"),
         &[],
-        &[("MCP_GATEWAY_STATE_KEY", "another-key")],
+        &[
+            ("MCP_GATEWAY_STATE_KEY", "another-key"),
+            ("EXPORTS_KEY", KEY),
+        ],
     );
     rt.block_on(async {
         let created = call(&gw, "create_export", json!({"format": "csv"}), true).await;
@@ -609,7 +642,11 @@ fn a_second_replica_sharing_the_key_answers_for_the_task() {
     let rt = runtime();
     let key = [("MCP_GATEWAY_STATE_KEY", "shared-replica-key")];
     let (up, first, dir) = setup(&rt, &key);
-    let second = serve(&dir.path().join("gateway.yaml"), &[], &key);
+    let second = serve(
+        &dir.path().join("gateway.yaml"),
+        &[],
+        &[key[0], ("EXPORTS_KEY", KEY)],
+    );
     rt.block_on(async {
         let created = call(
             &first,

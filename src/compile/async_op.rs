@@ -191,12 +191,19 @@ pub(crate) fn compile(
         return;
     }
     // The `202`'s own schema describes the job, not its result: no output schema is declared
-    // from it (a documented `200`/`201` answer's schema still is).
-    if !op
+    // from it (a documented `200`/`201` answer's schema still is). The output schema comes
+    // from the first success answer with content, `200` first (`output::success_schema`).
+    let first = op
         .responses
         .iter()
-        .any(|r| r.status.starts_with('2') && r.status != "202" && !r.content.is_empty())
-    {
+        .filter(|r| r.status == "200")
+        .chain(
+            op.responses
+                .iter()
+                .filter(|r| r.status.starts_with('2') && r.status != "200"),
+        )
+        .find(|r| !r.content.is_empty());
+    if first.is_none_or(|r| r.status == "202") {
         tool.output_schema = None;
         tool.output_validator = None;
         tool.output = crate::gateway::OutputShape::None;

@@ -17,7 +17,7 @@ use super::answer::{ERROR_EXCERPT_BYTES, excerpt};
 use super::{UpstreamClient, UpstreamError, UpstreamResponse};
 use crate::auth::Principal;
 use crate::gateway::async_op::{AsyncOp, ResultAt, StatusAt};
-use crate::gateway::{CallPlan, Gateway, PathPart, Tool};
+use crate::gateway::{CallPlan, Gateway, ParamLocation, PathPart, Tool};
 use crate::runtime::Served;
 
 /// What one look at a job's status found.
@@ -49,10 +49,24 @@ pub fn on_upstream(
     against: &url::Url,
     href: &str,
 ) -> Result<url::Url, String> {
-    let url = against
+    let mut url = against
         .join(href.trim())
         .map_err(|e| format!("`{href}` is not a URL ({e})"))?;
     if super::page::within(g, tool, &url) {
+        // A query credential of the gateway's that the API echoes into its URLs stays out of
+        // the task id (sealed is signed, not encrypted); each request adds it again.
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| g.upstream.param_owner(ParamLocation::Query, k).is_none())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if kept.len() < url.query_pairs().count() {
+            if kept.is_empty() {
+                url.set_query(None);
+            } else {
+                url.query_pairs_mut().clear().extend_pairs(kept);
+            }
+        }
         Ok(url)
     } else {
         let b = base(g, tool);
