@@ -17,7 +17,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::common::gateway::{Gateway, serve};
+use crate::common::gateway::{Gateway, serve, ts_client};
 use crate::common::{compile, runtime, summarize, write};
 
 /// The gateway's API key, sent in the query; the API echoes it into its status URLs.
@@ -536,6 +536,40 @@ fn a_client_without_tasks_waits_for_the_job_with_progress() {
             "{report}"
         );
     });
+}
+
+/// The official TypeScript SDK over stdio (a 2025-era client with no tasks): the call waits for
+/// the job and reports progress on the way.
+#[test]
+fn the_typescript_sdk_over_stdio_waits_for_the_job() {
+    let rt = runtime();
+    let (up, _gw, dir) = setup(&rt, &[]);
+    let m = dir.path().join("gateway.yaml").display().to_string();
+    let bin = env!("CARGO_BIN_EXE_mcp-gateway");
+    let steps = json!([{"op": "call", "name": "create_export", "progress": true,
+        "arguments": {"format": "csv", "steps": 2}}]);
+    let out = ts_client(
+        &["stdio", bin, "serve", &m, "--stdio"],
+        &steps,
+        &[("EXPORTS_KEY", KEY)],
+    );
+    let result = &out[1];
+    assert_eq!(
+        result["structuredContent"],
+        json!({"rows": 42, "format": "csv"}),
+        "{result}"
+    );
+    let values: Vec<f64> = result["progress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["progress"].as_f64().unwrap())
+        .collect();
+    // 0 (calling), 50 (accepted), one per status read still running (2), 100 (done).
+    assert_eq!(values.len(), 5, "{result}");
+    assert!(values.windows(2).all(|w| w[0] <= w[1]), "{values:?}");
+    assert_eq!(up.count("GET /api/exports/ex1"), 3);
+    assert_eq!(up.count("GET /api/exports/ex1/file"), 1);
 }
 
 #[test]
