@@ -115,6 +115,12 @@ tools:
       result: {url: /result_url}
       poll_interval: 1h
       ttl: 1ms
+  - operation: createExport
+    name: create_export_patiently
+    async:
+      done_when: {pointer: /status, equals: succeeded}
+      result: {url: /result_url}
+      poll_interval: 1h
   # Inferred from the documented 202 + Location: the status URL's HTTP status tells.
   - operation: createReport
     name: create_report
@@ -589,6 +595,28 @@ fn a_failed_job_is_a_tool_error_with_the_apis_message() {
         assert_eq!(answer["result"]["status"], json!("completed"), "{answer}");
         assert_eq!(answer["result"]["result"]["isError"], json!(true));
         assert_eq!(text(&answer["result"]["result"]), message);
+    });
+}
+
+#[test]
+fn tasks_get_within_the_poll_interval_does_not_ask_the_api_again() {
+    let rt = runtime();
+    let (up, gw, _dir) = setup(&rt, &[]);
+    rt.block_on(async {
+        let created = call(
+            &gw,
+            "create_export_patiently",
+            json!({"format": "csv"}),
+            true,
+        )
+        .await;
+        assert_eq!(created["result"]["pollIntervalMs"], json!(3_600_000));
+        let id = created["result"]["taskId"].as_str().unwrap();
+        let first = get(&gw, id).await;
+        let second = get(&gw, id).await;
+        assert_eq!(first["result"]["status"], json!("working"), "{first}");
+        assert_eq!(first, second);
+        assert_eq!(up.count("GET /api/exports/ex1"), 1);
     });
 }
 

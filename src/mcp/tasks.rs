@@ -294,6 +294,13 @@ pub(crate) async fn get(
             )
         }
     };
+    tracing::info!(
+        target: "mcp_gateway::task",
+        gateway = %g.name,
+        tool = %o.tool.name,
+        status = ?detailed.status(),
+        "task status read"
+    );
     let answer = GetTaskResult::new(detailed);
     if let Ok(mut seen) = recent().lock() {
         if seen.len() >= RECENT_CAP {
@@ -326,7 +333,10 @@ pub(crate) async fn cancel(
         seen.remove(id);
     }
     let why = match poller.cancel(o.op, &o.url).await {
-        Ok(()) => return Ok(()),
+        Ok(()) => {
+            tracing::info!(target: "mcp_gateway::task", gateway = %g.name, tool = %o.tool.name, "task cancelled");
+            return Ok(());
+        }
         Err(why) => why,
     };
     // Cancelling a job that is already over asks nothing of the API: the same empty answer.
