@@ -121,6 +121,11 @@ tools:
       done_when: {pointer: /status, equals: succeeded}
       result: {url: /result_url}
       poll_interval: 1h
+  - operation: createExport
+    name: create_export_as_task
+    async:
+      done_when: {pointer: /status, equals: succeeded}
+      require_tasks: true
   # Inferred from the documented 202 + Location: the status URL's HTTP status tells.
   - operation: createReport
     name: create_report
@@ -617,6 +622,23 @@ fn tasks_get_within_the_poll_interval_does_not_ask_the_api_again() {
         assert_eq!(first["result"]["status"], json!("working"), "{first}");
         assert_eq!(first, second);
         assert_eq!(up.count("GET /api/exports/ex1"), 1);
+    });
+}
+
+#[test]
+fn a_tool_that_requires_tasks_refuses_clients_without_them() {
+    let rt = runtime();
+    let (up, gw, _dir) = setup(&rt, &[]);
+    rt.block_on(async {
+        let refused = call(&gw, "create_export_as_task", json!({"format": "csv"}), false).await;
+        assert_eq!(refused["error"]["code"], json!(-32021), "{refused}");
+        assert_eq!(
+            refused["error"]["data"]["requiredCapabilities"]["extensions"]["io.modelcontextprotocol/tasks"],
+            json!({})
+        );
+        assert!(up.log().is_empty(), "nothing was sent: {:?}", up.log());
+        let created = call(&gw, "create_export_as_task", json!({"format": "csv"}), true).await;
+        assert_eq!(created["result"]["resultType"], json!("task"), "{created}");
     });
 }
 

@@ -216,6 +216,7 @@ pub(crate) fn compile(
         cancel,
         poll_interval,
         ttl,
+        require_tasks: cfg.require_tasks,
     }));
 }
 

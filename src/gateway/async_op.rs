@@ -23,6 +23,8 @@ pub struct AsyncOp {
     pub poll_interval: Duration,
     /// How long a task id stays valid (`ttlMs`).
     pub ttl: Duration,
+    /// Whether a client without the tasks extension is refused rather than made to wait.
+    pub require_tasks: bool,
 }
 
 /// Where the status URL is in a `202` answer.

@@ -64,6 +64,11 @@ pub struct AsyncConfig {
     /// How long a task id stays valid (`ttlMs`), e.g. `24h` (default `1h`).
     #[serde(default)]
     pub ttl: Option<String>,
+    /// Serve the tool only as a task: a client that did not negotiate the tasks extension is
+    /// refused (-32021, nothing sent) instead of waiting for the job, for jobs longer than a
+    /// client can hold a call open. Default `false`.
+    #[serde(default)]
+    pub require_tasks: bool,
 }
 
 /// A condition on the status document: the value at `pointer` is one of `equals`.

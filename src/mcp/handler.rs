@@ -623,6 +623,17 @@ impl ServerHandler for Handler {
         let slot = super::tasks::Slot::new();
         if era == Era::Stateless && cx.client_capabilities().is_some_and(|c| c.supports_tasks()) {
             call.tasks = Some(&slot);
+        } else if tool.async_op.as_ref().is_some_and(|op| op.require_tasks) {
+            // `async.require_tasks`: a job too long to wait for is only served as a task.
+            self.shared
+                .telemetry
+                .tool(&tool.name)
+                .refused(era, Outcome::ProtocolError);
+            return Err(ErrorData::missing_required_client_capability(
+                rmcp::model::ClientCapabilities::builder()
+                    .enable_tasks()
+                    .build(),
+            ));
         }
         let asked = async {
             let Some(i) = &tool.interaction else {
