@@ -29,7 +29,8 @@
 //!   that leaves its settings unchanged.
 //! - [`diag`]: diagnostics and their renderings (human, JSON, GitHub annotations).
 //! - [`mcp`]: the MCP server (rmcp handler, Streamable HTTP and stdio), including asking the user
-//!   before a call (`confirm:`, `ask:`: elicitation, or a 2026-07-28 `InputRequiredResult`).
+//!   before a call (`confirm:`, `ask:`: elicitation, or a 2026-07-28 `InputRequiredResult`) and
+//!   slow operations (`async:`) as tasks of the 2026-07-28 extension or waited for.
 //! - [`upstream`]: building the upstream request, sending it again where that is safe, and
 //!   mapping the response (with truthful retry advice) to an MCP result.
 //! - [`reload`]: watching a gateway's files, recompiling off the request path and swapping the
