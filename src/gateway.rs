@@ -20,6 +20,7 @@ use serde::Serialize;
 use crate::secret::Secret;
 use compiled::with;
 
+pub mod async_op;
 pub mod auth;
 mod catalog;
 mod compiled;
@@ -234,6 +235,9 @@ pub struct Tool {
     pub input_schema_2026: Option<Arc<JsonObject>>,
     /// `response.max_inline_bytes`: overrides the upstream's cap on binary answers inline.
     pub max_inline_bytes: Option<usize>,
+    /// How a `202 Accepted` answer is followed to the job's end (`async:`), if it is.
+    #[serde(serialize_with = "with::opt_shared")]
+    pub async_op: Option<Arc<async_op::AsyncOp>>,
 }
 
 /// A tool's response shaping, compiled: see `ResponseConfig` in the manifest.

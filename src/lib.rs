@@ -41,10 +41,13 @@
 //! - [`mcp`]: the MCP server: the rmcp handler (`handler`, `tools`), the lean `tools/call` path
 //!   in front of it (`fast`, `jsonrpc`), the `/mcp` endpoint (`http`, `host`), one call end to
 //!   end (`call`), prompts/resources/completions (`catalog`, `subscriptions`), asking the user
-//!   before a call (`confirm`: elicitation, or a 2026-07-28 `InputRequiredResult`), and the
-//!   spans of requests (`traced`, `client_span`); stdio too.
+//!   before a call (`confirm`: elicitation, or a 2026-07-28 `InputRequiredResult`), slow
+//!   operations (`async:`) as tasks of the 2026-07-28 extension or waited for (`tasks`), file
+//!   arguments and binary answers by link (`files`), and the spans of requests (`traced`,
+//!   `client_span`); stdio too.
 //! - [`upstream`]: building the upstream request (`build`, `body`), sending it again where that
-//!   is safe (`retry`), the gateway's own OAuth token (`oauth`), and mapping the answer
+//!   is safe (`retry`), the gateway's own OAuth token (`oauth`), fetching a file argument by
+//!   URL (`fetch`), following a `202 Accepted` job (`poll`), and mapping the answer
 //!   (`answer`, `shape`, `shaped`, `page`, `resource`) with truthful retry advice (`advice`).
 //! - [`reload`]: watching a gateway's files (`watch`), recompiling off the request path and
 //!   swapping the served snapshot; serving a folder of gateways (`fleet`).

@@ -2,7 +2,9 @@
 //! 0.1.16 for the 2025-11-25 protocol, in the default stateless mode and with `--sessions`,
 //! and 0.2.0-alpha.12 for 2026-07-28, both its active suite and `--requirements 2026-07-28`
 //! (every scenario the revision requires: MRTR `input-required-result-*`, `Mcp-Param-*`
-//! headers, …). Each run has an expected-failures baseline that lists
+//! headers, …), and each scenario of the tasks extension (`tasks-*`, which `--requirements`
+//! runs unscored) scored on its own against the tasks fixture (gateways/conformance-tasks).
+//! Each run has an expected-failures baseline that lists
 //! only what needs a later feature, with its reason; a baseline entry that starts passing
 //! fails the run too.
 
@@ -40,10 +42,16 @@ fn free_port_pair() -> u16 {
 }
 
 fn start_fixture(extra: &[&str]) -> (Fixture, u16) {
+    start_gateway("conformance", extra)
+}
+
+/// The fixture serving `gateways/{gateway}/gateway.yaml`.
+fn start_gateway(gateway: &str, extra: &[&str]) -> (Fixture, u16) {
     let port = free_port_pair();
     let child = Command::new(path("tests/conformance/fixture.sh"))
         .arg(port.to_string())
         .args(extra)
+        .env("CONFORMANCE_GATEWAY", gateway)
         .env("MCP_GATEWAY_BIN", env!("CARGO_BIN_EXE_mcp-gateway"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -123,5 +131,59 @@ fn conformance_2026_07_28_requirements() {
         &[],
         &["--requirements", "2026-07-28"],
         "baseline-2026-requirements.yml",
+    );
+}
+
+/// The tasks extension's scenarios (`io.modelcontextprotocol/tasks`), each run with `--scenario`,
+/// which scores an extension scenario at the 2026-07-28 wire (`--requirements` runs them
+/// unscored), against the tasks fixture: slow operations of the conformance upstream's
+/// 202-and-poll job API. The scenarios are the ones the suite lists, so a new one is run too.
+#[test]
+fn conformance_2026_07_28_tasks_extension() {
+    require_node_packages();
+    let suite = path("tests/node/node_modules/conformance-2026/dist/index.js");
+    let listed = Command::new(node())
+        .arg(&suite)
+        .arg("list")
+        .output()
+        .expect("the conformance suite lists its scenarios");
+    let scenarios: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| name.starts_with("tasks-"))
+        .map(str::to_string)
+        .collect();
+    assert!(
+        scenarios.len() >= 10,
+        "the suite lists its tasks scenarios: {scenarios:?}"
+    );
+    let (_fixture, port) = start_gateway("conformance-tasks", &[]);
+    let mut failed = Vec::new();
+    for scenario in &scenarios {
+        let out = Command::new(node())
+            .arg(&suite)
+            .args(["server", "--url", &format!("http://127.0.0.1:{port}/mcp")])
+            .args(["--scenario", scenario])
+            .arg("--expected-failures")
+            .arg(path("tests/conformance/baseline-2026-tasks.yml"))
+            .output()
+            .expect("the conformance suite runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        println!(
+            "{scenario}: {}",
+            stdout
+                .lines()
+                .filter(|l| l.contains("Passed:"))
+                .collect::<String>()
+        );
+        if !out.status.success() {
+            failed.push(format!("{scenario}:\n{stdout}"));
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "tasks scenarios failed against the baseline baseline-2026-tasks.yml:\n{}",
+        failed.join("\n")
     );
 }

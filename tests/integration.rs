@@ -33,4 +33,5 @@ mod security;
 mod serve_http;
 mod shaping;
 mod snapshots;
+mod tasks;
 mod upstream_auth;

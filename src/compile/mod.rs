@@ -3,6 +3,7 @@
 //! `validate`, `serve` and every reload run exactly this code, so there is no second checker that
 //! can disagree with the server. Problems are [`Diagnostic`]s located in the manifest.
 
+mod async_op;
 mod auth;
 mod body;
 pub mod budget;
@@ -497,6 +498,15 @@ fn tool_entry(t: &mut Tools<'_>, i: usize, cfg: &ToolConfig, diags: &mut Vec<Dia
             tool.plan.credentials = target.credentials;
             tool.idempotency_key = key;
             tool.retry = retry;
+            async_op::compile(
+                loaded,
+                spec,
+                &op,
+                cfg.async_op.as_ref(),
+                &base,
+                &mut tool,
+                diags,
+            );
             diags.extend(retry::unsafe_retry(
                 loaded,
                 &tool,

@@ -176,6 +176,8 @@ pub(crate) fn build(
                 .and_then(|c| c.response.as_ref())
                 .and_then(|r| r.max_inline_bytes)
                 .map(|b| usize::try_from(b).unwrap_or(usize::MAX)),
+            // Set by compile once the spec's other operations are known (`async.cancel`).
+            async_op: None,
         },
         cx.warnings,
     ))

@@ -5,6 +5,7 @@
 //! doc comments below are what editors show). Nothing here is served directly: `compile` turns a
 //! [`Manifest`] into a [`crate::gateway::Gateway`].
 
+mod async_op;
 mod auth;
 mod budget;
 mod catalog;
@@ -14,6 +15,7 @@ mod load;
 mod retry;
 mod spans;
 
+pub use async_op::{AsyncConfig, AsyncSetting, OneOrMany, ResultConfig, WhenConfig};
 pub use auth::{ApiKeyConfig, AuthConfig, IntrospectionConfig, ListTools, OAuthConfig};
 pub use budget::{BudgetConfig, OutputSchemaConfig, OutputSchemaLimits};
 pub use catalog::{
@@ -359,6 +361,11 @@ pub struct ToolConfig {
     /// are refused, never called silently.
     #[serde(default)]
     pub confirm: Option<ConfirmConfig>,
+    /// A slow operation (`202 Accepted` and a status URL to poll): how to follow it, or
+    /// `false`. Inferred when the spec documents a `202` with a `Location` or
+    /// `Operation-Location` header.
+    #[serde(default, rename = "async")]
+    pub async_op: Option<AsyncSetting>,
 }
 
 /// `confirm:` on a tool.

@@ -34,6 +34,8 @@ pub(crate) struct CallContext<'a> {
     pub(crate) era: Era,
     /// The caller's trace context (`traceparent` header, or `_meta.traceparent`).
     pub(crate) parent: Option<TraceParent>,
+    /// Where a slow operation's task goes, when the client negotiated tasks (`async:`).
+    pub(crate) tasks: Option<&'a super::tasks::Slot>,
 }
 
 impl<'a> CallContext<'a> {
@@ -49,6 +51,7 @@ impl<'a> CallContext<'a> {
                 .and_then(|p| p.headers.get("traceparent"))
                 .and_then(|v| v.to_str().ok())
                 .and_then(TraceParent::parse),
+            tasks: None,
         }
     }
 
@@ -266,9 +269,16 @@ async fn execute(
                 )
                 .await;
             }
-            let result = match &paged {
-                Some(p) => crate::upstream::page::to_result(g, tool, resp, p),
-                None => super::files::answer(g, tool, &args, resp, principal),
+            let result = match (&paged, tool.async_op.as_deref()) {
+                // A job the API accepted: a task, or its result once waited for.
+                (_, Some(op)) if status == http::StatusCode::ACCEPTED => {
+                    super::tasks::accepted(
+                        shared, g, tool, op, &resp, cx.tasks, reporter, principal, sent,
+                    )
+                    .await
+                }
+                (Some(p), _) => crate::upstream::page::to_result(g, tool, resp, p),
+                (None, _) => super::files::answer(g, tool, &args, resp, principal),
             };
             (result, Some(status.as_u16()))
         }

@@ -266,6 +266,10 @@ async fn serve(
     if tool.interaction.is_some() {
         return None;
     }
+    // A slow operation (`async:`) may become a task or report progress while it waits: rmcp's.
+    if tool.async_op.is_some() {
+        return None;
+    }
     let era = eligible(&parts.headers, &params, &tool.input_schema)?;
     let result = run_tool(
         shared,

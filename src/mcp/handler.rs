@@ -14,13 +14,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 use arc_swap::ArcSwap;
 use rmcp::model::SubscriptionFilter;
 use rmcp::model::{
-    CacheScope, CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult,
-    ErrorData, GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, LoggingLevel,
-    LoggingMessageNotificationParam, PaginatedRequestParams, ProgressNotificationParam,
-    ProgressToken, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
-    ServerCapabilities, ServerConfig, SetLevelRequestParams, SubscribeRequestParams,
-    Tool as McpTool, UnsubscribeRequestParams,
+    CacheScope, CallToolRequestParams, CallToolResponse, CancelTaskParams, CompleteRequestParams,
+    CompleteResult, ErrorData, GetPromptRequestParams, GetPromptResponse, GetTaskParams,
+    GetTaskResult, Implementation, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, LoggingLevel, LoggingMessageNotificationParam,
+    PaginatedRequestParams, ProgressNotificationParam, ProgressToken, ReadResourceRequestParams,
+    ReadResourceResponse, ReadResourceResult, ServerCapabilities, ServerConfig,
+    SetLevelRequestParams, SubscribeRequestParams, Tool as McpTool, UnsubscribeRequestParams,
 };
 use rmcp::service::{
     NotificationContext, Peer, RequestContext, SubscriptionContext, SubscriptionSink,
@@ -299,6 +299,13 @@ impl ServerHandler for Handler {
         if c.prompts.is_empty() && c.templates.is_empty() {
             caps.completions = None;
         }
+        // Slow operations are offered as tasks (2026-07-28 extension) when a tool has one.
+        if g.tools.iter().any(|t| t.async_op.is_some()) {
+            caps.extensions.get_or_insert_with(Default::default).insert(
+                rmcp::model::TASKS_EXTENSION_ID.to_string(),
+                rmcp::model::JsonObject::new(),
+            );
+        }
         let mut info = Implementation::new(g.name.clone(), g.version.clone());
         info.title = g.title.clone();
         let mut config = ServerConfig::new(caps).with_server_info(info);
@@ -542,6 +549,22 @@ impl ServerHandler for Handler {
         .await
     }
 
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        cx: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, ErrorData> {
+        super::tasks::get(&self.shared, &request.task_id, verified(&cx).as_ref()).await
+    }
+
+    async fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        cx: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        super::tasks::cancel(&self.shared, &request.task_id, verified(&cx).as_ref()).await
+    }
+
     fn get_tool(&self, name: &str) -> Option<McpTool> {
         self.shared.gateway.load().tool(name).map(definition)
     }
@@ -596,6 +619,23 @@ impl ServerHandler for Handler {
         {
             call.parent = Some(p);
         }
+        // A 2026-07-28 client that negotiated tasks (for the session or this request) gets a
+        // slow operation as a task; every other client waits for it.
+        let slot = super::tasks::Slot::new();
+        if era == Era::Stateless && cx.client_capabilities().is_some_and(|c| c.supports_tasks()) {
+            call.tasks = Some(&slot);
+        } else if tool.async_op.as_ref().is_some_and(|op| op.require_tasks) {
+            // `async.require_tasks`: a job too long to wait for is only served as a task.
+            self.shared
+                .telemetry
+                .tool(&tool.name)
+                .refused(era, Outcome::ProtocolError);
+            return Err(ErrorData::missing_required_client_capability(
+                rmcp::model::ClientCapabilities::builder()
+                    .enable_tasks()
+                    .build(),
+            ));
+        }
         let asked = async {
             let Some(i) = &tool.interaction else {
                 return Ok(Gate::Proceed(Default::default()));
@@ -626,17 +666,22 @@ impl ServerHandler for Handler {
         };
         let run = async {
             match asked.await? {
-                Gate::Proceed(supplied) => Ok(run_tool(
-                    &self.shared,
-                    &g,
-                    tool,
-                    args.clone(),
-                    supplied,
-                    Some(&reporter),
-                    call,
-                )
-                .await
-                .into()),
+                Gate::Proceed(supplied) => {
+                    let result = run_tool(
+                        &self.shared,
+                        &g,
+                        tool,
+                        args.clone(),
+                        supplied,
+                        Some(&reporter),
+                        call,
+                    )
+                    .await;
+                    Ok(match slot.get() {
+                        Some(task) => CallToolResponse::Task(task.clone()),
+                        None => result.into(),
+                    })
+                }
                 Gate::Ask(r) => Ok(r.into()),
                 Gate::Stop(r) => {
                     self.shared

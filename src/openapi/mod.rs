@@ -243,6 +243,8 @@ pub struct Response {
     pub description: Option<String>,
     /// `(media type, schema)` in document order.
     pub content: Vec<(String, Option<RawSchema>)>,
+    /// The names of the headers it documents, as written (`Location`, `Operation-Location`).
+    pub headers: Vec<String>,
 }
 
 /// Why a spec could not be loaded at all.

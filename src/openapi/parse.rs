@@ -6,9 +6,12 @@ use serde_json::{Map, Value, json};
 
 use super::{
     DocId, DocStore, Operation, Parameter, PropertyEncoding, RawSchema, RequestBody, Response,
-    Server, ServerVariable, Spec, SpecProblem, SpecVersion, Target,
+    Spec, SpecProblem, SpecVersion, Target,
 };
 use super::{ParamLocation, ParamStyle};
+
+mod servers;
+use servers::{servers, swagger_servers};
 
 const METHODS: [&str; 9] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace", "query",
@@ -67,70 +70,6 @@ pub(super) fn index(docs: DocStore) -> Result<Spec, String> {
         problems,
         docs,
     })
-}
-
-fn servers(list: Option<&Value>) -> Vec<Server> {
-    let Some(list) = list.and_then(Value::as_array) else {
-        return Vec::new();
-    };
-    list.iter()
-        .filter_map(|s| {
-            let url = s.get("url")?.as_str()?.to_string();
-            let variables = s
-                .get("variables")
-                .and_then(Value::as_object)
-                .map(|vars| {
-                    vars.iter()
-                        .map(|(name, v)| ServerVariable {
-                            name: name.clone(),
-                            default: v.get("default").map(scalar_text).unwrap_or_default(),
-                            allowed: v
-                                .get("enum")
-                                .and_then(Value::as_array)
-                                .map(|a| a.iter().map(scalar_text).collect())
-                                .unwrap_or_default(),
-                            description: v
-                                .get("description")
-                                .and_then(Value::as_str)
-                                .map(str::to_string),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            Some(Server {
-                url,
-                description: s
-                    .get("description")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                variables,
-            })
-        })
-        .collect()
-}
-
-fn swagger_servers(root: &Value) -> Vec<Server> {
-    let base_path = root.get("basePath").and_then(Value::as_str).unwrap_or("");
-    let host = root.get("host").and_then(Value::as_str);
-    let schemes: Vec<&str> = root
-        .get("schemes")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let scheme = if schemes.contains(&"https") || schemes.is_empty() {
-        "https"
-    } else {
-        schemes[0]
-    };
-    let url = match host {
-        Some(h) => format!("{scheme}://{h}{base_path}"),
-        None => if base_path.is_empty() { "/" } else { base_path }.to_string(),
-    };
-    vec![Server {
-        url,
-        description: None,
-        variables: Vec::new(),
-    }]
 }
 
 fn scalar_text(v: &Value) -> String {
@@ -544,6 +483,12 @@ fn responses(
                         .and_then(Value::as_str)
                         .map(str::to_string),
                     content,
+                    headers: t
+                        .value
+                        .get("headers")
+                        .and_then(Value::as_object)
+                        .map(|h| h.keys().cloned().collect())
+                        .unwrap_or_default(),
                 });
             }
             Err(e) => op_problems.push(format!("response {status}: {e}")),

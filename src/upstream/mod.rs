@@ -13,6 +13,7 @@ mod build;
 pub mod fetch;
 mod oauth;
 pub mod page;
+pub mod poll;
 mod resource;
 mod retry;
 pub mod shape;

@@ -150,8 +150,8 @@ pub fn plan_for(tool: &Tool, paged: &Paged<'_>) -> Option<CallPlan> {
     })
 }
 
-/// Whether `url` stays on the upstream's origin and under its base path.
-fn on_upstream(g: &Gateway, tool: &Tool, url: &url::Url) -> Result<(), String> {
+/// Whether `url` is on the tool's upstream: its origin, under its base path.
+pub(crate) fn within(g: &Gateway, tool: &Tool, url: &url::Url) -> bool {
     let base = tool
         .plan
         .base_url
@@ -161,7 +161,18 @@ fn on_upstream(g: &Gateway, tool: &Tool, url: &url::Url) -> Result<(), String> {
     let under = url.path() == base_path
         || url.path().starts_with(&format!("{base_path}/"))
         || base_path.is_empty();
-    if url.origin() == base.origin() && under {
+    url.origin() == base.origin() && under
+}
+
+/// Whether `url` stays on the upstream's origin and under its base path.
+fn on_upstream(g: &Gateway, tool: &Tool, url: &url::Url) -> Result<(), String> {
+    let base = tool
+        .plan
+        .base_url
+        .as_deref()
+        .unwrap_or(&g.upstream.base_url);
+    let base_path = base.path().trim_end_matches('/');
+    if within(g, tool, url) {
         Ok(())
     } else {
         Err(format!(

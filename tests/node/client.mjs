@@ -3,7 +3,9 @@
 //   node client.mjs http URL            < steps.json
 //   node client.mjs stdio CMD [ARGS…]    < steps.json
 //
-// steps.json is a list of {"op": "list"}, {"op": "call", "name": …, "arguments": {…}},
+// steps.json is a list of {"op": "list"}, {"op": "call", "name": …, "arguments": {…}} (with
+// "progress": true, the call asks for progress and its result lists the notifications as
+// `progress`),
 // {"op": "write", "path": …, "text": …} (edit a file the gateway watches, from inside the
 // session) and {"op": "wait_tools_changed", "timeout_ms": …} (wait for
 // notifications/tools/list_changed; answers {"received": true|false}); for prompts and
@@ -111,6 +113,13 @@ for (const step of steps) {
   try {
     if (step.op === "list") {
       results.push(await client.listTools());
+    } else if (step.op === "call" && step.progress) {
+      // The SDK sends a progress token; the notifications come back as `progress`.
+      const progress = [];
+      const result = await client.callTool({ name: step.name, arguments: step.arguments }, undefined, {
+        onprogress: (p) => progress.push(p),
+      });
+      results.push({ ...result, progress });
     } else if (step.op === "call") {
       results.push(await client.callTool({ name: step.name, arguments: step.arguments }));
     } else if (step.op === "elicited") {
