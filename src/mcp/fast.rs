@@ -125,7 +125,7 @@ const PLAIN_META_KEYS: [&str; 3] = [
 /// The era of a `tools/call` whose headers and `_meta` rmcp 3.11 serves without comment, or
 /// `None` for anything else (which then goes to rmcp, to be served or refused there). The one
 /// copy of rmcp's per-request version rules; each clause names the rmcp check it stands for.
-fn eligible(h: &HeaderMap, params: &Params, tool_schema: &Map<String, Value>) -> Option<Era> {
+fn eligible(h: &HeaderMap, params: &mut Params, tool_schema: &Map<String, Value>) -> Option<Era> {
     // Sessions are rmcp's (and 2026-07-28 has none).
     if h.contains_key("mcp-session-id") {
         return None;
@@ -145,11 +145,11 @@ fn eligible(h: &HeaderMap, params: &Params, tool_schema: &Map<String, Value>) ->
         Some(v) if v == ProtocolVersion::V_2026_07_28.as_str() => {
             // `validate_request_protocol_version_meta` + the handler's inline negotiation:
             // `_meta` names the header's version and carries every required key.
-            let meta = meta?;
-            if !meta.keys().all(|k| PLAIN_META_KEYS.contains(&k.as_str())) {
+            if !meta?.keys().all(|k| PLAIN_META_KEYS.contains(&k.as_str())) {
                 return None;
             }
-            let typed = RequestMetaObject::from(rmcp::model::MetaObject(meta.clone()));
+            // Taken, not copied: nothing after this check reads the request's `_meta`.
+            let typed = RequestMetaObject::from(rmcp::model::MetaObject(params.meta.take()?));
             if typed.protocol_version()? != ProtocolVersion::V_2026_07_28
                 || !typed
                     .missing_required_keys(&ProtocolVersion::V_2026_07_28)
@@ -270,7 +270,8 @@ async fn serve(
     if tool.async_op.is_some() {
         return None;
     }
-    let era = eligible(&parts.headers, &params, &tool.input_schema)?;
+    let mut params = params;
+    let era = eligible(&parts.headers, &mut params, &tool.input_schema)?;
     let result = run_tool(
         shared,
         &g,
@@ -419,7 +420,7 @@ mod tests {
             ("mcp-name", "get_pet"),
         ];
         let era = |h: &[(&str, &str)], meta: Value| {
-            eligible(&headers(h), &params("get_pet", meta), &schema)
+            eligible(&headers(h), &mut params("get_pet", meta), &schema)
         };
         assert_eq!(era(&[], serde_json::json!({})), Some(Era::Legacy));
         assert_eq!(
@@ -482,7 +483,7 @@ mod tests {
         assert_eq!(
             eligible(
                 &headers(&h2026),
-                &params("get_pet", meta_2026()),
+                &mut params("get_pet", meta_2026()),
                 &annotated
             ),
             None
