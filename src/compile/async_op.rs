@@ -65,20 +65,73 @@ pub(crate) fn compile(
             &at,
         ));
     }
-    let mut errors = Vec::new();
-    let mut err = |field: &str, d: Diagnostic| errors.push((format!("{at}/{field}"), d));
-    let status = match cfg.status.as_deref().map(str::trim) {
+    let mut problems = Problems {
+        at: &at,
+        list: Vec::new(),
+    };
+    let p = &mut problems;
+    let status = status_at(&cfg, documented, p);
+    let states = states(&cfg, p);
+    if let Some(e) = &cfg.error
+        && !is_pointer(e)
+    {
+        p.push("error", bad_pointer(e, "/error/message"));
+    }
+    let result = result_at(&cfg, p);
+    let cancel = cancel_of(&cfg, spec, p);
+    let poll_interval = duration(
+        cfg.poll_interval.as_ref(),
+        "poll_interval",
+        POLL_INTERVAL,
+        p,
+    );
+    let ttl = duration(cfg.ttl.as_ref(), "ttl", TTL, p);
+    if !problems.list.is_empty() {
+        for (ptr, d) in problems.list {
+            diags.push(loaded.diag_at(d, &ptr));
+        }
+        return;
+    }
+    drop_job_schema(op, tool);
+    tool.async_op = Some(Arc::new(AsyncOp {
+        status,
+        states,
+        error: cfg.error.clone(),
+        result,
+        cancel,
+        poll_interval,
+        ttl,
+        require_tasks: cfg.require_tasks,
+    }));
+}
+
+/// The problems found in one `async:` block, each at its field.
+struct Problems<'a> {
+    /// The block's location (`/tools/3/async`).
+    at: &'a str,
+    list: Vec<(String, Diagnostic)>,
+}
+
+impl Problems<'_> {
+    fn push(&mut self, field: &str, d: Diagnostic) {
+        self.list.push((format!("{}/{field}", self.at), d));
+    }
+}
+
+/// Where the `202` answer names the status URL (`status:`, else the documented header).
+fn status_at(cfg: &AsyncConfig, documented: Option<&str>, p: &mut Problems<'_>) -> StatusAt {
+    match cfg.status.as_deref().map(str::trim) {
         None => StatusAt::Header(documented.unwrap_or("location").to_string()),
-        Some(p) if p.starts_with('/') => {
-            if !is_pointer(p) {
-                err("status", bad_pointer(p, "/links/status"));
+        Some(ptr) if ptr.starts_with('/') => {
+            if !is_pointer(ptr) {
+                p.push("status", bad_pointer(ptr, "/links/status"));
             }
-            StatusAt::Body(p.to_string())
+            StatusAt::Body(ptr.to_string())
         }
         Some(h) => match http::HeaderName::from_bytes(h.as_bytes()) {
             Ok(name) => StatusAt::Header(name.as_str().to_string()),
             Err(_) => {
-                err(
+                p.push(
                     "status",
                     Diagnostic::error(
                         "async-status",
@@ -89,40 +142,45 @@ pub(crate) fn compile(
                 StatusAt::Header(String::new())
             }
         },
-    };
-    let mut condition = |w: Option<&WhenConfig>, field: &str| -> Option<Condition> {
-        let w = w?;
-        if !is_pointer(&w.pointer) {
-            err(
-                &format!("{field}/pointer"),
-                bad_pointer(&w.pointer, "/status"),
-            );
-        }
-        let values = w.equals.values();
-        if values.is_empty() {
-            err(
-                &format!("{field}/equals"),
-                Diagnostic::error("async-condition", "`equals` lists no value").with_hint(
-                    "name the value(s) the status field then has, e.g. `equals: [succeeded]`",
-                ),
-            );
-        }
-        Some(Condition {
-            pointer: w.pointer.clone(),
-            values,
-        })
-    };
-    let done = condition(cfg.done_when.as_ref(), "done_when");
-    let failed = condition(cfg.failed_when.as_ref(), "failed_when");
-    let cancelled = condition(cfg.cancelled_when.as_ref(), "cancelled_when");
-    let states = match (done, failed.is_some() || cancelled.is_some()) {
+    }
+}
+
+fn condition(w: Option<&WhenConfig>, field: &str, p: &mut Problems<'_>) -> Option<Condition> {
+    let w = w?;
+    if !is_pointer(&w.pointer) {
+        p.push(
+            &format!("{field}/pointer"),
+            bad_pointer(&w.pointer, "/status"),
+        );
+    }
+    let values = w.equals.values();
+    if values.is_empty() {
+        p.push(
+            &format!("{field}/equals"),
+            Diagnostic::error("async-condition", "`equals` lists no value").with_hint(
+                "name the value(s) the status field then has, e.g. `equals: [succeeded]`",
+            ),
+        );
+    }
+    Some(Condition {
+        pointer: w.pointer.clone(),
+        values,
+    })
+}
+
+/// How the status document says the job is over (`done_when` and the others).
+fn states(cfg: &AsyncConfig, p: &mut Problems<'_>) -> Option<States> {
+    let done = condition(cfg.done_when.as_ref(), "done_when", p);
+    let failed = condition(cfg.failed_when.as_ref(), "failed_when", p);
+    let cancelled = condition(cfg.cancelled_when.as_ref(), "cancelled_when", p);
+    match (done, failed.is_some() || cancelled.is_some()) {
         (Some(done), _) => Some(States {
             done,
             failed,
             cancelled,
         }),
         (None, true) => {
-            err(
+            p.push(
                 if failed.is_some() { "failed_when" } else { "cancelled_when" },
                 Diagnostic::error(
                     "async-condition",
@@ -133,66 +191,63 @@ pub(crate) fn compile(
             None
         }
         (None, false) => None,
-    };
-    if let Some(p) = &cfg.error
-        && !is_pointer(p)
-    {
-        err("error", bad_pointer(p, "/error/message"));
     }
-    let result = match &cfg.result {
+}
+
+/// Where a finished job's result is (`result:`).
+fn result_at(cfg: &AsyncConfig, p: &mut Problems<'_>) -> ResultAt {
+    match &cfg.result {
         None => ResultAt::Document,
-        Some(ResultConfig::Pointer(p)) => {
-            if !is_pointer(p) {
-                err("result", bad_pointer(p, "/output"));
+        Some(ResultConfig::Pointer(ptr)) => {
+            if !is_pointer(ptr) {
+                p.push("result", bad_pointer(ptr, "/output"));
             }
-            if p.is_empty() {
+            if ptr.is_empty() {
                 ResultAt::Document
             } else {
-                ResultAt::Pointer(p.clone())
+                ResultAt::Pointer(ptr.clone())
             }
         }
         Some(ResultConfig::Url { url }) => {
             if !is_pointer(url) || url.is_empty() {
-                err("result/url", bad_pointer(url, "/resultUrl"));
+                p.push("result/url", bad_pointer(url, "/resultUrl"));
             }
             ResultAt::Url(url.clone())
         }
-    };
-    let cancel = cfg
-        .cancel
-        .as_deref()
-        .and_then(|wanted| match spec.find(wanted) {
-            Some(c) => Some(Cancel {
-                method: c.method.clone(),
-                path: c.path.clone(),
-                label: c.label(),
-            }),
-            None => {
-                err("cancel", super::unknown_operation(spec, wanted));
-                None
-            }
-        });
-    let mut duration = |v: Option<&String>, field: &str, default: Duration| match v
-        .map(|s| super::parse_duration(s))
-    {
+    }
+}
+
+/// The operation `cancel:` names, found in the spec.
+fn cancel_of(cfg: &AsyncConfig, spec: &Spec, p: &mut Problems<'_>) -> Option<Cancel> {
+    let wanted = cfg.cancel.as_deref()?;
+    match spec.find(wanted) {
+        Some(c) => Some(Cancel {
+            method: c.method.clone(),
+            path: c.path.clone(),
+            label: c.label(),
+        }),
+        None => {
+            p.push("cancel", super::unknown_operation(spec, wanted));
+            None
+        }
+    }
+}
+
+fn duration(v: Option<&String>, field: &str, default: Duration, p: &mut Problems<'_>) -> Duration {
+    match v.map(|s| super::parse_duration(s)) {
         None => default,
         Some(Ok(d)) => d,
         Some(Err(e)) => {
-            err(field, Diagnostic::error("invalid-duration", e));
+            p.push(field, Diagnostic::error("invalid-duration", e));
             default
         }
-    };
-    let poll_interval = duration(cfg.poll_interval.as_ref(), "poll_interval", POLL_INTERVAL);
-    let ttl = duration(cfg.ttl.as_ref(), "ttl", TTL);
-    if !errors.is_empty() {
-        for (ptr, d) in errors {
-            diags.push(loaded.diag_at(d, &ptr));
-        }
-        return;
     }
-    // The `202`'s own schema describes the job, not its result: no output schema is declared
-    // from it (a documented `200`/`201` answer's schema still is). The output schema comes
-    // from the first success answer with content, `200` first (`output::success_schema`).
+}
+
+/// The `202`'s own schema describes the job, not its result: no output schema is declared
+/// from it (a documented `200`/`201` answer's schema still is). The output schema comes from
+/// the first success answer with content, `200` first (`output::success_schema`).
+fn drop_job_schema(op: &Operation, tool: &mut Tool) {
     let first = op
         .responses
         .iter()
@@ -208,16 +263,6 @@ pub(crate) fn compile(
         tool.output_validator = None;
         tool.output = crate::gateway::OutputShape::None;
     }
-    tool.async_op = Some(Arc::new(AsyncOp {
-        status,
-        states,
-        error: cfg.error.clone(),
-        result,
-        cancel,
-        poll_interval,
-        ttl,
-        require_tasks: cfg.require_tasks,
-    }));
 }
 
 /// Whether `p` is a JSON pointer (RFC 6901): empty, or `/` segments with `~` only as `~0`/`~1`.

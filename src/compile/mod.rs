@@ -414,36 +414,12 @@ fn tool_entry(t: &mut Tools<'_>, i: usize, cfg: &ToolConfig, diags: &mut Vec<Dia
         diags.push(loaded.diag_at(unknown_operation(spec, wanted), &op_ptr));
         return;
     };
-    for p in spec.problems.iter().filter(|p| {
-        p.operation.as_deref() == Some(&op.label()) || p.operation.as_deref() == Some(&op.path)
-    }) {
-        diags.push(
-            loaded.diag_at(
-                if p.warning {
-                    Diagnostic::warning("spec", format!("{}: {}", op.label(), p.message))
-                } else {
-                    Diagnostic::error("spec", format!("{}: {}", op.label(), p.message))
-                }
-                .with_hint("fix the operation in the spec"),
-                &op_ptr,
-            ),
-        );
-    }
+    tool::spec_problems(loaded, spec, op, &op_ptr, diags);
     let Some(name) = tool_name(loaded, cfg, op, &base, &op_ptr, &t.name_origin, diags) else {
         return;
     };
     t.name_origin.insert(name.clone(), i);
-    let timeout = match cfg.timeout.as_deref().map(parse_duration) {
-        Some(Err(e)) => {
-            diags.push(loaded.diag_at(
-                Diagnostic::error("invalid-duration", e),
-                &format!("{base}/timeout"),
-            ));
-            None
-        }
-        Some(Ok(d)) => Some(d),
-        None => None,
-    };
+    let timeout = tool::timeout(loaded, cfg, &base, diags);
     let expanded = env::fixed_values(t.cx, cfg, &base, diags);
     let cfg = expanded.as_ref().unwrap_or(cfg);
     let key = retry::tool_key(

@@ -572,3 +572,44 @@ pub(crate) fn default_description(op: &Operation) -> String {
     }
     text
 }
+
+/// The spec's own problems with `op` (found while reading it), located at the tool's entry.
+pub(super) fn spec_problems(
+    loaded: &crate::manifest::LoadedManifest,
+    spec: &crate::openapi::Spec,
+    op: &crate::openapi::Operation,
+    op_ptr: &str,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let label = op.label();
+    for p in spec.problems.iter().filter(|p| {
+        p.operation.as_deref() == Some(&label) || p.operation.as_deref() == Some(&op.path)
+    }) {
+        let message = format!("{label}: {}", p.message);
+        let d = if p.warning {
+            Diagnostic::warning("spec", message)
+        } else {
+            Diagnostic::error("spec", message)
+        };
+        diags.push(loaded.diag_at(d.with_hint("fix the operation in the spec"), op_ptr));
+    }
+}
+
+/// The tool's own `timeout:`, if it sets a valid one.
+pub(super) fn timeout(
+    loaded: &crate::manifest::LoadedManifest,
+    cfg: &crate::manifest::ToolConfig,
+    base: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<std::time::Duration> {
+    match cfg.timeout.as_deref().map(super::parse_duration)? {
+        Ok(d) => Some(d),
+        Err(e) => {
+            diags.push(loaded.diag_at(
+                Diagnostic::error("invalid-duration", e),
+                &format!("{base}/timeout"),
+            ));
+            None
+        }
+    }
+}

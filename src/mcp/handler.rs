@@ -217,6 +217,59 @@ pub struct Handler {
     session: Arc<OnceLock<Arc<Session>>>,
 }
 
+/// The error for a call of a tool the gateway does not serve, naming the ones it does.
+fn unknown_tool(g: &Served, name: &str) -> ErrorData {
+    let mut names: Vec<&str> = g.tools.iter().map(|t| t.name.as_str()).collect();
+    names.sort_unstable();
+    ErrorData::invalid_params(
+        format!(
+            "Unknown tool: `{name}`. Available tools: {}",
+            names.join(", ")
+        ),
+        None,
+    )
+}
+
+/// Whether a call of `tool` may go ahead: at once, with what the user supplied when the tool
+/// asks first (`confirm:`, `ask:`), or not (a question to return, or a stop).
+async fn gate(
+    g: &Served,
+    tool: &Tool,
+    args: &serde_json::Map<String, serde_json::Value>,
+    call: &super::call::CallContext<'_>,
+    era: Era,
+    // The 2026-07-28 answers to an earlier question: `inputResponses` and `requestState`.
+    (responses, state): (Option<&rmcp::model::InputResponses>, Option<&str>),
+    cx: &RequestContext<RoleServer>,
+) -> Result<Gate, ErrorData> {
+    let Some(i) = &tool.interaction else {
+        return Ok(Gate::Proceed(Default::default()));
+    };
+    // A call that would be refused anyway (caller, arguments) is refused before the user is
+    // troubled with it.
+    if crate::auth::http::refusal(g, tool, call.caller).is_some()
+        || super::call::argument_errors(tool, &serde_json::Value::Object(args.clone())).is_some()
+    {
+        return Ok(Gate::Proceed(Default::default()));
+    }
+    if era == Era::Stateless {
+        confirm::stateless(
+            g,
+            tool,
+            i,
+            args,
+            responses,
+            state,
+            cx.client_capabilities().as_ref(),
+        )
+    } else {
+        // stdio, or an HTTP request on a session, can carry a request to the client.
+        let parts = cx.extensions.get::<http::request::Parts>();
+        let session = parts.is_none_or(|p| p.headers.contains_key("mcp-session-id"));
+        Ok(confirm::with_session(tool, i, args, &cx.peer, session).await)
+    }
+}
+
 impl Handler {
     /// A handler over `shared`.
     pub fn new(shared: Arc<Shared>) -> Self {
@@ -586,16 +639,7 @@ impl ServerHandler for Handler {
                 .telemetry
                 .unknown_tool()
                 .refused(era, Outcome::ProtocolError);
-            let mut names: Vec<&str> = g.tools.iter().map(|t| t.name.as_str()).collect();
-            names.sort_unstable();
-            return Err(ErrorData::invalid_params(
-                format!(
-                    "Unknown tool: `{}`. Available tools: {}",
-                    request.name,
-                    names.join(", ")
-                ),
-                None,
-            ));
+            return Err(unknown_tool(&g, &request.name));
         };
         let level = cx
             .meta
@@ -607,6 +651,10 @@ impl ServerHandler for Handler {
             level,
             tool: &tool.name,
         };
+        let answers = (
+            request.input_responses.as_ref(),
+            request.request_state.as_deref(),
+        );
         let args = request.arguments.unwrap_or_default();
         let parts = cx.extensions.get::<http::request::Parts>();
         let mut call = CallContext::of(parts, era);
@@ -636,36 +684,8 @@ impl ServerHandler for Handler {
                     .build(),
             ));
         }
-        let asked = async {
-            let Some(i) = &tool.interaction else {
-                return Ok(Gate::Proceed(Default::default()));
-            };
-            // A call that would be refused anyway (caller, arguments) is refused before the
-            // user is troubled with it.
-            if crate::auth::http::refusal(&g, tool, call.caller).is_some()
-                || super::call::argument_errors(tool, &serde_json::Value::Object(args.clone()))
-                    .is_some()
-            {
-                return Ok(Gate::Proceed(Default::default()));
-            }
-            if era == Era::Stateless {
-                confirm::stateless(
-                    &g,
-                    tool,
-                    i,
-                    &args,
-                    request.input_responses.as_ref(),
-                    request.request_state.as_deref(),
-                    cx.client_capabilities().as_ref(),
-                )
-            } else {
-                // stdio, or an HTTP request on a session, can carry a request to the client.
-                let session = parts.is_none_or(|p| p.headers.contains_key("mcp-session-id"));
-                Ok(confirm::with_session(tool, i, &args, &cx.peer, session).await)
-            }
-        };
         let run = async {
-            match asked.await? {
+            match gate(&g, tool, &args, &call, era, answers, &cx).await? {
                 Gate::Proceed(supplied) => {
                     let result = run_tool(
                         &self.shared,
