@@ -86,6 +86,13 @@ struct Ran {
 }
 
 impl Ran {
+    /// A call a limit refused, with the limit's message.
+    fn limited(message: String, limit: &'static str) -> Self {
+        let mut ran = Self::early(error(message), Outcome::ToolError);
+        ran.limited = Some(limit);
+        ran
+    }
+
     fn early(result: CallToolResult, outcome: Outcome) -> Self {
         Self {
             result,
@@ -197,36 +204,20 @@ async fn execute(
         base[url::Position::BeforeHost..url::Position::AfterPort].to_string()
     };
     if let Err(r) = shared.limiter.rate(&g.limits, &cx.key(), &tool.name) {
-        let mut ran = Ran::early(error(r.message(&tool.name, &host())), Outcome::ToolError);
-        ran.limited = Some(r.label());
-        return ran;
+        return Ran::limited(r.message(&tool.name, &host()), r.label());
     }
     let principal = match cx.caller {
         Some(Caller::Verified(p)) => Some(p),
         _ => None,
     };
-    let (args, paged) = match checked_arguments(g, tool, args, supplied) {
-        Ok(checked) => checked,
-        Err(message) => return Ran::early(error(message), Outcome::ToolError),
-    };
-    // A file argument given as a resource URI or a URL becomes the file's bytes here (or a
-    // stream of them, for a whole binary body).
-    let mut args = args;
-    let streamed = match super::files::resolve_inputs(
-        shared, g, tool, &mut args, principal, cx.parent,
-    )
-    .await
-    {
-        Ok(s) => s,
-        Err(message) => return Ran::early(error(message), Outcome::ToolError),
-    };
+    let (args, paged, streamed) =
+        match arguments(shared, g, tool, args, supplied, principal, cx.parent).await {
+            Ok(ready) => ready,
+            Err(message) => return Ran::early(error(message), Outcome::ToolError),
+        };
     let admitted = match shared.limiter.admit(&g.limits).await {
         Ok(a) => a,
-        Err(r) => {
-            let mut ran = Ran::early(error(r.message(&tool.name, &host())), Outcome::ToolError);
-            ran.limited = Some(r.label());
-            return ran;
-        }
+        Err(r) => return Ran::limited(r.message(&tool.name, &host()), r.label()),
     };
     if let Some(r) = reporter {
         r.stage(
@@ -243,16 +234,10 @@ async fn execute(
         .as_ref()
         .and_then(|p| crate::upstream::page::plan_for(tool, p));
     let plan = next_plan.as_ref().unwrap_or(&tool.plan);
+    let up = &shared.upstream;
     let (answer, retries) = match streamed {
-        Some(body) => {
-            let up = &shared.upstream;
-            up.call_streamed(g, tool, plan, &args, principal, &extra, body)
-                .await
-        }
-        None => {
-            let up = &shared.upstream;
-            up.call_plan(g, tool, plan, &args, principal, &extra).await
-        }
+        Some(body) => (up.call_streamed(g, tool, plan, &args, principal, &extra, body)).await,
+        None => up.call_plan(g, tool, plan, &args, principal, &extra).await,
     };
     let upstream = sent.elapsed();
     client.finish(&answer, retries.count());
@@ -284,20 +269,14 @@ async fn execute(
         }
         Err(e) => {
             // A request the arguments could not form never reached the upstream.
-            let reached = !matches!(e, UpstreamError::Build(_));
-            if reached {
+            if matches!(e, UpstreamError::Build(_)) {
+                admitted.release();
+            } else {
                 admitted.record(true);
                 let timed_out = matches!(e, UpstreamError::Timeout { .. });
                 metrics.upstream(None, upstream, timed_out, retries.count());
-            } else {
-                admitted.release();
             }
-            if let Some(r) = reporter {
-                r.stage(50.0, LoggingLevel::Warning, format!("upstream failed: {e}"))
-                    .await;
-            }
-            warn_throttled(shared, g, tool, &e);
-            (crate::upstream::error_result(g, tool, &e), None)
+            (failed(shared, g, tool, &e, reporter).await, None)
         }
     };
     if let Some(r) = reporter {
@@ -317,6 +296,48 @@ async fn execute(
         retries,
         limited: None,
     }
+}
+
+/// The result of a call that got no answer, after telling a listening client and the log.
+async fn failed(
+    shared: &Shared,
+    g: &Served,
+    tool: &Tool,
+    e: &UpstreamError,
+    reporter: Option<&Reporter<'_>>,
+) -> CallToolResult {
+    if let Some(r) = reporter {
+        r.stage(50.0, LoggingLevel::Warning, format!("upstream failed: {e}"))
+            .await;
+    }
+    warn_throttled(shared, g, tool, e);
+    crate::upstream::error_result(g, tool, e)
+}
+
+/// The arguments as the upstream request is built from them: checked against the tool's
+/// schema, a paged tool's cursor opened, the user's answers added, and a file argument given as
+/// a resource URI or a URL turned into the file's bytes (or a stream of them, for a whole
+/// binary body).
+async fn arguments(
+    shared: &Shared,
+    g: &Served,
+    tool: &Tool,
+    args: serde_json::Map<String, Value>,
+    supplied: serde_json::Map<String, Value>,
+    principal: Option<&crate::auth::Principal>,
+    parent: Option<TraceParent>,
+) -> Result<
+    (
+        serde_json::Map<String, Value>,
+        Option<crate::upstream::page::Paged<'static>>,
+        Option<crate::upstream::fetch::Streamed>,
+    ),
+    String,
+> {
+    let (mut args, paged) = checked_arguments(g, tool, args, supplied)?;
+    let streamed =
+        super::files::resolve_inputs(shared, g, tool, &mut args, principal, parent).await?;
+    Ok((args, paged, streamed))
 }
 
 /// The arguments as the call sends them: checked against the tool's schema, a paged tool's
@@ -404,6 +425,11 @@ fn warn_throttled(shared: &Shared, g: &Gateway, tool: &Tool, e: &UpstreamError) 
 /// Turns validation errors into one message an agent can act on.
 pub(crate) fn argument_errors(tool: &Tool, args: &Value) -> Option<String> {
     use crate::gateway::invalid::{ArgumentErrors, NOTHING_SENT, problems};
+    // Valid arguments, the common case, take the short-circuiting check: collecting errors
+    // builds error state even when there is nothing to report.
+    if tool.input_validator.is_valid(args) {
+        return None;
+    }
     // One more than is shown, to know whether some were left out.
     let found = problems(&tool.input_validator, args, 11);
     let known: Vec<&str> = tool
