@@ -254,8 +254,11 @@ fn json_result(tool: &Tool, value: Value, raw: &Bytes) -> CallToolResult {
     }
     // The text block repeats the data for clients that ignore structuredContent (MCP's
     // back-compat rule). The upstream's own JSON text is used rather than re-serialising the
-    // parsed value: it is the same data, and one serialisation less on every call.
-    let text = String::from_utf8_lossy(raw).into_owned();
+    // parsed value: it is the same data, and one serialisation less on every call. It parsed,
+    // so it is UTF-8: the strict check (several times faster than the lossy one on a big
+    // answer) always succeeds.
+    let text = String::from_utf8(raw.to_vec())
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
     result.structured_content = Some(structured);
     result
