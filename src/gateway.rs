@@ -119,6 +119,14 @@ pub struct Upstream {
     pub files: files::Files,
 }
 
+impl Upstream {
+    /// Where a call of `plan` goes: the tool's own server (`base_url:` or the operation's
+    /// `servers`), else the upstream's.
+    pub fn base_for<'a>(&'a self, plan: &'a CallPlan) -> &'a url::Url {
+        plan.base_url.as_deref().unwrap_or(&self.base_url)
+    }
+}
+
 /// `upstream.client_certificate` and `upstream.ca_certificate`, read and checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UpstreamTls {

@@ -11,7 +11,6 @@
 //! a `resource_link` read back with `resources/read` (from a second replica sharing
 //! `MCP_GATEWAY_STATE_KEY` for a GET tool; from the same one for a POST).
 
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -20,7 +19,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::common::gateway::{is_error, serve, text, ts_client};
-use crate::common::{runtime, write};
+use crate::common::{openssl, runtime, write};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
@@ -194,19 +193,6 @@ async fn api(progress: Arc<AtomicUsize>) -> (u16, Arc<Mutex<Vec<Seen>>>) {
         }
     });
     (port, seen)
-}
-
-fn openssl(dir: &std::path::Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// A test CA and a server certificate from it for `localhost` and 127.0.0.1.

@@ -2,14 +2,12 @@
 //! concurrent calls, identity headers from verified claims, never the caller's token, no secret
 //! in any output; and a client certificate for an mTLS upstream behind a private CA.
 
-use std::process::Command;
-
 use serde_json::{Value, json};
 
 use crate::common::oauth::{
     API_KEY, GATEWAY_SECRET, SDK_SECRET, Setup, call, jwt_payload, post, sha256_hex,
 };
-use crate::common::{bin, path, runtime, write};
+use crate::common::{bin, openssl, path, runtime, write};
 
 #[test]
 fn the_upstream_gets_the_gateways_own_token_and_identity_never_the_callers_token() {
@@ -151,19 +149,6 @@ fn the_upstream_gets_the_gateways_own_token_and_identity_never_the_callers_token
             );
         }
     }
-}
-
-fn openssl(dir: &std::path::Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// A CA, a server certificate for 127.0.0.1 and a client certificate, all from that CA.

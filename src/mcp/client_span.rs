@@ -19,7 +19,7 @@ impl ClientSpan {
             let mut s = Span::client_of(p, || format!("{} {template}", plan.method))?;
             s.set("http.request.method", Attr::Str(plan.method.to_string()));
             s.set("url.template", Attr::Str(template));
-            let base = plan.base_url.as_deref().unwrap_or(&g.upstream.base_url);
+            let base = g.upstream.base_for(plan);
             if let Some(h) = base.host_str() {
                 s.set("server.address", Attr::Str(h.to_string()));
             }

@@ -167,7 +167,7 @@ pub fn build(
 ) -> Result<RequestParts, BuildError> {
     let mut url = String::with_capacity(128);
     // A tool's own server (`base_url:` or the operation's `servers`), else the upstream's.
-    let base = plan.base_url.as_deref().unwrap_or(&upstream.base_url);
+    let base = upstream.base_for(plan);
     url.push_str(base.as_str().trim_end_matches('/'));
     // Which argument wrote which bytes, to name the one that made a URL too long.
     let mut written: Vec<(String, usize)> = Vec::new();

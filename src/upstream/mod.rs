@@ -252,10 +252,7 @@ impl UpstreamClient {
         streamed: Option<fetch::Streamed>,
     ) -> Result<UpstreamResponse, UpstreamError> {
         let parts = build(&gateway.upstream, plan, args)?;
-        let base = plan
-            .base_url
-            .as_deref()
-            .unwrap_or(&gateway.upstream.base_url);
+        let base = gateway.upstream.base_for(plan);
         let host = base[url::Position::BeforeHost..url::Position::AfterPort].to_string();
         let http = gateway.running.client().unwrap_or(&self.http);
         let url = request_url(base, &parts.url);

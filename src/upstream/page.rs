@@ -152,11 +152,7 @@ pub fn plan_for(tool: &Tool, paged: &Paged<'_>) -> Option<CallPlan> {
 
 /// Whether `url` is on the tool's upstream: its origin, under its base path.
 pub(crate) fn within(g: &Gateway, tool: &Tool, url: &url::Url) -> bool {
-    let base = tool
-        .plan
-        .base_url
-        .as_deref()
-        .unwrap_or(&g.upstream.base_url);
+    let base = g.upstream.base_for(&tool.plan);
     let base_path = base.path().trim_end_matches('/');
     let under = url.path() == base_path
         || url.path().starts_with(&format!("{base_path}/"))
@@ -166,11 +162,7 @@ pub(crate) fn within(g: &Gateway, tool: &Tool, url: &url::Url) -> bool {
 
 /// Whether `url` stays on the upstream's origin and under its base path.
 fn on_upstream(g: &Gateway, tool: &Tool, url: &url::Url) -> Result<(), String> {
-    let base = tool
-        .plan
-        .base_url
-        .as_deref()
-        .unwrap_or(&g.upstream.base_url);
+    let base = g.upstream.base_for(&tool.plan);
     let base_path = base.path().trim_end_matches('/');
     if within(g, tool, url) {
         Ok(())
@@ -354,30 +346,15 @@ fn next_pos(
         let Some(u) = u.filter(|u| !u.is_empty()) else {
             return Ok(None);
         };
-        let base = tool
-            .plan
-            .base_url
-            .as_deref()
-            .unwrap_or(&g.upstream.base_url);
-        let mut url = base
+        let mut url = g
+            .upstream
+            .base_for(&tool.plan)
             .join(u)
             .map_err(|e| format!("The API's next-page link `{u}` is not a URL ({e})."))?;
         on_upstream(g, tool, &url)?;
         // An API that echoes the gateway's own query credential into its links must not put
-        // it into a token the agent can read (sealed is signed, not encrypted); the request
-        // for that page adds it again.
-        let kept: Vec<(String, String)> = url
-            .query_pairs()
-            .filter(|(k, _)| g.upstream.param_owner(ParamLocation::Query, k).is_none())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        if kept.len() < url.query_pairs().count() {
-            if kept.is_empty() {
-                url.set_query(None);
-            } else {
-                url.query_pairs_mut().clear().extend_pairs(kept);
-            }
-        }
+        // it into a token the agent can read; the request for that page adds it again.
+        without_owned_query(g, &mut url);
         Ok(Some(Pos::Url(url.to_string())))
     };
     match &paging.style {
@@ -431,6 +408,24 @@ pub fn link_next(headers: &http::HeaderMap) -> Option<String> {
         }
     }
     None
+}
+
+/// `url` without the query parameters the gateway owns (its API key): an API may echo them
+/// into the URLs it hands out, and a sealed token or task id is signed, not encrypted, so the
+/// agent could read them there. Each request built from such a URL adds them again.
+pub(crate) fn without_owned_query(g: &Gateway, url: &mut url::Url) {
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| g.upstream.param_owner(ParamLocation::Query, k).is_none())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if kept.len() < url.query_pairs().count() {
+        if kept.is_empty() {
+            url.set_query(None);
+        } else {
+            url.query_pairs_mut().clear().extend_pairs(kept);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use super::answer::{ERROR_EXCERPT_BYTES, excerpt};
 use super::{UpstreamClient, UpstreamError, UpstreamResponse};
 use crate::auth::Principal;
 use crate::gateway::async_op::{AsyncOp, ResultAt, StatusAt};
-use crate::gateway::{CallPlan, Gateway, ParamLocation, PathPart, Tool};
+use crate::gateway::{CallPlan, Gateway, PathPart, Tool};
 use crate::runtime::Served;
 
 /// What one look at a job's status found.
@@ -34,14 +34,6 @@ pub enum Polled {
     Lost(String),
 }
 
-/// The tool's base URL: its own, or the upstream's.
-fn base<'a>(g: &'a Gateway, tool: &'a Tool) -> &'a url::Url {
-    tool.plan
-        .base_url
-        .as_deref()
-        .unwrap_or(&g.upstream.base_url)
-}
-
 /// `href` resolved against `against` (a relative URL), when it stays on the tool's upstream.
 pub fn on_upstream(
     g: &Gateway,
@@ -53,23 +45,11 @@ pub fn on_upstream(
         .join(href.trim())
         .map_err(|e| format!("`{href}` is not a URL ({e})"))?;
     if super::page::within(g, tool, &url) {
-        // A query credential of the gateway's that the API echoes into its URLs stays out of
-        // the task id (sealed is signed, not encrypted); each request adds it again.
-        let kept: Vec<(String, String)> = url
-            .query_pairs()
-            .filter(|(k, _)| g.upstream.param_owner(ParamLocation::Query, k).is_none())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        if kept.len() < url.query_pairs().count() {
-            if kept.is_empty() {
-                url.set_query(None);
-            } else {
-                url.query_pairs_mut().clear().extend_pairs(kept);
-            }
-        }
+        // The task id is sealed, not encrypted: the gateway's query credential stays out of it.
+        super::page::without_owned_query(g, &mut url);
         Ok(url)
     } else {
-        let b = base(g, tool);
+        let b = g.upstream.base_for(&tool.plan);
         Err(format!(
             "the API pointed to {}{}, which is off the upstream {}{}; the gateway only follows URLs on the upstream's origin and base path",
             url.origin().ascii_serialization(),
@@ -104,7 +84,7 @@ pub fn status_url(
                 format!("the API accepted the job (202) but its answer has no status URL at `{p}`")
             })?,
     };
-    let mut against = base(g, tool).clone();
+    let mut against = g.upstream.base_for(&tool.plan).clone();
     if !against.path().ends_with('/') {
         let p = format!("{}/", against.path());
         against.set_path(&p);
@@ -301,7 +281,7 @@ impl Poller<'_> {
                 tool.name
             ));
         };
-        let target = cancel_url(base(g, tool), &c.path, url).ok_or_else(|| {
+        let target = cancel_url(g.upstream.base_for(&tool.plan), &c.path, url).ok_or_else(|| {
             format!(
                 "the job's status URL {} does not fit the cancel operation {}, so its parameters cannot be filled",
                 url.path(),

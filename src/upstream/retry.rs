@@ -92,12 +92,7 @@ impl UpstreamClient {
     ) -> (Result<UpstreamResponse, UpstreamError>, Retries) {
         let timeout = tool.timeout.unwrap_or(gateway.upstream.timeout);
         let started = Instant::now();
-        let mut headers = extra.to_vec();
-        if let Some(name) = &tool.idempotency_key {
-            // One key for the call, the same on every retry of it: that is what lets the API
-            // tell a retry from a second call.
-            headers.push((name.clone(), idempotency_key()));
-        }
+        let headers = call_headers(tool, extra);
         let mut retries = Retries::default();
         loop {
             let left = timeout.saturating_sub(started.elapsed());
@@ -146,10 +141,7 @@ impl UpstreamClient {
         streamed: super::fetch::Streamed,
     ) -> (Result<UpstreamResponse, UpstreamError>, Retries) {
         let timeout = tool.timeout.unwrap_or(gateway.upstream.timeout);
-        let mut headers = extra.to_vec();
-        if let Some(name) = &tool.idempotency_key {
-            headers.push((name.clone(), idempotency_key()));
-        }
+        let headers = call_headers(tool, extra);
         let r = match self
             .send_with(
                 gateway,
@@ -169,6 +161,20 @@ impl UpstreamClient {
         };
         (r, Retries::default())
     }
+}
+
+/// The gateway's own headers of one call of `tool`: `extra`, and a fresh idempotency key when
+/// the tool has one. One key per call, the same on every retry of it: that is what lets the API
+/// tell a retry from a second call.
+fn call_headers(
+    tool: &Tool,
+    extra: &[(http::HeaderName, http::HeaderValue)],
+) -> Vec<(http::HeaderName, http::HeaderValue)> {
+    let mut headers = extra.to_vec();
+    if let Some(name) = &tool.idempotency_key {
+        headers.push((name.clone(), idempotency_key()));
+    }
+    headers
 }
 
 /// Whether the outcome `r` of attempt `done + 1` is worth another attempt, and why and after

@@ -89,3 +89,17 @@ pub mod oauth;
 pub mod proxy;
 pub mod raw;
 pub mod upstream;
+
+/// Runs `openssl` in `dir` (test certificates), failing the test with its stderr.
+pub fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
