@@ -62,6 +62,8 @@
 //! - [`digest`]: content digests of input files (what a reload compares).
 //! - [`tls`]: the TLS provider and error text shared by every outbound client.
 //! - [`uri_template`]: RFC 6570 resource templates, parsed and matched against read URIs.
+//! - [`stream_schema`]: a sound subset of JSON Schema checked while a document is read, without
+//!   building it (a typed answer that passes goes out as the upstream wrote it).
 //! - [`limit`]: the running limits of a gateway (concurrency cap, circuit `breaker`, rate-limit
 //!   `bucket`s).
 //! - [`telemetry`]: call metrics for `/metrics` (`histogram`, `expose`), the log line and its
@@ -90,6 +92,7 @@ pub mod reload;
 pub mod runtime;
 pub mod secret;
 pub mod server;
+pub mod stream_schema;
 pub mod telemetry;
 pub mod tls;
 pub mod upstream;

@@ -399,3 +399,108 @@ fn malformed_json_rpc_gets_400_and_its_code_on_every_path() {
         });
     }
 }
+
+/// A typed answer whose schema the gateway checks while reading it goes out as the upstream
+/// wrote it (`structuredContent` is its text, whitespace and all, never rebuilt from a tree);
+/// one the check cannot vouch for takes the full path. Either way both paths agree on the data,
+/// and an answer that breaks the schema is refused the same way by both.
+#[test]
+fn typed_answers_go_out_as_written_when_checked_while_read() {
+    use axum::routing::get;
+    let pretty_pet = "{\n  \"id\": 7,\n  \"n\\u0061me\": \"Rex\",\n  \"tag\": null\n}\n";
+    let pretty_list = "[ {\"id\": 1, \"name\": \"Rex\"},\n  {\"id\": 2, \"name\": \"Tom\", \"status\": \"sold\"} ]";
+    let app = axum::Router::new()
+        .route(
+            "/pets",
+            get(move || async move { ([("content-type", "application/json")], pretty_list) }),
+        )
+        .route(
+            "/pets/{id}",
+            get(
+                move |axum::extract::Path(id): axum::extract::Path<u32>| async move {
+                    let body = match id {
+                        7 => pretty_pet.to_string(),
+                        // An integer written as a float: valid, but outside what the check
+                        // models, so it is parsed and validated the full way.
+                        8 => r#"{"id": 8.0, "name": "Rex"}"#.to_string(),
+                        // Breaks the schema (a name must be a string).
+                        _ => r#"{"id": 9, "name": 5}"#.to_string(),
+                    };
+                    ([("content-type", "application/json")], body)
+                },
+            ),
+        );
+    let rt = runtime();
+    rt.block_on(async {
+        let up = upstream::serve_app(app).await;
+        let fast = petstore(&up, HttpOptions::default()).await;
+        let slow = petstore(
+            &up,
+            HttpOptions {
+                fast_path: false,
+                ..HttpOptions::default()
+            },
+        )
+        .await;
+        for (era, headers) in [
+            (
+                "2025-11-25",
+                vec![("mcp-protocol-version", "2025-11-25".to_string())],
+            ),
+            (V2026, h2026("tools/call", "get_pet")),
+        ] {
+            let meta = (era == V2026).then(meta);
+            let ask = |name: &str, args: Value| {
+                let mut headers = headers.clone();
+                if era == V2026 {
+                    headers = h2026("tools/call", name);
+                }
+                Case {
+                    what: "",
+                    headers,
+                    body: call(json!(1), name, args, meta.clone()),
+                    fast: true,
+                }
+            };
+            for (case, raw) in [
+                (ask("get_pet", json!({"pet_id": 7})), Some(pretty_pet)),
+                (ask("find_pets", json!({})), Some(pretty_list)),
+                (ask("get_pet", json!({"pet_id": 8})), None),
+                (ask("get_pet", json!({"pet_id": 9})), None),
+            ] {
+                let a = send(&fast.url, &case).await;
+                let b = send(&slow.url, &case).await;
+                let what = format!("{era} {}", String::from_utf8_lossy(&case.body));
+                let parse = |x: &Answer| -> Value { serde_json::from_slice(&x.body).unwrap() };
+                let (va, vb) = (parse(&a), parse(&b));
+                assert_eq!(va, vb, "{what}: the paths disagree on the data");
+                let result = &va["result"];
+                let fast_text = String::from_utf8_lossy(&a.body);
+                match raw {
+                    Some(text) => {
+                        assert_eq!(result["isError"], false, "{what}: {va}");
+                        // The upstream's text is in the reply as it was written, inside
+                        // `{"result": …}` for a list.
+                        assert!(
+                            fast_text.contains(&format!("\"structuredContent\":{text}"))
+                                || fast_text.contains(&format!(
+                                    "\"structuredContent\":{{\"result\":{text}}}"
+                                )),
+                            "{what}: structuredContent is not the upstream's text: {fast_text}"
+                        );
+                        assert_eq!(result["content"][0]["text"], text, "{what}");
+                    }
+                    None if result["isError"] == true => {
+                        let message = result["content"][0]["text"].as_str().unwrap_or("");
+                        assert!(message.contains("output schema"), "{what}: {va}");
+                        assert_eq!(a.body, b.body, "{what}: bytes differ");
+                    }
+                    None => {
+                        assert_eq!(result["structuredContent"]["id"], json!(8.0), "{what}");
+                        assert_eq!(a.body, b.body, "{what}: bytes differ");
+                    }
+                }
+            }
+        }
+    });
+}

@@ -13,7 +13,14 @@ use crate::common::path;
 const STAGES: &[(&str, &[&str])] = &[
     (
         "vocabulary",
-        &["secret", "digest", "tls", "diag", "uri_template"],
+        &[
+            "secret",
+            "digest",
+            "tls",
+            "diag",
+            "uri_template",
+            "stream_schema",
+        ],
     ),
     ("input", &["manifest", "openapi"]),
     ("ir", &["gateway"]),

@@ -157,7 +157,9 @@ async fn call(args: &Args, arguments: Map<String, Value>) -> ExitCode {
             supplied.insert(a.arg.clone(), v);
         }
     }
-    let result = crate::mcp::run_tool(&shared, &g, tool, arguments, supplied, None, cx).await;
+    let result = crate::mcp::run_tool(&shared, &g, tool, arguments, supplied, None, cx)
+        .await
+        .into_result();
     let printed = if args.compact {
         serde_json::to_string(&result)
     } else {

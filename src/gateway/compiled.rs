@@ -9,26 +9,48 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
+use crate::stream_schema::Plan;
+
 /// A JSON Schema validator and the schema it was built from (one pointer: it is held by every
 /// tool, resource and completion).
 #[derive(Clone)]
-pub struct Validator(Arc<(Value, jsonschema::Validator)>);
+pub struct Validator(Arc<Built>);
+
+struct Built {
+    source: Value,
+    compiled: jsonschema::Validator,
+    /// The schema as a check made while reading a document ([`crate::stream_schema`]), built
+    /// on first use: only output schemas are ever asked for one.
+    streamed: OnceLock<Option<Plan>>,
+}
 
 impl Validator {
     /// Pairs `compiled` with the `source` schema it was built from.
     pub fn new(source: Value, compiled: jsonschema::Validator) -> Self {
-        Self(Arc::new((source, compiled)))
+        Self(Arc::new(Built {
+            source,
+            compiled,
+            streamed: OnceLock::new(),
+        }))
     }
 
     /// The schema it validates against.
     pub fn source(&self) -> &Value {
-        &self.0.0
+        &self.0.source
+    }
+
+    /// The schema as a check made while reading, when it uses only what that check models.
+    pub fn streamed(&self) -> Option<&Plan> {
+        self.0
+            .streamed
+            .get_or_init(|| Plan::of(&self.0.source))
+            .as_ref()
     }
 }
 
@@ -36,7 +58,7 @@ impl Deref for Validator {
     type Target = jsonschema::Validator;
 
     fn deref(&self) -> &jsonschema::Validator {
-        &self.0.1
+        &self.0.compiled
     }
 }
 

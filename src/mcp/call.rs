@@ -21,7 +21,7 @@ use crate::limit::CallerKey;
 use crate::runtime::Served;
 use crate::telemetry::trace::{Attr, Span, TraceParent};
 use crate::telemetry::{Era, Outcome, ToolMetrics};
-use crate::upstream::{Retries, UpstreamError};
+use crate::upstream::{Answered, Retries, UpstreamError};
 
 /// Who a call comes from and how: for authorization, limits, metrics and the log line.
 #[derive(Debug, Clone, Copy)]
@@ -73,7 +73,7 @@ impl<'a> CallContext<'a> {
 
 /// What one call did, for its metrics and log line.
 struct Ran {
-    result: CallToolResult,
+    result: Answered,
     outcome: Outcome,
     /// The upstream's status, when it answered.
     status: Option<u16>,
@@ -95,7 +95,7 @@ impl Ran {
 
     fn early(result: CallToolResult, outcome: Outcome) -> Self {
         Self {
-            result,
+            result: result.into(),
             outcome,
             status: None,
             upstream: None,
@@ -123,7 +123,7 @@ pub(crate) async fn run_tool(
     supplied: serde_json::Map<String, Value>,
     reporter: Option<&Reporter<'_>>,
     cx: CallContext<'_>,
-) -> CallToolResult {
+) -> Answered {
     let started = Instant::now();
     let _in_flight = shared.telemetry.enter();
     let mut span = Span::server(|| format!("tools/call {}", tool.name), cx.parent);
@@ -256,13 +256,12 @@ async fn execute(
             }
             let result = match (&paged, tool.async_op.as_deref()) {
                 // A job the API accepted: a task, or its result once waited for.
-                (_, Some(op)) if status == http::StatusCode::ACCEPTED => {
-                    super::tasks::accepted(
-                        shared, g, tool, op, &resp, cx.tasks, reporter, principal, sent,
-                    )
-                    .await
-                }
-                (Some(p), _) => crate::upstream::page::to_result(g, tool, resp, p),
+                (_, Some(op)) if status == http::StatusCode::ACCEPTED => super::tasks::accepted(
+                    shared, g, tool, op, &resp, cx.tasks, reporter, principal, sent,
+                )
+                .await
+                .into(),
+                (Some(p), _) => crate::upstream::page::to_result(g, tool, resp, p).into(),
                 (None, _) => super::files::answer(g, tool, &args, resp, principal),
             };
             (result, Some(status.as_u16()))
@@ -276,14 +275,14 @@ async fn execute(
                 let timed_out = matches!(e, UpstreamError::Timeout { .. });
                 metrics.upstream(None, upstream, timed_out, retries.count());
             }
-            (failed(shared, g, tool, &e, reporter).await, None)
+            (failed(shared, g, tool, &e, reporter).await.into(), None)
         }
     };
     if let Some(r) = reporter {
         r.stage(100.0, LoggingLevel::Info, "done".to_string()).await;
     }
     let result = with_retries(result, &retries);
-    let outcome = if result.is_error == Some(true) {
+    let outcome = if result.result.is_error == Some(true) {
         Outcome::ToolError
     } else {
         Outcome::Ok
@@ -389,11 +388,12 @@ pub(crate) const RETRIES_META_KEY: &str = "io.mcp-gateway/retries";
 /// `result` telling what the gateway retried: the count in `_meta` (for clients and tests to
 /// read; `structuredContent` and its schema are left alone), and on an error a sentence, so the
 /// agent weighs the failure knowing the gateway already tried again.
-fn with_retries(mut result: CallToolResult, retries: &Retries) -> CallToolResult {
+fn with_retries(mut answered: Answered, retries: &Retries) -> Answered {
     let n = retries.count();
     if n == 0 {
-        return result;
+        return answered;
     }
+    let result = &mut answered.result;
     result
         .meta
         .get_or_insert_with(Default::default)
@@ -405,7 +405,7 @@ fn with_retries(mut result: CallToolResult, retries: &Retries) -> CallToolResult
             retries.reasons(", ")
         )));
     }
-    result
+    answered
 }
 
 /// Logs an upstream failure, unless an identical one was logged moments ago (then it is

@@ -24,8 +24,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, Request};
 use axum::response::{IntoResponse, Response};
 use rmcp::model::{
-    CallToolResult, JsonRpcResponse, JsonRpcVersion2_0, ProtocolVersion, RequestId,
-    RequestMetaObject, ServerJsonRpcMessage, ServerResult,
+    JsonRpcResponse, JsonRpcVersion2_0, ProtocolVersion, RequestId, RequestMetaObject,
+    ServerJsonRpcMessage, ServerResult,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -33,6 +33,7 @@ use tower::ServiceExt as _;
 
 use super::handler::{CallContext, Shared, run_tool};
 use super::jsonrpc::{self, Envelope};
+use crate::upstream::{Answered, RawStructured};
 
 /// What the entry needs: the gateway, the limits and host list it enforces, and the rmcp
 /// service everything else goes to.
@@ -291,10 +292,19 @@ async fn serve(
     Some(reply(id, era, result))
 }
 
-/// The reply rmcp would send for `result`: its own message type, with its own per-era rewrite
-/// (2025-era peers get no `resultType` and only object `structuredContent`).
-fn reply(id: RequestId, era: Era, result: CallToolResult) -> Response {
-    let mut result = ServerResult::CallToolResult(result);
+/// The reply rmcp would send for `answered`: its own message type, with its own per-era rewrite
+/// (2025-era peers get no `resultType` and only object `structuredContent`). A
+/// `structuredContent` still in the upstream's text is written as that text, in the place
+/// rmcp's serialisation gives it, without becoming a tree first.
+fn reply(id: RequestId, era: Era, answered: Answered) -> Response {
+    let Answered {
+        result: mut call,
+        raw,
+    } = answered;
+    if raw.is_some() {
+        call.structured_content = Some(RawStructured::placeholder());
+    }
+    let mut result = ServerResult::CallToolResult(call);
     match era {
         Era::Legacy => {
             result.strip_result_type_for_legacy_peer();
@@ -307,10 +317,13 @@ fn reply(id: RequestId, era: Era, result: CallToolResult) -> Response {
         id,
         result,
     });
-    match serde_json::to_vec(&message) {
-        Ok(body) => ([(http::header::CONTENT_TYPE, "application/json")], body).into_response(),
-        Err(_) => http::StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    let mut body = Vec::with_capacity(raw.as_ref().map_or(128, RawStructured::reply_capacity));
+    let written = serde_json::to_writer(&mut body, &message).is_ok()
+        && raw.is_none_or(|raw| raw.splice(&mut body));
+    if !written {
+        return http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
+    ([(http::header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 async fn forward<S, B>(fast: &FastPath<S>, req: Request<Body>) -> Response

@@ -36,8 +36,8 @@ use crate::gateway::files::file_arguments;
 use crate::gateway::{BodyEncoding, BodySource, Tool};
 use crate::runtime::Served;
 use crate::telemetry::trace::TraceParent;
-use crate::upstream::UpstreamResponse;
 use crate::upstream::fetch::{FetchError, Streamed};
+use crate::upstream::{Answered, UpstreamResponse};
 
 /// The URI prefix of the links to large file answers.
 pub(crate) const BLOB_PREFIX: &str = "mcp-gateway://blob/";
@@ -206,21 +206,21 @@ async fn file_at(
 }
 
 /// The result for a successful answer of `tool` to `args`: a file larger than the inline cap
-/// becomes a link; anything else is [`crate::upstream::to_result`]'s.
+/// becomes a link; anything else is [`crate::upstream::to_answer`]'s.
 pub(crate) fn answer(
     g: &Served,
     tool: &Tool,
     args: &Map<String, Value>,
     resp: UpstreamResponse,
     caller: Option<&Principal>,
-) -> CallToolResult {
+) -> Answered {
     let cap = tool
         .max_inline_bytes
         .unwrap_or(g.upstream.files.max_inline_bytes);
     // A body cut at `max_response_bytes` is not the file: it is returned with its note.
     let mime = match crate::upstream::file_media(tool, &resp) {
         Some(m) if resp.body.len() > cap && !resp.truncated => m,
-        _ => return crate::upstream::to_result(g, tool, resp),
+        _ => return crate::upstream::to_answer(g, tool, resp),
     };
     let link = if tool.plan.method == http::Method::GET {
         Link::Get {
@@ -239,7 +239,8 @@ pub(crate) fn answer(
                 return CallToolResult::error(vec![ContentBlock::text(format!(
                     "The API accepted the call and answered with a {mime} file of {} bytes, more than this gateway keeps for links ({CACHE_BYTES} bytes); it cannot be returned. The call took effect: do not repeat it to retry.",
                     resp.body.len()
-                ))]);
+                ))])
+                .into();
             }
         }
     };
@@ -253,7 +254,8 @@ pub(crate) fn answer(
         Err(e) => {
             return CallToolResult::error(vec![ContentBlock::text(format!(
                 "The answer is a {mime} file too large to return inline, and its link could not be made: {e}"
-            ))]);
+            ))])
+            .into();
         }
     };
     let uri = format!("{BLOB_PREFIX}{token}");
@@ -269,6 +271,7 @@ pub(crate) fn answer(
         )),
         ContentBlock::resource_link(resource),
     ])
+    .into()
 }
 
 /// `resources/read` of a link to a file answer.

@@ -699,7 +699,7 @@ impl ServerHandler for Handler {
                     .await;
                     Ok(match slot.get() {
                         Some(task) => CallToolResponse::Task(task.clone()),
-                        None => result.into(),
+                        None => result.into_result().into(),
                     })
                 }
                 Gate::Ask(r) => Ok(r.into()),

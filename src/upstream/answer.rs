@@ -10,6 +10,92 @@ use serde_json::Value;
 use super::UpstreamError;
 use crate::gateway::{Gateway, OutputShape, Shape, Tool};
 
+/// A tool's result, whose `structuredContent` may still be the upstream's JSON text.
+#[derive(Debug)]
+pub struct Answered {
+    /// The result; without `structuredContent` while `raw` holds it.
+    pub result: CallToolResult,
+    /// `structuredContent` as the upstream wrote it, already checked against the output
+    /// schema while it was read ([`crate::stream_schema`]).
+    pub raw: Option<RawStructured>,
+}
+
+/// A JSON answer that goes out as `structuredContent` without being parsed into a tree.
+#[derive(Debug, Clone)]
+pub struct RawStructured {
+    /// The answer's JSON text: one valid JSON document, UTF-8.
+    pub json: Bytes,
+    /// Whether it goes out as `{"result": …}` (a tool whose answer is not an object).
+    pub wrapped: bool,
+}
+
+impl From<CallToolResult> for Answered {
+    fn from(result: CallToolResult) -> Self {
+        Answered { result, raw: None }
+    }
+}
+
+impl Answered {
+    /// The result with `structuredContent` as a value, parsed now if it is still text: for
+    /// every reply but the lean path's, which writes the text as it is.
+    pub fn into_result(self) -> CallToolResult {
+        let Answered { mut result, raw } = self;
+        if let Some(raw) = raw {
+            result.structured_content = raw.value();
+        }
+        result
+    }
+}
+
+impl RawStructured {
+    /// What a serialised reply carries in place of `structuredContent` until
+    /// [`Self::splice`] puts the text there: an object (so the 2025-era rewrite of non-object
+    /// output leaves it), whose member name no JSON string inside the reply can spell
+    /// unescaped.
+    pub fn placeholder() -> Value {
+        serde_json::json!({ PLACEHOLDER_KEY: 0 })
+    }
+
+    /// Puts the text in place of [`Self::placeholder`] in `reply` (a serialised message that
+    /// holds it once); `false` when the placeholder is not there. Only what follows the
+    /// placeholder (a few bytes) moves.
+    pub fn splice(&self, reply: &mut Vec<u8>) -> bool {
+        // Serialised as `{"\u0000mcp-gateway:structured":0}`. `structuredContent` is near the
+        // end of a result (only `isError` and `_meta` follow it), so the search runs backwards.
+        const MARK: &[u8] = b"{\"\\u0000mcp-gateway:structured\":0}";
+        let Some(at) = reply.windows(MARK.len()).rposition(|w| w == MARK) else {
+            return false;
+        };
+        let tail = reply.split_off(at + MARK.len());
+        reply.truncate(at);
+        reply.reserve(self.json.len() + 12 + tail.len());
+        if self.wrapped {
+            reply.extend_from_slice(b"{\"result\":");
+        }
+        reply.extend_from_slice(&self.json);
+        if self.wrapped {
+            reply.push(b'}');
+        }
+        reply.extend_from_slice(&tail);
+        true
+    }
+
+    /// Room for a reply carrying this text twice (`structuredContent` and, escaped, the text
+    /// block), so writing it never grows the buffer by copying.
+    pub fn reply_capacity(&self) -> usize {
+        self.json.len() * 5 / 2 + 1024
+    }
+
+    /// The text parsed, wrapped when it is; `None` only for text that is not JSON, which the
+    /// check never passes.
+    pub fn value(&self) -> Option<Value> {
+        let v: Value = serde_json::from_slice(&self.json).ok()?;
+        Some(if self.wrapped { wrapped(v) } else { v })
+    }
+}
+
+const PLACEHOLDER_KEY: &str = "\u{0}mcp-gateway:structured";
+
 /// How much of an error body the agent sees: enough for a problem+json or validation message,
 /// small enough not to flood its context.
 pub(super) const ERROR_EXCERPT_BYTES: usize = 2048;
@@ -108,12 +194,19 @@ pub(super) fn excerpt(body: &[u8], max: usize) -> String {
 /// The MCP result for an upstream answer to a call of `tool` (of gateway `g`, whose read tools
 /// an error may point to).
 pub fn to_result(g: &Gateway, tool: &Tool, resp: UpstreamResponse) -> CallToolResult {
+    to_answer(g, tool, resp).into_result()
+}
+
+/// [`to_result`], a typed answer's `structuredContent` left as the upstream's text when its
+/// schema could be checked while reading it.
+pub fn to_answer(g: &Gateway, tool: &Tool, resp: UpstreamResponse) -> Answered {
     let status = resp.status;
     let m = media(resp.content_type.as_deref());
     if !status.is_success() {
-        return error_status(g, tool, &resp, &m);
+        return error_status(g, tool, &resp, &m).into();
     }
-    let mut result = success(tool, resp, m);
+    let mut answered = success(tool, resp, m);
+    let result = &mut answered.result;
     if result.is_error == Some(true) && !super::advice::agent_may_repeat(tool) {
         // A 2xx whose body cannot be returned: the write happened all the same, and an agent
         // that is not told so repeats it.
@@ -126,11 +219,56 @@ pub fn to_result(g: &Gateway, tool: &Tool, resp: UpstreamResponse) -> CallToolRe
             )),
         );
     }
-    result
+    answered
 }
 
 /// The result for a 2xx answer.
-fn success(tool: &Tool, resp: UpstreamResponse, m: String) -> CallToolResult {
+fn success(tool: &Tool, resp: UpstreamResponse, m: String) -> Answered {
+    if (is_json(&m) || (m.is_empty() && tool.output != OutputShape::None))
+        && let Some(a) = streamed(tool, &resp)
+    {
+        return a;
+    }
+    success_parsed(tool, resp, m).into()
+}
+
+/// A typed answer checked against its output schema while it is read, when the schema allows
+/// that and the answer passes: no tree is built, and the text goes out as `structuredContent`
+/// as it came (the same data the parsed tree would write). Anything else (an answer that
+/// fails the check, a schema outside the check's subset) is left to the full path, which also
+/// explains what is wrong.
+fn streamed(tool: &Tool, resp: &UpstreamResponse) -> Option<Answered> {
+    if resp.truncated || tool.shape.is_some() || resp.body.is_empty() {
+        return None;
+    }
+    let plan = tool.output_validator.as_ref()?.streamed()?;
+    let body = &resp.body;
+    let wrapped = match tool.output {
+        OutputShape::None => return None,
+        OutputShape::Wrapped => true,
+        OutputShape::Object => false,
+    };
+    let valid = if wrapped {
+        plan.check_wrapped("result", body)
+    } else {
+        // `structuredContent` of an object tool is the answer itself: it must be an object.
+        body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') && plan.check(body)
+    };
+    if !valid {
+        return None;
+    }
+    let text = String::from_utf8(body.to_vec()).ok()?;
+    Some(Answered {
+        result: CallToolResult::success(vec![ContentBlock::text(text)]),
+        raw: Some(RawStructured {
+            json: body.clone(),
+            wrapped,
+        }),
+    })
+}
+
+/// The result for a 2xx answer, parsed.
+fn success_parsed(tool: &Tool, resp: UpstreamResponse, m: String) -> CallToolResult {
     let status = resp.status;
     if resp.body.is_empty() {
         let reason = status.canonical_reason().unwrap_or("");

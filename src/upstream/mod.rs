@@ -23,7 +23,9 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-pub use answer::{UpstreamResponse, error_result, file_media, to_result};
+pub use answer::{
+    Answered, RawStructured, UpstreamResponse, error_result, file_media, to_answer, to_result,
+};
 pub use body::{Body, BodyError, Part};
 pub use build::{BuildError, RequestParts, build};
 pub use oauth::{TokenCache, TokenFetchError};
