@@ -247,9 +247,46 @@ fn texts_the_generator_never_writes() {
         // Members and items no keyword constrains are read as strictly as the rest.
         (r#"{"name": "Rex", "other": "\ud800"}"#, false),
         (r#"{"name": "Rex", "other": [1e999]}"#, false),
+        // JSON's own rules, where no keyword looks and where one does.
+        (r#"{"name": "Rex", "other": [1, 2,]}"#, false),
+        (r#"{"name": "Rex",}"#, false),
+        (r#"{"name": "Rex", "id": 07}"#, false),
+        (r#"{"name": "Rex", "other": 1.}"#, false),
+        (r#"{"name": "Rex", "other": .5}"#, false),
+        (r#"{"name": "Rex", "other": +1}"#, false),
+        (r#"{"name": "Rex", "other": -}"#, false),
+        (r#"{"name": "Rex", "other": tRue}"#, false),
+        (r#"{"name": "Rex", "other": NaN}"#, false),
+        (r#"{"name": "Rex", "other": "\x41"}"#, false),
+        (r#"{"name": "Rex", "other": "\udc00"}"#, false),
+        (r#"{"name": "Rex", "other": "\ud83d\u0041"}"#, false),
+        ("{\"name\": \"Rex\", \"other\": \"a\u{1}b\"}", false),
+        (
+            r#"{"name": "Rex", "other": [[{"a": [true, false, null, -1.5e-3, "\ud83d\ude00"]}]]}"#,
+            true,
+        ),
+        (r#"{"name": "Rex", "id": -7, "status": "s\u006fld"}"#, true),
+        // One character, written as a surrogate pair.
+        (r#"{"name": "\ud83d\ude00"}"#, true),
         ("", false),
     ] {
         assert_eq!(plan.check(text.as_bytes()), valid, "{text}");
+        if valid {
+            serde_json::from_str::<Value>(text).expect("what the check takes is JSON");
+        }
+    }
+}
+
+#[test]
+fn nesting_is_taken_only_as_deep_as_serde_json_reads_it() {
+    let any = Plan::of(&json!(true)).unwrap();
+    for depth in [1, 100, 127, 128, 129, 5000] {
+        let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        if any.check(nested.as_bytes()) {
+            assert!(serde_json::from_str::<Value>(&nested).is_ok(), "{depth}");
+        } else {
+            assert!(depth > 100, "{depth}");
+        }
     }
 }
 
