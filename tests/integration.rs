@@ -35,3 +35,4 @@ mod shaping;
 mod snapshots;
 mod tasks;
 mod upstream_auth;
+mod upstream_client;

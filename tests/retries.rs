@@ -22,6 +22,7 @@ const RETRIES: &str = "io.mcp-gateway/retries";
 /// Each fault the upstream can play, by path: what it does to every request on it.
 const FAULTS: &str = r#"
   /reset: drops the connection after reading the request
+  /cut: sends the head of a 200 and part of its body, then drops the connection
   /bad-gateway: 502
   /unavailable: 503
   /gateway-timeout: 504
@@ -153,6 +154,7 @@ async fn answer(mut stream: tokio::net::TcpStream, seen: Arc<Mutex<Vec<Seen>>>) 
     };
     let text = match path {
         "/reset" => return,
+        "/cut" => "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\nconnection: close\r\n\r\n{\"id\":1".to_string(),
         "/bad-gateway" => reply("502 Bad Gateway", ""),
         "/unavailable" => reply("503 Service Unavailable", ""),
         "/gateway-timeout" => reply("504 Gateway Timeout", ""),
@@ -219,7 +221,7 @@ fn every_fault_and_method_reaches_the_upstream_as_often_as_is_safe_and_says_so()
     rt.block_on(async {
         let up = faulty().await;
         let mut tools = String::from("tools:\n");
-        for id in ["reset", "bad_gateway", "unavailable", "gateway_timeout", "limited_after", "limited", "slow"] {
+        for id in ["reset", "cut", "bad_gateway", "unavailable", "gateway_timeout", "limited_after", "limited", "slow"] {
             for m in ["get", "post"] {
                 tools.push_str(&format!("  - operation: {m}_{id}\n"));
                 if id == "slow" {
@@ -234,6 +236,9 @@ fn every_fault_and_method_reaches_the_upstream_as_often_as_is_safe_and_says_so()
         let cases: Vec<(&str, &str, usize, u64, String)> = vec![
             ("get_reset", "GET /reset", 3, 2, "the connection was closed before an answer arrived. The operation is idempotent, so calling again is safe.".into()),
             ("post_reset", "POST /reset", 1, 0, may_have_acted("get_reset")),
+            // The status came, the body did not: said as such, and only a GET is sent again.
+            ("get_cut", "GET /cut", 3, 2, "failed after it was sent: the connection was closed partway through the answer. The operation is idempotent, so calling again is safe.".into()),
+            ("post_cut", "POST /cut", 1, 0, format!("failed after it was sent: the connection was closed partway through the answer. {}", may_have_acted("get_cut"))),
             ("get_bad_gateway", "GET /bad-gateway", 3, 2, "Upstream answered 502 Bad Gateway. The API failed; the operation is idempotent, so calling again after a pause is safe.".into()),
             ("post_bad_gateway", "POST /bad-gateway", 1, 0, format!("Upstream answered 502 Bad Gateway. The API failed partway. {}", may_have_acted("get_bad_gateway"))),
             ("get_unavailable", "GET /unavailable", 3, 2, "Upstream answered 503 Service Unavailable. The API is unavailable and did not process the call: wait a little and call again.".into()),

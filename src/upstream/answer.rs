@@ -134,13 +134,10 @@ pub(super) async fn read(
     loop {
         let chunk = resp.chunk().await.map_err(|e| super::classify(&e, host))?;
         let Some(chunk) = chunk else { break };
-        let room = max_bytes.saturating_sub(buf.len());
-        if chunk.len() > room {
-            buf.extend_from_slice(&chunk[..room]);
+        if !keep(&mut buf, &chunk, max_bytes) {
             truncated = true;
             break;
         }
-        buf.extend_from_slice(&chunk);
     }
     Ok(UpstreamResponse {
         status,
@@ -149,6 +146,18 @@ pub(super) async fn read(
         truncated,
         headers,
     })
+}
+
+/// Appends `chunk` to `buf` up to `max_bytes` in all; `false` when the cap cut it (the
+/// body is truncated there, and reading stops).
+pub(super) fn keep(buf: &mut BytesMut, chunk: &[u8], max_bytes: usize) -> bool {
+    let room = max_bytes.saturating_sub(buf.len());
+    if chunk.len() > room {
+        buf.extend_from_slice(&chunk[..room]);
+        return false;
+    }
+    buf.extend_from_slice(chunk);
+    true
 }
 
 pub(super) fn media(ct: Option<&str>) -> String {

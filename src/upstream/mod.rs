@@ -13,6 +13,7 @@ mod build;
 pub mod fetch;
 mod oauth;
 pub mod page;
+mod plain;
 pub mod poll;
 mod resource;
 mod retry;
@@ -99,13 +100,19 @@ fn classify(e: &reqwest::Error, host: &str) -> UpstreamError {
     if let Some(url) = e.url() {
         reason = reason.replace(url.as_str(), host);
     }
-    let host = host.to_string();
     if e.is_timeout() {
         return UpstreamError::Timeout {
-            host,
+            host: host.to_string(),
             timeout: Duration::ZERO,
         };
     }
+    described(reason, e.is_connect(), host)
+}
+
+/// The error for a failure the client library describes as `reason` (`connect`: before
+/// anything was sent), in the agent's words where they differ.
+fn described(mut reason: String, connect: bool, host: &str) -> UpstreamError {
+    let host = host.to_string();
     let lower = reason.to_ascii_lowercase();
     // The client library's words for a dropped connection, in the agent's.
     if lower.contains("connection closed before message completed")
@@ -113,12 +120,15 @@ fn classify(e: &reqwest::Error, host: &str) -> UpstreamError {
         || lower.contains("broken pipe")
     {
         reason = "the connection was closed before an answer arrived".to_string();
-    } else if lower.contains("incomplete message") || lower.contains("unexpected eof") {
+    } else if lower.contains("incomplete message")
+        || lower.contains("unexpected eof")
+        || lower.contains("end of file before message length reached")
+    {
         reason = "the connection was closed partway through the answer".to_string();
     }
     if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
         UpstreamError::Tls { host, reason }
-    } else if e.is_connect() {
+    } else if connect {
         UpstreamError::Connect { host, reason }
     } else {
         UpstreamError::Other { host, reason }
@@ -158,10 +168,12 @@ fn request_url(base: &url::Url, url: &str) -> Option<url::Url> {
 /// The pause before the one retry of a connection that could not be made.
 const CONNECT_RETRY_PAUSE: Duration = Duration::from_millis(100);
 
-/// The shared upstream HTTP client.
+/// The shared upstream HTTP clients: one pool for plain-HTTP upstreams ([`plain`], the lean
+/// one) and reqwest's for everything else.
 #[derive(Debug, Clone)]
 pub struct UpstreamClient {
     http: reqwest::Client,
+    plain: Option<plain::Plain>,
 }
 
 /// The idle timeout of every upstream pool, when `serve` was given one. A process-wide
@@ -189,7 +201,11 @@ impl UpstreamClient {
     /// A client with one connection pool, for every upstream without TLS settings of its own.
     pub fn new() -> Result<Self, reqwest::Error> {
         let http = client_builder().build()?;
-        Ok(Self { http })
+        let idle = IDLE_TIMEOUT.get().copied().unwrap_or(POOL_IDLE_TIMEOUT);
+        Ok(Self {
+            http,
+            plain: plain::Plain::new(idle),
+        })
     }
 
     /// The shared HTTP client (also used to fetch the issuer's keys and introspect tokens).
@@ -257,15 +273,10 @@ impl UpstreamClient {
         let base = gateway.upstream.base_for(plan);
         let host = base[url::Position::BeforeHost..url::Position::AfterPort].to_string();
         let http = gateway.running.client().unwrap_or(&self.http);
-        let url = request_url(base, &parts.url);
-        let mut req = match url {
-            Some(url) => http.request(parts.method, url),
-            None => http.request(parts.method, &parts.url),
-        }
-        .timeout(timeout);
-        for (name, value) in parts.headers.into_iter().chain(extra.iter().cloned()) {
-            req = req.header(name, value);
-        }
+        // The request's headers, then the gateway's own: conditional-request validators, its
+        // credential, the caller's identity.
+        let mut headers = parts.headers;
+        headers.extend(extra.iter().cloned());
         if let Some(UpstreamAuth::OAuth2(cc)) = &gateway.upstream.auth
             && let Some(cache) = gateway.running.token()
             && plan.credentials
@@ -281,7 +292,7 @@ impl UpstreamClient {
             let mut v = http::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
                 .map_err(|_| BuildError::BadHeader("credential".into()))?;
             v.set_sensitive(true);
-            req = req.header(http::header::AUTHORIZATION, v);
+            headers.push((http::header::AUTHORIZATION, v));
         }
         if let Some(p) = caller.filter(|_| plan.credentials) {
             for (name, claim) in &gateway.upstream.identity_headers {
@@ -291,62 +302,110 @@ impl UpstreamClient {
                     .claim_text(claim)
                     .and_then(|t| http::HeaderValue::from_str(&t).ok())
                 {
-                    req = req.header(name.clone(), v);
+                    headers.push((name.clone(), v));
                 }
             }
         }
-        req = match (parts.body, streamed) {
-            (None, _) => req,
-            // Framed by the length the file host declared: no chunked upload, and a file that
-            // ends early or runs long aborts the request instead of completing it.
-            (Some(Body::Bytes { content_type, .. }), Some(s)) => req
-                .header(http::header::CONTENT_TYPE, content_type)
-                .header(http::header::CONTENT_LENGTH, s.length)
-                .body(s.body),
-            (Some(Body::Bytes { content_type, data }), None) => req
-                .header(http::header::CONTENT_TYPE, content_type)
-                .body(data),
-            (Some(Body::Multipart(parts)), _) => {
-                let mut form = reqwest::multipart::Form::new();
-                for p in parts {
-                    // The part's type comes from the spec; one that is not a media type is
-                    // left off rather than failing the call.
-                    let valid = reqwest::multipart::Part::bytes(Vec::new())
-                        .mime_str(&p.content_type)
-                        .is_ok();
-                    let mut part = reqwest::multipart::Part::bytes(p.data);
-                    if valid {
-                        part = part
-                            .mime_str(&p.content_type)
-                            .map_err(|e| classify(&e, &host))?;
+        let plain = match (
+            &self.plain,
+            gateway.running.client(),
+            &parts.body,
+            &streamed,
+        ) {
+            (Some(p), None, None | Some(Body::Bytes { .. }), None) => {
+                plain::uri(&parts.url).map(|uri| (p, uri))
+            }
+            _ => None,
+        };
+        let resp = match plain {
+            Some((client, uri)) => {
+                let body = match parts.body {
+                    Some(Body::Bytes { content_type, data }) => {
+                        let ct = http::HeaderValue::from_str(&content_type)
+                            .map_err(|_| BuildError::BadHeader("Content-Type".into()))?;
+                        Some((ct, data))
                     }
-                    if let Some(f) = p.filename {
-                        part = part.file_name(f);
-                    }
-                    form = form.part(p.name, part);
+                    _ => None,
+                };
+                let req = plain::request(parts.method, uri, headers, body);
+                let max = gateway.upstream.max_response_bytes;
+                client.send(req, max, &host, timeout).await?
+            }
+            None => {
+                let url = request_url(base, &parts.url);
+                let req = match url {
+                    Some(url) => http.request(parts.method, url),
+                    None => http.request(parts.method, &parts.url),
                 }
-                req.multipart(form)
+                .timeout(timeout);
+                let req = headers
+                    .into_iter()
+                    .fold(req, |req, (name, value)| req.header(name, value));
+                let req = with_body(req, parts.body, streamed, &host)?;
+                let with_timeout = |e: UpstreamError| match e {
+                    UpstreamError::Timeout { host, .. } => UpstreamError::Timeout { host, timeout },
+                    other => other,
+                };
+                let resp = req
+                    .send()
+                    .await
+                    .map_err(|e| with_timeout(classify(&e, &host)))?;
+                answer::read(resp, gateway.upstream.max_response_bytes, &host)
+                    .await
+                    .map_err(with_timeout)?
             }
         };
-        let with_timeout = |e: UpstreamError| match e {
-            UpstreamError::Timeout { host, .. } => UpstreamError::Timeout { host, timeout },
-            other => other,
-        };
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| with_timeout(classify(&e, &host)))?;
-        if resp.status() == http::StatusCode::UNAUTHORIZED
+        if resp.status == http::StatusCode::UNAUTHORIZED
             && let Some(cache) = gateway.running.token()
         {
             // Revoked or rotated early: the next call fetches a new token rather than failing
             // until this one would have expired.
             cache.invalidate().await;
         }
-        answer::read(resp, gateway.upstream.max_response_bytes, &host)
-            .await
-            .map_err(with_timeout)
+        Ok(resp)
     }
+}
+
+/// `req` with its body: bytes, a multipart form, or a fetched file streamed on.
+fn with_body(
+    req: reqwest::RequestBuilder,
+    body: Option<Body>,
+    streamed: Option<fetch::Streamed>,
+    host: &str,
+) -> Result<reqwest::RequestBuilder, UpstreamError> {
+    Ok(match (body, streamed) {
+        (None, _) => req,
+        // Framed by the length the file host declared: no chunked upload, and a file that
+        // ends early or runs long aborts the request instead of completing it.
+        (Some(Body::Bytes { content_type, .. }), Some(s)) => req
+            .header(http::header::CONTENT_TYPE, content_type)
+            .header(http::header::CONTENT_LENGTH, s.length)
+            .body(s.body),
+        (Some(Body::Bytes { content_type, data }), None) => req
+            .header(http::header::CONTENT_TYPE, content_type)
+            .body(data),
+        (Some(Body::Multipart(parts)), _) => {
+            let mut form = reqwest::multipart::Form::new();
+            for p in parts {
+                // The part's type comes from the spec; one that is not a media type is left
+                // off rather than failing the call.
+                let valid = reqwest::multipart::Part::bytes(Vec::new())
+                    .mime_str(&p.content_type)
+                    .is_ok();
+                let mut part = reqwest::multipart::Part::bytes(p.data);
+                if valid {
+                    part = part
+                        .mime_str(&p.content_type)
+                        .map_err(|e| classify(&e, host))?;
+                }
+                if let Some(f) = p.filename {
+                    part = part.file_name(f);
+                }
+                form = form.part(p.name, part);
+            }
+            req.multipart(form)
+        }
+    })
 }
 
 #[cfg(test)]

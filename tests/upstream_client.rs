@@ -1,0 +1,140 @@
+//! The two upstream clients (src/upstream/plain.rs for plain HTTP, reqwest for the rest) as
+//! an API sees them: a compressed answer is asked for and decompressed on the plain path too,
+//! and a proxy named in the environment still carries plain-HTTP calls (the plain client does
+//! not speak to proxies, so it steps aside).
+
+use std::io::Write as _;
+use std::sync::{Arc, Mutex};
+
+use axum::http::HeaderMap;
+use axum::routing::get;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use mcp_gateway::mcp::http::HttpOptions;
+
+use crate::common::gateway::serve;
+use crate::common::in_process::petstore;
+use crate::common::{path, runtime, upstream};
+
+const PET: &str = r#"{"id":7,"name":"Rex","tag":null,"status":"available"}"#;
+
+fn gzip(text: &str) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(text.as_bytes()).unwrap();
+    e.finish().unwrap()
+}
+
+async fn get_pet(url: &str) -> Value {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {"name": "get_pet", "arguments": {"pet_id": 7}}});
+    reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2025-11-25")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[test]
+fn a_compressed_answer_is_asked_for_and_read_decompressed() {
+    let asked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = asked.clone();
+    let app = axum::Router::new().route(
+        "/pets/{id}",
+        get(move |headers: HeaderMap| {
+            let seen = seen.clone();
+            async move {
+                let accept = headers
+                    .get("accept-encoding")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                seen.lock().unwrap().push(accept);
+                (
+                    [
+                        ("content-type", "application/json"),
+                        ("content-encoding", "gzip"),
+                    ],
+                    gzip(PET),
+                )
+            }
+        }),
+    );
+    let rt = runtime();
+    rt.block_on(async {
+        let up = upstream::serve_app(app).await;
+        let gw = petstore(&up, HttpOptions::default()).await;
+        let v = get_pet(&gw.url).await;
+        assert_eq!(v["result"]["isError"], false, "{v}");
+        assert_eq!(v["result"]["structuredContent"]["name"], "Rex", "{v}");
+        assert_eq!(v["result"]["content"][0]["text"], PET, "{v}");
+    });
+    let asked = asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    for coding in ["gzip", "br", "deflate", "zstd"] {
+        assert!(
+            asked[0].contains(coding),
+            "accept-encoding {:?} lacks {coding}",
+            asked[0]
+        );
+    }
+}
+
+#[test]
+fn a_proxy_in_the_environment_carries_plain_http_calls() {
+    let rt = runtime();
+    // A forward proxy that answers every request itself and keeps its request line.
+    let (proxy, lines) = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+        let keep = lines.clone();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let keep = keep.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match s.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let text = String::from_utf8_lossy(&buf);
+                    keep.lock()
+                        .unwrap()
+                        .push(text.lines().next().unwrap_or("").to_string());
+                    let reply = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{PET}",
+                        PET.len()
+                    );
+                    let _ = s.write_all(reply.as_bytes()).await;
+                });
+            }
+        });
+        (format!("http://{addr}"), lines)
+    });
+    // The API's host does not resolve: only the proxy can reach it.
+    let api = "http://petstore.invalid:8080";
+    let gw = serve(
+        &path("gateways/petstore/gateway.yaml"),
+        &[],
+        &[("PETSTORE_BASE_URL", api), ("HTTP_PROXY", proxy.as_str())],
+    );
+    let v = rt.block_on(get_pet(&gw.url));
+    assert_eq!(v["result"]["structuredContent"]["name"], "Rex", "{v}");
+    let lines = lines.lock().unwrap().clone();
+    assert_eq!(
+        lines,
+        vec![format!("GET {api}/pets/7 HTTP/1.1")],
+        "the call went through the proxy, in absolute form"
+    );
+}
