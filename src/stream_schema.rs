@@ -488,6 +488,17 @@ fn combine(plan: &Plan, set: &[usize], own: u64) -> u64 {
     valid
 }
 
+/// The nodes of `set` whose type allows `ty`, as bits.
+fn typed(plan: &Plan, set: &[usize], ty: u8) -> u64 {
+    let mut own = 0u64;
+    for (i, &n) in set.iter().enumerate() {
+        if plan.nodes[n].types & ty != 0 {
+            own |= 1 << i;
+        }
+    }
+    own
+}
+
 /// Checks one value against the nodes of `set`; yields which of them it is valid against.
 struct Seed<'p, 's> {
     plan: &'p Plan,
@@ -519,17 +530,6 @@ impl Seed<'_, '_> {
 
     fn int(&self, v: i128) -> u64 {
         self.scalar(INTEGER, Some(&Scalar::Int(v)), Some(Num::Int(v)))
-    }
-
-    /// The nodes of the set whose type allows `ty`.
-    fn typed(&self, ty: u8) -> u64 {
-        let mut own = 0u64;
-        for (i, &n) in self.set.iter().enumerate() {
-            if self.plan.nodes[n].types & ty != 0 {
-                own |= 1 << i;
-            }
-        }
-        own
     }
 
     /// Reads one member or item: checked against what `children` name, or read past.
@@ -609,7 +609,7 @@ impl<'de> Visitor<'de> for Seed<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<u64, A::Error> {
-        let mut own = self.typed(ARRAY);
+        let mut own = typed(self.plan, self.set, ARRAY);
         let mut children: Children = [None; MAX_SET];
         for (i, &n) in self.set.iter().enumerate() {
             children[i] = self.plan.nodes[n].items;
@@ -729,16 +729,10 @@ struct Object<'p, 's> {
 
 impl<'p, 's> Object<'p, 's> {
     fn new(plan: &'p Plan, set: &'s [usize]) -> Self {
-        let mut own = 0u64;
-        for (i, &n) in set.iter().enumerate() {
-            if plan.nodes[n].types & OBJECT != 0 {
-                own |= 1 << i;
-            }
-        }
         Object {
             plan,
             set,
-            own,
+            own: typed(plan, set, OBJECT),
             seen: [0; MAX_SET],
             children: [None; MAX_SET],
         }
