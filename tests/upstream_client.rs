@@ -9,13 +9,13 @@ use std::sync::{Arc, Mutex};
 use axum::http::HeaderMap;
 use axum::routing::get;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use mcp_gateway::mcp::http::HttpOptions;
 
 use crate::common::gateway::serve;
 use crate::common::in_process::petstore;
-use crate::common::{path, runtime, upstream};
+use crate::common::oauth::{call, post};
+use crate::common::{path, raw, runtime, upstream};
 
 const PET: &str = r#"{"id":7,"name":"Rex","tag":null,"status":"available"}"#;
 
@@ -25,21 +25,11 @@ fn gzip(text: &str) -> Vec<u8> {
     e.finish().unwrap()
 }
 
+/// `tools/call get_pet {"pet_id": 7}` as a 2025-era client sends it: the JSON-RPC answer.
 async fn get_pet(url: &str) -> Value {
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-        "params": {"name": "get_pet", "arguments": {"pet_id": 7}}});
-    reqwest::Client::new()
-        .post(url)
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2025-11-25")
-        .body(body.to_string())
-        .send()
+    post(url, None, &call("get_pet", json!({"pet_id": 7})))
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+        .2
 }
 
 #[test]
@@ -90,48 +80,19 @@ fn a_compressed_answer_is_asked_for_and_read_decompressed() {
 #[test]
 fn a_proxy_in_the_environment_carries_plain_http_calls() {
     let rt = runtime();
-    // A forward proxy that answers every request itself and keeps its request line.
-    let (proxy, lines) = rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let lines = Arc::new(Mutex::new(Vec::<String>::new()));
-        let keep = lines.clone();
-        tokio::spawn(async move {
-            while let Ok((mut s, _)) = listener.accept().await {
-                let keep = keep.clone();
-                tokio::spawn(async move {
-                    let mut buf = Vec::new();
-                    let mut chunk = [0u8; 4096];
-                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match s.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                    }
-                    let text = String::from_utf8_lossy(&buf);
-                    keep.lock()
-                        .unwrap()
-                        .push(text.lines().next().unwrap_or("").to_string());
-                    let reply = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{PET}",
-                        PET.len()
-                    );
-                    let _ = s.write_all(reply.as_bytes()).await;
-                });
-            }
-        });
-        (format!("http://{addr}"), lines)
-    });
+    // A forward proxy is an upstream that gets absolute-form targets: the raw upstream, which
+    // keeps each request line as it arrived, answers for the API.
+    let proxy = rt.block_on(raw::start_answering(PET));
     // The API's host does not resolve: only the proxy can reach it.
     let api = "http://petstore.invalid:8080";
     let gw = serve(
         &path("gateways/petstore/gateway.yaml"),
         &[],
-        &[("PETSTORE_BASE_URL", api), ("HTTP_PROXY", proxy.as_str())],
+        &[("PETSTORE_BASE_URL", api), ("HTTP_PROXY", &proxy.url())],
     );
     let v = rt.block_on(get_pet(&gw.url));
     assert_eq!(v["result"]["structuredContent"]["name"], "Rex", "{v}");
-    let lines = lines.lock().unwrap().clone();
+    let lines: Vec<String> = proxy.requests().into_iter().map(|r| r.line).collect();
     assert_eq!(
         lines,
         vec![format!("GET {api}/pets/7 HTTP/1.1")],

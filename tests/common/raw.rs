@@ -1,6 +1,6 @@
 //! A raw HTTP/1.1 upstream for the security tests: a TCP listener that records every byte of
 //! every request exactly as it arrived (no HTTP library in between to merge, drop or normalise
-//! a duplicate header or an odd request line) and answers `200 {}`.
+//! a duplicate header or an odd request line) and answers `200 {}` (or a JSON body of the test's choosing).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -126,19 +126,28 @@ impl RawUpstream {
 
 /// Starts the raw upstream on an ephemeral loopback port.
 pub async fn start() -> RawUpstream {
+    start_answering("{}").await
+}
+
+/// [`start`], answering every request `200` with the JSON `body`.
+pub async fn start_answering(body: &'static str) -> RawUpstream {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let seen: Arc<Mutex<Vec<RawRequest>>> = Arc::default();
     let record = seen.clone();
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(connection(stream, record.clone()));
+            tokio::spawn(connection(stream, record.clone(), body));
         }
     });
     RawUpstream { addr, seen }
 }
 
-async fn connection(mut stream: tokio::net::TcpStream, seen: Arc<Mutex<Vec<RawRequest>>>) {
+async fn connection(
+    mut stream: tokio::net::TcpStream,
+    seen: Arc<Mutex<Vec<RawRequest>>>,
+    answer: &'static str,
+) {
     let mut buf: Vec<u8> = Vec::new();
     let mut chunk = [0u8; 8192];
     loop {
@@ -176,9 +185,11 @@ async fn connection(mut stream: tokio::net::TcpStream, seen: Arc<Mutex<Vec<RawRe
             headers,
             body,
         });
-        let reply =
-            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
-        if stream.write_all(reply).await.is_err() {
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
+            answer.len()
+        );
+        if stream.write_all(reply.as_bytes()).await.is_err() {
             return;
         }
     }
