@@ -39,7 +39,7 @@
 //!   that leaves its settings unchanged.
 //! - [`diag`]: diagnostics and their renderings (human, JSON, GitHub annotations).
 //! - [`mcp`]: the MCP server: the rmcp handler (`handler`, `tools`), the lean `tools/call` path
-//!   in front of it (`fast`, `jsonrpc`), the `/mcp` endpoint (`http`, `host`), one call end to
+//!   in front of it (`fast`, `jsonrpc`, and `sessions`: which 2025 sessions it may serve), the `/mcp` endpoint (`http`, `host`), one call end to
 //!   end (`call`), prompts/resources/completions (`catalog`, `subscriptions`), asking the user
 //!   before a call (`confirm`: elicitation, or a 2026-07-28 `InputRequiredResult`), slow
 //!   operations (`async:`) as tasks of the 2026-07-28 extension or waited for (`tasks`), file

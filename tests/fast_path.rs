@@ -232,6 +232,8 @@ fn cases() -> Vec<Case> {
 struct Answer {
     status: u16,
     content_type: String,
+    /// The `Mcp-Session-Id` the answer names, if any.
+    session: Option<String>,
     body: Vec<u8>,
 }
 
@@ -251,6 +253,10 @@ async fn send(url: &str, case: &Case) -> Answer {
             .get("content-type")
             .map(|v| v.to_str().unwrap().to_string())
             .unwrap_or_default(),
+        session: resp
+            .headers()
+            .get("mcp-session-id")
+            .map(|v| v.to_str().unwrap().to_string()),
         body: resp.bytes().await.unwrap().to_vec(),
     }
 }
@@ -502,5 +508,145 @@ fn typed_answers_go_out_as_written_when_checked_while_read() {
                 }
             }
         }
+    });
+}
+
+/// A session of the gateway at `url`: `initialize`, then `notifications/initialized`.
+async fn open_session(url: &str) -> String {
+    let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "parity-test", "version": "1.0.0"}}});
+    let init = Case {
+        what: "initialize",
+        headers: vec![],
+        body: init.to_string().into_bytes(),
+        fast: false,
+    };
+    let answer = send(url, &init).await;
+    assert_eq!(answer.status, 200);
+    let id = answer.session.expect("a session id");
+    let initialized = Case {
+        what: "initialized",
+        headers: in_session(&id),
+        body: br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.to_vec(),
+        fast: false,
+    };
+    assert_eq!(send(url, &initialized).await.status, 202);
+    id
+}
+
+fn in_session(id: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("mcp-session-id", id.to_string()),
+        ("mcp-protocol-version", "2025-11-25".to_string()),
+    ]
+}
+
+/// The JSON-RPC messages of an answer: its body, or each `data:` of an SSE stream.
+fn messages(a: &Answer) -> Vec<Value> {
+    let text = String::from_utf8_lossy(&a.body);
+    if a.content_type.starts_with("text/event-stream") {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(|d| serde_json::from_str(d).unwrap())
+            .collect()
+    } else {
+        vec![serde_json::from_slice(&a.body).unwrap()]
+    }
+}
+
+/// With `--sessions`, a `tools/call` inside a live session is answered by the fast path (as one
+/// JSON message, which the transport allows in place of a one-event stream) with the message
+/// rmcp sends on its stream; so is a 2026-07-28 call, which has no session. A session that
+/// asked for log messages, an unknown session and an ended one are rmcp's, with rmcp's answers.
+#[test]
+fn in_session_mode_calls_take_the_fast_path_and_answer_as_rmcp_does() {
+    let rt = runtime();
+    let up = rt.block_on(upstream::start());
+    rt.block_on(async {
+        let sessions = |fast_path| HttpOptions {
+            sessions: true,
+            fast_path,
+            ..HttpOptions::default()
+        };
+        let fast = petstore(&up.url(), sessions(true)).await;
+        let slow = petstore(&up.url(), sessions(false)).await;
+        let (fast_id, slow_id) = (open_session(&fast.url).await, open_session(&slow.url).await);
+        let get_pet = |id: &str| Case {
+            what: "a call in a session",
+            headers: in_session(id),
+            body: call(json!(5), "get_pet", json!({"pet_id": 7}), None),
+            fast: true,
+        };
+
+        let a = send(&fast.url, &get_pet(&fast_id)).await;
+        let b = send(&slow.url, &get_pet(&slow_id)).await;
+        assert_eq!((a.status, b.status), (200, 200));
+        assert_eq!(a.content_type, "application/json");
+        assert!(b.content_type.starts_with("text/event-stream"));
+        assert_eq!(
+            messages(&a),
+            messages(&b),
+            "the fast path and rmcp disagree"
+        );
+        assert_eq!(messages(&a)[0]["result"]["structuredContent"]["id"], 7);
+        assert_eq!(served_by(&fast.origin(), "fast").await, 1);
+        assert_eq!(served_by(&slow.origin(), "fast").await, 0);
+
+        let y2026 = Case {
+            what: "2026-07-28, no session",
+            headers: h2026("tools/call", "get_pet"),
+            body: call(json!(6), "get_pet", json!({"pet_id": 7}), Some(meta())),
+            fast: true,
+        };
+        let (a, b) = (send(&fast.url, &y2026).await, send(&slow.url, &y2026).await);
+        assert_eq!((a.status, b.status), (200, 200));
+        assert_eq!(messages(&a), messages(&b), "2026-07-28 in session mode");
+        assert_eq!(served_by(&fast.origin(), "fast").await, 2);
+
+        // Unknown: rmcp's 404, from both.
+        let (a, b) = (
+            send(&fast.url, &get_pet("no-such-session")).await,
+            send(&slow.url, &get_pet("no-such-session")).await,
+        );
+        assert_eq!((a.status, b.status), (404, 404));
+        assert_eq!(a.body, b.body);
+        assert_eq!(served_by(&fast.origin(), "fast").await, 2);
+
+        // Log messages during a call come from the session's rmcp handler (on the session's
+        // GET stream), so once a client sets a level its calls are rmcp's.
+        let set_level = Case {
+            what: "logging/setLevel",
+            headers: in_session(&fast_id),
+            body:
+                br#"{"jsonrpc":"2.0","id":9,"method":"logging/setLevel","params":{"level":"info"}}"#
+                    .to_vec(),
+            fast: false,
+        };
+        assert_eq!(send(&fast.url, &set_level).await.status, 200);
+        let logged = send(&fast.url, &get_pet(&fast_id)).await;
+        assert!(logged.content_type.starts_with("text/event-stream"));
+        assert_eq!(
+            messages(&logged).last().unwrap()["result"]["structuredContent"]["id"],
+            7
+        );
+        assert_eq!(served_by(&fast.origin(), "fast").await, 2);
+
+        // An ended session is gone on both paths.
+        let fresh = open_session(&fast.url).await;
+        assert_eq!(send(&fast.url, &get_pet(&fresh)).await.status, 200);
+        assert_eq!(served_by(&fast.origin(), "fast").await, 3);
+        let deleted = reqwest::Client::new()
+            .delete(&fast.url)
+            .header("mcp-session-id", &fresh)
+            .header("mcp-protocol-version", "2025-11-25")
+            .send()
+            .await
+            .unwrap();
+        assert!(deleted.status().is_success(), "{}", deleted.status());
+        assert_eq!(send(&fast.url, &get_pet(&fresh)).await.status, 404);
+        assert_eq!(served_by(&fast.origin(), "fast").await, 3);
     });
 }

@@ -1,12 +1,14 @@
 //! The `/mcp` entry: every POST body is read once and checked as JSON-RPC ([`super::jsonrpc`]);
-//! then a lean path answers the hot method, `tools/call`, over stateless Streamable HTTP in
-//! both protocol eras, and rmcp serves everything else.
+//! then a lean path answers the hot method, `tools/call`, over Streamable HTTP in both protocol
+//! eras (stateless, and inside a 2025 session that [`super::sessions`] says it may serve), and
+//! rmcp serves everything else.
 //!
 //! Why: measured under load (benches/call.rs), rmcp's stateless service costs more CPU per call
 //! than the whole rest of the gateway (it builds a service loop per request, and a 2026-07-28
 //! request several times over). This path takes only the exact happy-path shape and hands
-//! everything else, byte for byte, to rmcp: any other method, a session, a progress token or
-//! log level (which need SSE notifications), an `Origin` header, an `Accept`/`Content-Type`
+//! everything else, byte for byte, to rmcp: any other method, a session rmcp has not served
+//! lately or whose client set a log level, a progress token or log level (which need SSE
+//! notifications), an `Origin` header, an `Accept`/`Content-Type`
 //! with parameters, an unknown tool, unknown params, and every 2026-07-28 request whose
 //! headers and `_meta` rmcp would refuse, and every tool that asks the user first (`confirm:`,
 //! `ask:`). So rmcp stays the one source of protocol behaviour,
@@ -18,6 +20,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::State;
@@ -33,6 +36,7 @@ use tower::ServiceExt as _;
 
 use super::handler::{CallContext, Shared, run_tool};
 use super::jsonrpc::{self, Envelope};
+use super::sessions::{Served, Sessions};
 use crate::upstream::{Answered, RawStructured};
 
 /// What the entry needs: the gateway, the limits and host list it enforces, and the rmcp
@@ -43,9 +47,11 @@ pub(crate) struct FastPath<S> {
     /// Lower-case host names accepted in `Host` (the same list rmcp enforces).
     pub(crate) hosts: Vec<String>,
     pub(crate) max_body_bytes: usize,
-    /// Whether `tools/call` may be answered here (off in session mode, and with
-    /// `--no-fast-path`); the JSON-RPC envelope check applies either way.
+    /// Whether `tools/call` may be answered here (off with `--no-fast-path`); the JSON-RPC
+    /// envelope check applies either way.
     pub(crate) enabled: bool,
+    /// In session mode (`--sessions`), the sessions whose calls may be answered here.
+    pub(crate) sessions: Option<Arc<Sessions>>,
 }
 
 /// The params of a `tools/call` the fast path takes: nothing but these fields.
@@ -126,11 +132,22 @@ const PLAIN_META_KEYS: [&str; 3] = [
 /// The era of a `tools/call` whose headers and `_meta` rmcp 3.11 serves without comment, or
 /// `None` for anything else (which then goes to rmcp, to be served or refused there). The one
 /// copy of rmcp's per-request version rules; each clause names the rmcp check it stands for.
-fn eligible(h: &HeaderMap, params: &mut Params, tool_schema: &Map<String, Value>) -> Option<Era> {
-    // Sessions are rmcp's (and 2026-07-28 has none).
-    if h.contains_key("mcp-session-id") {
-        return None;
-    }
+/// `sessions`: whether the server runs in session mode, where rmcp serves a 2025-era request
+/// only inside a session (and whether that session may be served here is [`Sessions`]'s to
+/// say); a 2026-07-28 request has no session in either mode.
+fn eligible(
+    h: &HeaderMap,
+    params: &mut Params,
+    tool_schema: &Map<String, Value>,
+    sessions: bool,
+) -> Option<Era> {
+    let era = era(h, params, tool_schema)?;
+    let in_session = h.contains_key("mcp-session-id");
+    (in_session == (sessions && era == Era::Legacy)).then_some(era)
+}
+
+/// [`eligible`]'s era, sessions aside.
+fn era(h: &HeaderMap, params: &mut Params, tool_schema: &Map<String, Value>) -> Option<Era> {
     // `validate_protocol_version_header`: one known version; absent means 2025-03-26.
     let version = single(h, "mcp-protocol-version").ok()?;
     let meta = params.meta.as_ref().filter(|m| !m.is_empty());
@@ -218,7 +235,7 @@ where
         || declared.is_some_and(|n| n > fast.max_body_bytes)
         || !plain_headers(req.headers(), &fast.hosts)
     {
-        return forward(&fast, req).await;
+        return forward(&fast, req, None).await;
     }
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, fast.max_body_bytes).await else {
@@ -237,7 +254,7 @@ where
         Err(rejection) => return rejection.into_response(),
     };
     if fast.enabled
-        && let Some(reply) = serve(&fast.shared, &parts, &env).await
+        && let Some(reply) = serve(&fast.shared, fast.sessions.as_deref(), &parts, &env).await
     {
         fast.shared.paths.fast.fetch_add(1, Ordering::Relaxed);
         return reply;
@@ -245,13 +262,16 @@ where
     if let Err(rejection) = jsonrpc::check_typed(&bytes, &env) {
         return rejection.into_response();
     }
+    let sets_level = env.method.as_deref() == Some("logging/setLevel");
     drop(env);
-    forward(&fast, Request::from_parts(parts, Body::from(bytes))).await
+    let req = Request::from_parts(parts, Body::from(bytes));
+    forward(&fast, req, Some(sets_level)).await
 }
 
 /// Answers `env` when it is a `tools/call` of the exact shape this path serves, else `None`.
 async fn serve(
     shared: &Shared,
+    sessions: Option<&Sessions>,
     parts: &http::request::Parts,
     env: &Envelope<'_>,
 ) -> Option<Response> {
@@ -272,7 +292,20 @@ async fn serve(
         return None;
     }
     let mut params = params;
-    let era = eligible(&parts.headers, &mut params, &tool.input_schema)?;
+    let era = eligible(
+        &parts.headers,
+        &mut params,
+        &tool.input_schema,
+        sessions.is_some(),
+    )?;
+    if let Some(sessions) = sessions
+        && era == Era::Legacy
+    {
+        let id = single(&parts.headers, "mcp-session-id").ok()??;
+        if !sessions.servable(id, Instant::now()).await {
+            return None;
+        }
+    }
     let result = run_tool(
         shared,
         &g,
@@ -326,7 +359,9 @@ fn reply(id: RequestId, era: Era, answered: Answered) -> Response {
     ([(http::header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-async fn forward<S, B>(fast: &FastPath<S>, req: Request<Body>) -> Response
+/// Hands `req` to rmcp, and in session mode notes what became of its session.
+/// `sets_level`: whether the body is a `logging/setLevel`, or `None` when it was not read.
+async fn forward<S, B>(fast: &FastPath<S>, req: Request<Body>, sets_level: Option<bool>) -> Response
 where
     S: tower::Service<
             Request<Body>,
@@ -340,10 +375,31 @@ where
     B::Error: Into<axum::BoxError>,
 {
     fast.shared.paths.rmcp.fetch_add(1, Ordering::Relaxed);
-    match fast.rmcp.clone().oneshot(req).await {
+    let session = fast.sessions.as_ref().and_then(|s| {
+        let id = single(req.headers(), "mcp-session-id").ok()??;
+        Some((s, id.to_owned(), req.method().clone()))
+    });
+    let resp = match fast.rmcp.clone().oneshot(req).await {
         Ok(resp) => resp.map(Body::new),
         Err(never) => match never {},
+    };
+    if let Some((sessions, id, method)) = session {
+        let status = resp.status();
+        let served = if status == http::StatusCode::NOT_FOUND
+            || (method == Method::DELETE && status.is_success())
+        {
+            Served::Gone
+        } else if !status.is_success() {
+            Served::Other
+        } else if method == Method::POST && sets_level != Some(false) {
+            // A `logging/setLevel`, or a POST whose body was not read here (it might be one).
+            Served::RmcpOnly
+        } else {
+            Served::Live
+        };
+        sessions.served(&id, served, Instant::now());
     }
+    resp
 }
 
 #[cfg(test)]
@@ -433,7 +489,7 @@ mod tests {
             ("mcp-name", "get_pet"),
         ];
         let era = |h: &[(&str, &str)], meta: Value| {
-            eligible(&headers(h), &mut params("get_pet", meta), &schema)
+            eligible(&headers(h), &mut params("get_pet", meta), &schema, false)
         };
         assert_eq!(era(&[], serde_json::json!({})), Some(Era::Legacy));
         assert_eq!(
@@ -497,7 +553,41 @@ mod tests {
             eligible(
                 &headers(&h2026),
                 &mut params("get_pet", meta_2026()),
-                &annotated
+                &annotated,
+                false
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn in_session_mode_a_2025_call_needs_a_session_and_a_2026_call_has_none() {
+        let schema = Map::new();
+        let era = |h: &[(&str, &str)], meta: Value| {
+            eligible(&headers(h), &mut params("get_pet", meta), &schema, true)
+        };
+        let session = ("mcp-session-id", "3f1c");
+        let v2025 = ("mcp-protocol-version", "2025-11-25");
+        assert_eq!(era(&[session, v2025], Value::Null), Some(Era::Legacy));
+        assert_eq!(era(&[session], Value::Null), Some(Era::Legacy));
+        assert_eq!(
+            era(&[v2025], Value::Null),
+            None,
+            "rmcp refuses a 2025-era call outside a session"
+        );
+        let h2026 = [
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", "tools/call"),
+            ("mcp-name", "get_pet"),
+        ];
+        assert_eq!(era(&h2026, meta_2026()), Some(Era::Y2026));
+        let mut with_session = h2026.to_vec();
+        with_session.push(session);
+        assert_eq!(era(&with_session, meta_2026()), None);
+        assert_eq!(
+            era(
+                &[session, ("mcp-protocol-version", "2027-01-01")],
+                Value::Null
             ),
             None
         );

@@ -106,30 +106,30 @@ pub fn mcp_service(
         .collect();
     if opts.sessions {
         let mut manager = LocalSessionManager::default();
-        // Idle sessions end after 30 minutes rather than rmcp's 5: clients such as IDE agents
-        // sit idle for long stretches and several do not re-initialize after a 404.
-        manager.session_config.keep_alive = Some(Duration::from_secs(30 * 60));
-        let rmcp = StreamableHttpService::new(factory, Arc::new(manager), cfg);
-        entry(shared, rmcp, hosts, opts.max_body_bytes, false)
+        manager.session_config.keep_alive = Some(super::sessions::KEEP_ALIVE);
+        let manager = Arc::new(manager);
+        let sessions = Arc::new(super::sessions::Sessions::new(manager.clone()));
+        let rmcp = StreamableHttpService::new(factory, manager, cfg);
+        entry(shared, rmcp, hosts, opts, Some(sessions))
             .route_layer(traced)
             .route_layer(host_guard)
     } else {
         let rmcp =
             StreamableHttpService::new(factory, Arc::new(NeverSessionManager::default()), cfg);
-        entry(shared, rmcp, hosts, opts.max_body_bytes, opts.fast_path)
+        entry(shared, rmcp, hosts, opts, None)
             .route_layer(traced)
             .route_layer(host_guard)
     }
 }
 
 /// `/mcp` through [`fast::entry`], which checks every body's JSON-RPC envelope and answers
-/// `tools/call` itself when `fast_path` allows.
+/// `tools/call` itself unless `--no-fast-path` says otherwise; `sessions` in session mode.
 fn entry<S, B>(
     shared: Arc<Shared>,
     rmcp: S,
     hosts: Vec<String>,
-    max_body_bytes: usize,
-    fast_path: bool,
+    opts: &HttpOptions,
+    sessions: Option<Arc<super::sessions::Sessions>>,
 ) -> Router
 where
     S: tower::Service<
@@ -148,8 +148,9 @@ where
         shared,
         rmcp,
         hosts,
-        max_body_bytes,
-        enabled: fast_path,
+        max_body_bytes: opts.max_body_bytes,
+        enabled: opts.fast_path,
+        sessions,
     });
     Router::new()
         .route("/mcp", any(fast::entry::<S, B>))

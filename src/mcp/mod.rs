@@ -11,6 +11,7 @@ mod handler;
 mod host;
 pub mod http;
 mod jsonrpc;
+mod sessions;
 mod subscriptions;
 mod tasks;
 mod tools;
