@@ -24,6 +24,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[path = "common/big.rs"]
+mod big;
+use big::big_list;
+
 use axum::Router;
 use axum::routing::get;
 use serde_json::{Value, json};
@@ -57,23 +61,6 @@ fn peak_rss_kib(pid: u32) -> u64 {
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
-}
-
-/// 500 pets, about 98 KB of JSON: the big answer.
-fn big_list() -> String {
-    let pets: Vec<Value> = (1..=500)
-        .map(|i: usize| {
-            let status = ["available", "pending", "sold"][i % 3];
-            json!({
-                "id": i,
-                "name": format!("Pet number {i:04} of the bench store, a friendly and calm anima"),
-                "tag": format!("tag-{:03}-bench-data-with-a-longer-suffix-text", i % 97),
-                "status": status,
-                "category": {"id": i % 7, "name": format!("Category {}", i % 7)},
-            })
-        })
-        .collect();
-    serde_json::to_string(&pets).unwrap()
 }
 
 /// One measured run of a load against a URL.

@@ -1,0 +1,98 @@
+//! What checking a typed answer while reading it costs (`src/stream_schema.rs`), on the call
+//! bench's big answer (500 pets, ~98 KB) against the petstore's `find_pets` output schema as the
+//! compiler emits it. Baselines, measured in the same run: reading the same text with
+//! serde_json into nothing (`IgnoredAny`, the floor of any pass over it) and into a `Value` (what
+//! the check replaced: the tree that `jsonschema` then validated); and escaping the text into a
+//! JSON string, which the text block of the same call costs. Each figure is the best of
+//! BENCH_ROUNDS (default 20) rounds of 200 passes, because the fastest round is the one least
+//! disturbed on a shared machine; the ratios are what to compare across machines.
+//!
+//! `cargo bench --bench check`
+
+use std::time::Instant;
+
+use serde_json::Value;
+
+#[path = "common/big.rs"]
+mod big;
+use big::big_list;
+
+/// The best time of `rounds` rounds of `f` run 200 times, in µs per run.
+fn best(rounds: u32, mut f: impl FnMut()) -> f64 {
+    let mut best = f64::MAX;
+    for _ in 0..rounds {
+        let started = Instant::now();
+        for _ in 0..200 {
+            f();
+        }
+        best = best.min(started.elapsed().as_secs_f64() * 1e6 / 200.0);
+    }
+    best
+}
+
+fn main() {
+    let rounds = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let manifest =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("gateways/petstore/gateway.yaml");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let compiled = rt
+        .block_on(mcp_gateway::compile::compile_file(
+            &manifest,
+            mcp_gateway::compile::Options {
+                secrets: mcp_gateway::compile::Secrets::Skip,
+            },
+        ))
+        .result
+        .unwrap_or_else(|d| panic!("the petstore example must compile: {d:#?}"));
+    let tool = compiled
+        .gateway
+        .tools
+        .iter()
+        .find(|t| t.name == "find_pets")
+        .expect("the petstore example serves find_pets");
+    let schema =
+        Value::Object((**tool.output_schema.as_ref().expect("find_pets is typed")).clone());
+    let plan = mcp_gateway::stream_schema::Plan::of(&schema)
+        .expect("find_pets's output schema uses only keywords the check models");
+    let body = big_list().into_bytes();
+    assert!(plan.check_wrapped("result", &body), "the answer is valid");
+    let text = std::str::from_utf8(&body).expect("JSON text is UTF-8");
+
+    let check = best(rounds, || {
+        assert!(plan.check_wrapped("result", std::hint::black_box(&body)));
+    });
+    let ignored = best(rounds, || {
+        let v: serde::de::IgnoredAny =
+            serde_json::from_slice(std::hint::black_box(&body)).expect("JSON");
+        std::hint::black_box(v);
+    });
+    let tree = best(rounds, || {
+        let v: Value = serde_json::from_slice(std::hint::black_box(&body)).expect("JSON");
+        std::hint::black_box(v);
+    });
+    let escape = best(rounds, || {
+        let mut out = Vec::with_capacity(body.len() * 5 / 4);
+        serde_json::to_writer(&mut out, std::hint::black_box(text)).expect("a string writes");
+        std::hint::black_box(out);
+    });
+    println!(
+        "{} KB answer, best of {rounds} rounds of 200\n",
+        body.len() / 1000
+    );
+    println!("| pass | µs | × read into nothing |");
+    println!("|---|---:|---:|");
+    for (what, us) in [
+        ("read into nothing (IgnoredAny: the floor)", ignored),
+        ("read into a Value (what the check replaced)", tree),
+        ("checked while read (stream_schema)", check),
+        ("escaped as one JSON string (the text block)", escape),
+    ] {
+        println!("| {what} | {us:.0} | {:.2} |", us / ignored);
+    }
+}
