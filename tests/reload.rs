@@ -423,6 +423,8 @@ fn a_configmap_symlink_swap_is_not_missed() {
     });
 }
 
+/// A session's calls are answered by the fast path (as JSON, which the TypeScript SDK takes
+/// inside a session too), and its GET stream still hears that the tools changed.
 #[test]
 fn a_session_client_is_told_that_the_tools_changed() {
     let rt = runtime();
@@ -433,15 +435,33 @@ fn a_session_client_is_told_that_the_tools_changed() {
         &["http", &gw.url],
         &json!([
             {"op": "list"},
+            {"op": "call", "name": "get_pet_v1", "arguments": {"petId": 7}},
             {"op": "write", "path": manifest_path, "text": manifest("petstore", &up.url(), "v2", true)},
             {"op": "wait_tools_changed", "timeout_ms": 10000},
             {"op": "list"},
+            {"op": "call", "name": "get_pet_v2", "arguments": {"petId": 8}},
         ]),
         &[],
     );
-    assert_eq!(out[3], json!({"received": true}), "{out:?}");
-    let listed = tool_names(&out[4]);
+    assert_eq!(out[2]["structuredContent"]["id"], 7, "{out:?}");
+    assert_eq!(out[4], json!({"received": true}), "{out:?}");
+    let listed = tool_names(&out[5]);
     assert!(listed.contains(&"get_pet_v2"), "{listed:?}");
+    assert_eq!(out[6]["structuredContent"]["id"], 8, "{out:?}");
+    let metrics = rt.block_on(async {
+        reqwest::get(gw.url.replace("/mcp", "/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    assert!(
+        metrics.lines().any(
+            |l| l.starts_with("mcp_gateway_requests_total{") && l.ends_with("path=\"fast\"} 2")
+        ),
+        "both calls by the fast path:\n{metrics}"
+    );
 }
 
 #[test]
