@@ -39,11 +39,12 @@
 //!   that leaves its settings unchanged.
 //! - [`diag`]: diagnostics and their renderings (human, JSON, GitHub annotations).
 //! - [`mcp`]: the MCP server: the rmcp handler (`handler`, `tools`), the lean `tools/call` path
-//!   in front of it (`fast`, `jsonrpc`, and `sessions`: which 2025 sessions it may serve), the `/mcp` endpoint (`http`, `host`), one call end to
-//!   end (`call`), prompts/resources/completions (`catalog`, `subscriptions`), asking the user
-//!   before a call (`confirm`: elicitation, or a 2026-07-28 `InputRequiredResult`), slow
-//!   operations (`async:`) as tasks of the 2026-07-28 extension or waited for (`tasks`), file
-//!   arguments and binary answers by link (`files`), and the spans of requests (`traced`,
+//!   in front of it (`fast`, `jsonrpc`, and `sessions`: which 2025 sessions it may serve), the
+//!   `/mcp` endpoint (`http`, `host`), one call end to end (`call`),
+//!   prompts/resources/completions (`catalog`, `subscriptions`), asking the user before a call
+//!   (`confirm`: elicitation, or a 2026-07-28 `InputRequiredResult`), slow operations
+//!   (`async:`) as tasks of the 2026-07-28 extension or waited for (`tasks`), file arguments
+//!   and binary answers by link (`files`), and the spans of requests (`traced`,
 //!   `client_span`); stdio too.
 //! - [`upstream`]: building the upstream request (`build`, `body`), sending it again where that
 //!   is safe (`retry`), the gateway's own OAuth token (`oauth`), fetching a file argument by

@@ -384,19 +384,7 @@ where
         Err(never) => match never {},
     };
     if let Some((sessions, id, method)) = session {
-        let status = resp.status();
-        let served = if status == http::StatusCode::NOT_FOUND
-            || (method == Method::DELETE && status.is_success())
-        {
-            Served::Gone
-        } else if !status.is_success() {
-            Served::Other
-        } else if method == Method::POST && sets_level != Some(false) {
-            // A `logging/setLevel`, or a POST whose body was not read here (it might be one).
-            Served::RmcpOnly
-        } else {
-            Served::Live
-        };
+        let served = Served::of(&method, resp.status(), sets_level);
         sessions.served(&id, served, Instant::now());
     }
     resp

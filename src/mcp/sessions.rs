@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use http::{Method, StatusCode};
 use rmcp::transport::streamable_http_server::session::SessionManager as _;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 
@@ -48,11 +49,28 @@ pub(crate) enum Served {
     Other,
 }
 
+impl Served {
+    /// What rmcp's answer `status` to a `method` request of a session says of it.
+    /// `sets_level`: whether the body is a `logging/setLevel`, or `None` when the fast path did
+    /// not read it (it might be one).
+    pub(crate) fn of(method: &Method, status: StatusCode, sets_level: Option<bool>) -> Self {
+        if status == StatusCode::NOT_FOUND || (method == Method::DELETE && status.is_success()) {
+            Served::Gone
+        } else if !status.is_success() {
+            Served::Other
+        } else if method == Method::POST && sets_level != Some(false) {
+            Served::RmcpOnly
+        } else {
+            Served::Live
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Mark {
     /// When rmcp last served a request of this session.
     heard: Instant,
-    /// Whether every call must go to rmcp (the client asked for log messages).
+    /// Whether every call must go to rmcp (the client asked for log messages, or may have).
     rmcp_only: bool,
 }
 
@@ -199,6 +217,36 @@ mod tests {
         assert!(!s.servable(&closed, now).await, "rmcp no longer holds it");
 
         assert!(!s.servable("made-up", now).await);
+    }
+
+    #[test]
+    fn what_an_answer_says_of_its_session() {
+        let ok = StatusCode::OK;
+        assert_eq!(Served::of(&Method::POST, ok, Some(false)), Served::Live);
+        assert_eq!(Served::of(&Method::GET, ok, None), Served::Live);
+        assert_eq!(
+            Served::of(&Method::POST, StatusCode::ACCEPTED, Some(false)),
+            Served::Live
+        );
+        assert_eq!(Served::of(&Method::POST, ok, Some(true)), Served::RmcpOnly);
+        assert_eq!(
+            Served::of(&Method::POST, ok, None),
+            Served::RmcpOnly,
+            "a body not read might have set a level"
+        );
+        assert_eq!(Served::of(&Method::DELETE, ok, None), Served::Gone);
+        assert_eq!(
+            Served::of(&Method::POST, StatusCode::NOT_FOUND, Some(false)),
+            Served::Gone
+        );
+        assert_eq!(
+            Served::of(&Method::POST, StatusCode::BAD_REQUEST, Some(true)),
+            Served::Other
+        );
+        assert_eq!(
+            Served::of(&Method::DELETE, StatusCode::METHOD_NOT_ALLOWED, None),
+            Served::Other
+        );
     }
 
     #[tokio::test]
