@@ -1,9 +1,9 @@
 //! What checking a typed answer while reading it costs (`src/stream_schema.rs`), on the call
-//! bench's big answer (500 pets, ~98 KB) against the petstore's `find_pets` output schema as the
-//! compiler emits it. Baselines, measured in the same run: reading the same text with
-//! serde_json into nothing (`IgnoredAny`, the floor of any pass over it) and into a `Value` (what
-//! the check replaced: the tree that `jsonschema` then validated); and escaping the text into a
-//! JSON string, which the text block of the same call costs. Each figure is the best of
+//! bench's big answer (500 pets, about 96 KB) against the petstore's `find_pets` output schema
+//! as the compiler emits it. Baselines, measured in the same run: reading the same text with
+//! serde_json into nothing (`IgnoredAny`, the floor of any pass over it) and into a `Value`
+//! (what the check replaced: the tree that `jsonschema` then validated); and escaping the text
+//! into a JSON string, which the text block of the same call costs. Each figure is the best of
 //! BENCH_ROUNDS (default 20) rounds of 200 passes, because the fastest round is the one least
 //! disturbed on a shared machine; the ratios are what to compare across machines.
 //!

@@ -1,5 +1,5 @@
-//! The big answer of `call` and `check`: 500 pets, about 98 KB of JSON, each pet valid against
-//! the petstore's `Pet` schema.
+//! The big answer of `call` and `check`: 500 pets, about 96 KB of JSON, each pet valid
+//! against the petstore's `Pet` schema.
 
 use serde_json::{Value, json};
 
