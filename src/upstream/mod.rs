@@ -327,7 +327,7 @@ impl UpstreamClient {
                     }
                     _ => None,
                 };
-                let req = plain::request(parts.method, uri, headers, body);
+                let req = plain::request(parts.method, &uri, headers, body);
                 let max = gateway.upstream.max_response_bytes;
                 client.send(req, max, &host, timeout).await?
             }
