@@ -3,8 +3,9 @@
 //!
 //! Why not hyper-util's pool: each of its connections is a task of its own, so every call
 //! crosses two tasks through a channel and a pool checkout future; reqwest adds its
-//! per-request layers on top. Measured with benches/call.rs (same machine, alternating runs),
-//! see the README's performance section for the figures. The usual deployment (the gateway
+//! per-request layers on top. Measured with benches/call.rs (same machine, alternating A/B
+//! runs), a small call cost 50–63 µs of gateway CPU through this client against 63–67 µs
+//! through hyper-util's, and the gateway's peak memory fell by a third. The usual deployment (the gateway
 //! beside its API, a cluster-internal `http://` service) takes this path. reqwest still serves
 //! everything else: HTTPS, a client certificate or private CA, a proxy named in the environment
 //! (reqwest honours `HTTP_PROXY`/`ALL_PROXY`; this client does not, so it is not used when one
