@@ -94,6 +94,33 @@ fn drain(gw: &Gateway, settle: Duration) -> Vec<String> {
 }
 
 #[test]
+fn workers_sets_the_threads_that_serve_calls() {
+    let rt = runtime();
+    rt.block_on(async {
+        let up = upstream::start().await;
+        for n in [1, 3] {
+            let (_dir, gw) = start(&up.url(), "", "", &["--workers", &n.to_string()]);
+            let client = client_2026(&gw.url).await;
+            assert_ne!(get_pet(&client, 1).await.is_error, Some(true));
+            let m = metrics(&gw).await;
+            assert_eq!(
+                value(&m, "mcp_gateway_runtime_workers"),
+                f64::from(n),
+                "{m}"
+            );
+        }
+    });
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_mcp-gateway"))
+        .args(["serve", "--workers", "0"])
+        .arg(path("gateways/petstore/gateway.yaml"))
+        .output()
+        .expect("the binary runs");
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("--workers") && err.contains("0"), "{err}");
+}
+
+#[test]
 fn metrics_count_calls_by_tool_result_and_era() {
     let rt = runtime();
     rt.block_on(async {

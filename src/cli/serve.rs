@@ -94,6 +94,11 @@ pub(crate) struct Args {
     /// sent again after that.
     #[arg(long, env = "MCP_GATEWAY_UPSTREAM_IDLE_TIMEOUT", default_value = "4s", value_parser = duration)]
     upstream_idle_timeout: Duration,
+    /// Threads that serve requests. Default: one per CPU the process may use (its cgroup's
+    /// CPU limit counts). On a machine shared with the upstream or other busy processes, fewer
+    /// workers than CPUs cost less CPU per call (see the README's performance section).
+    #[arg(long, env = "MCP_GATEWAY_WORKERS", value_parser = clap::value_parser!(u16).range(1..))]
+    workers: Option<u16>,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "MCP_GATEWAY_LOG_FORMAT")]
     log_format: LogFormat,
@@ -152,10 +157,11 @@ fn start_tracing() {
 
 pub(crate) fn run(args: Args) -> ExitCode {
     init_logging(args.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = args.workers {
+        builder.worker_threads(n.into());
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");

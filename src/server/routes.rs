@@ -111,6 +111,15 @@ pub fn prometheus<'a>(
             );
         }
     }
+    if let Ok(rt) = tokio::runtime::Handle::try_current() {
+        out.sample(
+            "mcp_gateway_runtime_workers",
+            "gauge",
+            "Threads serving requests (`serve --workers`; by default one per CPU the process may use).",
+            "",
+            rt.metrics().num_workers(),
+        );
+    }
     let out = out.render();
     (
         [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],

@@ -63,7 +63,11 @@ impl Exposition {
         value: impl std::fmt::Display,
     ) {
         let body = self.family(name, kind, help);
-        let _ = writeln!(body, "{name}{{{labels}}} {value}");
+        if labels.is_empty() {
+            let _ = writeln!(body, "{name} {value}");
+        } else {
+            let _ = writeln!(body, "{name}{{{labels}}} {value}");
+        }
     }
 
     /// The whole exposition.
