@@ -109,6 +109,11 @@ fn classify(e: &reqwest::Error, host: &str) -> UpstreamError {
     described(reason, e.is_connect(), host)
 }
 
+/// The agent's words for a connection that ended before any of the answer arrived.
+const CLOSED_BEFORE: &str = "the connection was closed before an answer arrived";
+/// The agent's words for a connection that ended partway through the answer.
+const CLOSED_PARTWAY: &str = "the connection was closed partway through the answer";
+
 /// The error for a failure the client library describes as `reason` (`connect`: before
 /// anything was sent), in the agent's words where they differ.
 fn described(mut reason: String, connect: bool, host: &str) -> UpstreamError {
@@ -119,12 +124,12 @@ fn described(mut reason: String, connect: bool, host: &str) -> UpstreamError {
         || lower.contains("connection reset")
         || lower.contains("broken pipe")
     {
-        reason = "the connection was closed before an answer arrived".to_string();
+        reason = CLOSED_BEFORE.to_string();
     } else if lower.contains("incomplete message")
         || lower.contains("unexpected eof")
         || lower.contains("end of file before message length reached")
     {
-        reason = "the connection was closed partway through the answer".to_string();
+        reason = CLOSED_PARTWAY.to_string();
     }
     if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
         UpstreamError::Tls { host, reason }

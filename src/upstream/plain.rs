@@ -112,18 +112,10 @@ impl Plain {
                 Ok(()) => conn,
                 // The upstream had closed the pooled connection and nothing of the request
                 // left: a new connection carries it, whatever the method (as hyper does).
-                Err(Unsent::Nothing) => {
-                    let mut fresh = Conn::connect(&req.addr).await?;
-                    fresh.write(&req.bytes).await.map_err(Unsent::failure)?;
-                    fresh
-                }
+                Err(Unsent::Nothing) => Conn::sent(req).await?,
                 Err(e) => return Err(e.failure()),
             },
-            None => {
-                let mut fresh = Conn::connect(&req.addr).await?;
-                fresh.write(&req.bytes).await.map_err(Unsent::failure)?;
-                fresh
-            }
+            None => Conn::sent(req).await?,
         };
         let (answer, reusable) = conn.read_answer(req.head, max_bytes).await?;
         if reusable {
@@ -305,11 +297,11 @@ impl Failure {
     }
 
     fn closed_before() -> Self {
-        Failure::Sent("the connection was closed before an answer arrived".into())
+        Failure::Sent(super::CLOSED_BEFORE.into())
     }
 
     fn closed_partway() -> Self {
-        Failure::Sent("the connection was closed partway through the answer".into())
+        Failure::Sent(super::CLOSED_PARTWAY.into())
     }
 
     fn invalid(what: impl std::fmt::Display) -> Self {
@@ -318,20 +310,15 @@ impl Failure {
 
     /// A read that failed; `partway` when some of the answer had arrived.
     fn read(e: &std::io::Error, partway: bool) -> Self {
-        match e.kind() {
-            std::io::ErrorKind::ConnectionReset
-            | std::io::ErrorKind::ConnectionAborted
-            | std::io::ErrorKind::BrokenPipe
-            | std::io::ErrorKind::UnexpectedEof
-                if partway =>
-            {
-                Self::closed_partway()
-            }
-            std::io::ErrorKind::ConnectionReset
-            | std::io::ErrorKind::ConnectionAborted
-            | std::io::ErrorKind::BrokenPipe
-            | std::io::ErrorKind::UnexpectedEof => Self::closed_before(),
-            _ => Failure::Sent(e.to_string()),
+        use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+        let dropped = matches!(
+            e.kind(),
+            ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof
+        );
+        match (dropped, partway) {
+            (true, true) => Self::closed_partway(),
+            (true, false) => Self::closed_before(),
+            (false, _) => Failure::Sent(e.to_string()),
         }
     }
 }
@@ -380,6 +367,13 @@ impl Conn {
             stream,
             buf: BytesMut::new(),
         })
+    }
+
+    /// A new connection with `req` written on it.
+    async fn sent(req: &Request) -> Result<Self, Failure> {
+        let mut conn = Self::connect(&req.addr).await?;
+        conn.write(&req.bytes).await.map_err(Unsent::failure)?;
+        Ok(conn)
     }
 
     /// Whether an idle connection is still open: the upstream has neither closed it nor sent
