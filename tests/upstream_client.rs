@@ -120,7 +120,7 @@ struct Scripted {
 }
 
 async fn scripted(answers: Vec<(String, Then)>) -> Scripted {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::io::AsyncWriteExt as _;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let seen: Arc<Mutex<Vec<(usize, String)>>> = Arc::default();
@@ -133,32 +133,8 @@ async fn scripted(answers: Vec<(String, Then)>) -> Scripted {
             let (record, answers) = (record.clone(), answers.clone());
             tokio::spawn(async move {
                 let mut buf = Vec::new();
-                let mut chunk = [0u8; 8192];
-                loop {
-                    // One request: its head, then its content-length body.
-                    let end = loop {
-                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                            break i + 4;
-                        }
-                        match stream.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(k) => buf.extend_from_slice(&chunk[..k]),
-                        }
-                    };
-                    let head = String::from_utf8_lossy(&buf[..end]).to_string();
-                    let len: usize = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length: "))
-                        .map_or(0, |v| v.trim().parse().unwrap());
-                    while buf.len() < end + len {
-                        match stream.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(k) => buf.extend_from_slice(&chunk[..k]),
-                        }
-                    }
-                    buf.drain(..end + len);
-                    let line = head.lines().next().unwrap_or("").to_string();
-                    record.lock().unwrap().push((n, line));
+                while let Some(request) = raw::read_request(&mut stream, &mut buf).await {
+                    record.lock().unwrap().push((n, request.line));
                     let Some((answer, then)) = answers.lock().unwrap().pop_front() else {
                         return;
                     };
