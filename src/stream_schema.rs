@@ -35,6 +35,8 @@ const MAX_SET: usize = 16;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     nodes: Vec<Node>,
+    /// The node of the whole schema.
+    root: usize,
     /// Per node: the nodes a value checked against it is checked against too (itself first,
     /// then what its `allOf`, `anyOf` and `$ref` reach).
     closures: Vec<Vec<usize>>,
@@ -163,6 +165,21 @@ impl Node {
         }
     }
 
+    /// Points every reference at its stand-in ([`aliases`]).
+    fn redirect(&mut self, alias: &[usize]) {
+        let to = |n: &mut usize| *n = alias[*n];
+        self.properties.iter_mut().for_each(|(_, n)| to(n));
+        if let Some(m) = &mut self.by_name {
+            m.values_mut().for_each(to);
+        }
+        if let Extra::Schema(n) = &mut self.extra {
+            to(n);
+        }
+        self.items.iter_mut().for_each(to);
+        self.all_of.iter_mut().for_each(to);
+        self.any_of.iter_mut().for_each(to);
+    }
+
     fn property(&self, key: &str) -> Option<usize> {
         match &self.by_name {
             Some(m) => m.get(key).copied(),
@@ -236,6 +253,10 @@ impl Plan {
             refs: HashMap::new(),
         };
         b.node(schema, true)?;
+        let alias = aliases(&b.nodes);
+        for node in &mut b.nodes {
+            node.redirect(&alias);
+        }
         let mut closures = Vec::with_capacity(b.nodes.len());
         for n in 0..b.nodes.len() {
             let mut out = Vec::new();
@@ -248,6 +269,7 @@ impl Plan {
         }
         Some(Plan {
             nodes: b.nodes,
+            root: alias[0],
             closures,
         })
     }
@@ -255,10 +277,14 @@ impl Plan {
     /// Whether `json` is one JSON document valid against the schema. `false` also when the
     /// text is not JSON, or holds a case the check does not model.
     pub fn check(&self, json: &[u8]) -> bool {
-        let mut de = serde_json::Deserializer::from_slice(json);
+        // Checked as UTF-8 once, so the reader does not check each string again.
+        let Ok(json) = std::str::from_utf8(json) else {
+            return false;
+        };
+        let mut de = serde_json::Deserializer::from_str(json);
         let valid = Seed {
             plan: self,
-            set: &self.closures[0],
+            set: &self.closures[self.root],
         }
         .deserialize(&mut de);
         matches!(valid, Ok(bits) if bits & 1 == 1) && de.end().is_ok()
@@ -267,17 +293,47 @@ impl Plan {
     /// Whether `{"<key>": <json>}` is valid against the schema (an answer that is wrapped as
     /// `structuredContent`), without writing the wrapper.
     pub fn check_wrapped(&self, key: &str, json: &[u8]) -> bool {
-        let set = &self.closures[0][..];
+        let Ok(json) = std::str::from_utf8(json) else {
+            return false;
+        };
+        let set = &self.closures[self.root][..];
         let seed = Seed { plan: self, set };
         let mut object = Object::new(self, set);
         object.key(key);
-        let mut de = serde_json::Deserializer::from_slice(json);
+        let mut de = serde_json::Deserializer::from_str(json);
         match seed.child(object.own, &object.children, &mut de) {
             Ok(own) if de.end().is_ok() => object.own = own,
             _ => return false,
         }
         object.finish() & 1 == 1
     }
+}
+
+/// Per node, the node that stands for it: itself, or for a node that only says `allOf` of one
+/// node (a `$ref`, an `allOf` wrapper) that node's stand-in. Checking the stand-in gives the
+/// same answer with a smaller set per value. A cycle of such nodes keeps its nodes, and
+/// [`closure`] refuses it.
+fn aliases(nodes: &[Node]) -> Vec<usize> {
+    let next = |n: usize| -> Option<usize> {
+        let node = &nodes[n];
+        let only = Node {
+            all_of: node.all_of.clone(),
+            ..Node::any()
+        };
+        (node.all_of.len() == 1 && *node == only).then(|| node.all_of[0])
+    };
+    (0..nodes.len())
+        .map(|n| {
+            let mut at = n;
+            for _ in 0..nodes.len() {
+                match next(at) {
+                    Some(m) => at = m,
+                    None => return at,
+                }
+            }
+            n
+        })
+        .collect()
 }
 
 /// The nodes reachable from `n` through `allOf`, `anyOf` and `$ref`, `n` first; `None` on a
@@ -499,6 +555,21 @@ fn typed(plan: &Plan, set: &[usize], ty: u8) -> u64 {
     own
 }
 
+/// Whether `v`'s length in characters is within `node`'s bounds. A string has at most one
+/// character per byte and at least one per four, so most strings are judged by their byte
+/// length alone; the characters are counted (once, into `chars`) only when that cannot tell.
+fn length_holds(node: &Node, v: &str, chars: &mut Option<u64>) -> bool {
+    let bytes = v.len() as u64;
+    let fewest = bytes.div_ceil(4);
+    let min_sure = node.min_len.is_none_or(|m| fewest >= m);
+    let max_sure = node.max_len.is_none_or(|m| bytes <= m);
+    if min_sure && max_sure {
+        return true;
+    }
+    let count = *chars.get_or_insert_with(|| v.chars().count() as u64);
+    node.min_len.is_none_or(|m| count >= m) && node.max_len.is_none_or(|m| count <= m)
+}
+
 /// Checks one value against the nodes of `set`; yields which of them it is valid against.
 struct Seed<'p, 's> {
     plan: &'p Plan,
@@ -595,13 +666,8 @@ impl<'de> Visitor<'de> for Seed<'_, '_> {
             {
                 continue;
             }
-            if node.min_len.is_some() || node.max_len.is_some() {
-                let count = *chars.get_or_insert_with(|| v.chars().count() as u64);
-                if node.min_len.is_some_and(|m| count < m)
-                    || node.max_len.is_some_and(|m| count > m)
-                {
-                    continue;
-                }
+            if !length_holds(node, v, &mut chars) {
+                continue;
             }
             own |= 1 << i;
         }

@@ -318,3 +318,23 @@ fn schemas_outside_the_subset_get_no_plan() {
     }
     assert!(!Plan::of(&json!(false)).unwrap().check(b"{}"));
 }
+
+#[test]
+fn a_node_that_only_refers_is_checked_as_its_target() {
+    // `$ref` and a one-member `allOf` add no keyword of their own: the plan checks a value
+    // against the node they lead to, so a set holds only nodes that say something.
+    let plan = Plan::of(&json!({
+        "$ref": "#/$defs/pet",
+        "$defs": {"pet": {"allOf": [{"type": "object", "required": ["name"]}]}}
+    }))
+    .unwrap();
+    assert_eq!(plan.closures[plan.root].len(), 1);
+    assert!(plan.check(br#"{"name": "Rex"}"#));
+    assert!(!plan.check(br#"{"id": 1}"#));
+    // The pet's `category` (anyOf of an allOf wrapper and null) is checked against three
+    // nodes, not four.
+    let pet = Plan::of(&pet_schema()).unwrap();
+    let root = &pet.nodes[pet.root];
+    let category = root.property("category").unwrap();
+    assert_eq!(pet.closures[category].len(), 3);
+}
