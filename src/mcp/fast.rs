@@ -336,6 +336,10 @@ fn reply(id: RequestId, era: Era, answered: Answered) -> Response {
     } = answered;
     if raw.is_some() {
         call.structured_content = Some(RawStructured::placeholder());
+        call.content.insert(
+            0,
+            rmcp::model::ContentBlock::text(RawStructured::TEXT_PLACEHOLDER),
+        );
     }
     let mut result = ServerResult::CallToolResult(call);
     match era {
@@ -350,7 +354,7 @@ fn reply(id: RequestId, era: Era, answered: Answered) -> Response {
         id,
         result,
     });
-    let mut body = Vec::with_capacity(raw.as_ref().map_or(128, RawStructured::reply_capacity));
+    let mut body = Vec::with_capacity(256);
     let written = serde_json::to_writer(&mut body, &message).is_ok()
         && raw.is_none_or(|raw| raw.splice(&mut body));
     if !written {

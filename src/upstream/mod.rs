@@ -25,7 +25,8 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 pub use answer::{
-    Answered, RawStructured, UpstreamResponse, error_result, file_media, to_answer, to_result,
+    Answered, RawStructured, UpstreamResponse, error_result, escape_into, file_media, to_answer,
+    to_result,
 };
 pub use body::{Body, BodyError, Part};
 pub use build::{BuildError, RequestParts, build};
