@@ -74,10 +74,14 @@ impl RawStructured {
         // the searches are cheap.
         const TEXT: &[u8] = b"\"\\u0000mcp-gateway:text\"";
         const MARK: &[u8] = b"{\"\\u0000mcp-gateway:structured\":0}";
-        let Some(text) = memchr::memmem::find(reply, TEXT) else {
+        let Some(text) = reply.windows(TEXT.len()).position(|w| w == TEXT) else {
             return false;
         };
-        let Some(at) = memchr::memmem::rfind(reply, MARK).filter(|&at| at > text) else {
+        let Some(at) = reply
+            .windows(MARK.len())
+            .rposition(|w| w == MARK)
+            .filter(|&at| at > text)
+        else {
             return false;
         };
         let mut out = Vec::with_capacity(self.reply_capacity(reply.len()));
