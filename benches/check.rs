@@ -89,7 +89,10 @@ fn main() {
     };
     let mut gateway_escape = || {
         let mut out = Vec::new();
-        mcp_gateway::upstream::escape_into(std::hint::black_box(&body), &mut out);
+        assert!(mcp_gateway::upstream::escape_into(
+            std::hint::black_box(&body),
+            &mut out
+        ));
         std::hint::black_box(out);
     };
     let times = best(

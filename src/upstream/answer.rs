@@ -86,7 +86,9 @@ impl RawStructured {
         };
         let mut out = Vec::with_capacity(self.reply_capacity(reply.len()));
         out.extend_from_slice(&reply[..text]);
-        escape_into(&self.json, &mut out);
+        if !escape_into(&self.json, &mut out) {
+            return false;
+        }
         out.extend_from_slice(&reply[text + TEXT.len()..at]);
         if self.wrapped {
             out.extend_from_slice(b"{\"result\":");
@@ -120,15 +122,18 @@ impl RawStructured {
 /// between escapes with a call of its own, which was a sixth of a big typed call (JSON has a
 /// quote every few bytes). JSON text holds no control character but the whitespace between
 /// tokens, so a compact answer has none, and then only quotes and backslashes are escaped:
-/// eight bytes at a time, which `cargo bench --bench check` measures against serde_json.
-pub fn escape_into(text: &[u8], out: &mut Vec<u8>) {
-    out.push(b'"');
+/// eight bytes at a time, which `cargo bench --bench check` measures against serde_json. A text
+/// with control characters is left to serde_json. `false` only if serde_json fails to write.
+pub fn escape_into(text: &[u8], out: &mut Vec<u8>) -> bool {
     let base = out.len();
-    if !escape_compact(text, out) {
-        out.truncate(base);
-        escape_each(text, out);
-    }
     out.push(b'"');
+    if escape_compact(text, out) {
+        out.push(b'"');
+        return true;
+    }
+    // Control characters (pretty-printed JSON): serde_json's own escaper, a byte at a time.
+    out.truncate(base);
+    serde_json::to_writer(out, &*String::from_utf8_lossy(text)).is_ok()
 }
 
 /// [`escape_into`]'s inside for a text without control characters; `false`, having written
@@ -186,35 +191,6 @@ fn put(dst: &mut [u8], j: usize, b: u8) -> usize {
     dst[j] = b'\\';
     dst[j + escaped] = b;
     j + escaped + 1
-}
-
-/// The escaping of a text that has control characters (pretty-printed JSON), a byte at a time.
-fn escape_each(text: &[u8], out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut start = 0;
-    for (at, &b) in text.iter().enumerate() {
-        let short = match b {
-            b'"' => b'"',
-            b'\\' => b'\\',
-            b'\n' => b'n',
-            b'\r' => b'r',
-            b'\t' => b't',
-            0x08 => b'b',
-            0x0c => b'f',
-            0x00..=0x1f => 0,
-            _ => continue,
-        };
-        out.extend_from_slice(&text[start..at]);
-        if short == 0 {
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 0xf)]);
-        } else {
-            out.extend_from_slice(&[b'\\', short]);
-        }
-        start = at + 1;
-    }
-    out.extend_from_slice(&text[start..]);
 }
 
 const PLACEHOLDER_KEY: &str = "\u{0}mcp-gateway:structured";
@@ -708,7 +684,7 @@ mod tests {
         for text in texts.into_iter().chain(generated) {
             let s = std::str::from_utf8(&text).unwrap();
             let mut out = Vec::new();
-            escape_into(&text, &mut out);
+            assert!(escape_into(&text, &mut out));
             assert_eq!(
                 String::from_utf8(out).unwrap(),
                 serde_json::to_string(s).unwrap(),
