@@ -108,40 +108,24 @@ struct Seen {
     body: Vec<u8>,
 }
 
-/// Reads one HTTP/1.1 request (Content-Length framed) from `s`: the request line, the path and
-/// the body. `None` when the peer closed.
+/// Reads one HTTP/1.1 request (Content-Length framed) from `s`: the request line and the
+/// body, whose bytes are counted into `progress` as they arrive. `None` when the peer closed.
 async fn read_request<S: tokio::io::AsyncRead + Unpin>(
     s: &mut S,
     progress: &AtomicUsize,
 ) -> Option<(String, Vec<u8>)> {
-    let mut buf = Vec::new();
+    let mut body = Vec::new();
+    let head = crate::common::raw::read_head(s, &mut body).await?;
     let mut chunk = [0u8; 8192];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-        match s.read(&mut chunk).await {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-    let len: usize = head
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.trim().parse().ok())
-        .unwrap_or(0);
-    let mut body = buf.split_off(head_end + 4);
     progress.store(body.len(), Ordering::SeqCst);
-    while body.len() < len {
+    while body.len() < head.content_length {
         match s.read(&mut chunk).await {
             Ok(0) | Err(_) => return None,
             Ok(n) => body.extend_from_slice(&chunk[..n]),
         }
         progress.store(body.len(), Ordering::SeqCst);
     }
-    Some((head.lines().next().unwrap_or("").to_string(), body))
+    Some((head.line, body))
 }
 
 fn response(status: &str, headers: &str, body: &[u8]) -> Vec<u8> {

@@ -161,12 +161,21 @@ async fn connection(
     }
 }
 
-/// The next request on `stream` (head, then a Content-Length body), exactly as it arrived;
-/// `buf` keeps what was read beyond it. `None` when the connection ends first.
-pub async fn read_request(
-    stream: &mut tokio::net::TcpStream,
+/// A request's head, as it arrived.
+pub struct Head {
+    pub line: String,
+    pub headers: Vec<(String, String)>,
+    /// Its `Content-Length`, 0 without one.
+    pub content_length: usize,
+}
+
+/// Reads from `stream` into `buf` until `buf` holds a whole request head, and takes the head
+/// (with its blank line) out of `buf`: what follows is the start of the body. `None` when the
+/// connection ends first.
+pub async fn read_head<S: tokio::io::AsyncRead + Unpin>(
+    stream: &mut S,
     buf: &mut Vec<u8>,
-) -> Option<RawRequest> {
+) -> Option<Head> {
     let mut chunk = [0u8; 8192];
     let head_end = loop {
         if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
@@ -178,28 +187,43 @@ pub async fn read_request(
         }
     };
     let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    buf.drain(..head_end + 4);
     let mut lines = head.split("\r\n");
     let line = lines.next().unwrap_or("").to_string();
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.to_string(), v.trim_start().to_string()))
         .collect();
-    let len: usize = headers
+    let content_length = headers
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
         .and_then(|(_, v)| v.trim().parse().ok())
         .unwrap_or(0);
-    buf.drain(..head_end + 4);
-    while buf.len() < len {
+    Some(Head {
+        line,
+        headers,
+        content_length,
+    })
+}
+
+/// The next request on `stream` (head, then a Content-Length body), exactly as it arrived;
+/// `buf` keeps what was read beyond it. `None` when the connection ends first.
+pub async fn read_request(
+    stream: &mut tokio::net::TcpStream,
+    buf: &mut Vec<u8>,
+) -> Option<RawRequest> {
+    let head = read_head(stream, buf).await?;
+    let mut chunk = [0u8; 8192];
+    while buf.len() < head.content_length {
         match stream.read(&mut chunk).await {
             Ok(0) | Err(_) => return None,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     }
-    let body: Vec<u8> = buf.drain(..len).collect();
+    let body: Vec<u8> = buf.drain(..head.content_length).collect();
     Some(RawRequest {
-        line,
-        headers,
+        line: head.line,
+        headers: head.headers,
         body,
     })
 }
