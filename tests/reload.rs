@@ -279,12 +279,14 @@ fn renaming_a_served_gateway_is_refused_by_name() {
         let (f, gw) = start(&up, "v1", &[]);
         std::fs::write(f.manifest(), manifest("other", &up.url(), "v2", true)).unwrap();
         until_metric(&gw.origin(), STALE, |v| v == 1).await;
-        let log: Vec<String> = gw.log.try_iter().collect();
-        let log = log.join("\n");
-        assert!(
-            log.contains("`name` changed from `petstore` to `other`"),
-            "{log}"
-        );
+        // The gauge can move before the log line reaches the pipe: read until it comes.
+        let mut log = String::new();
+        while !log.contains("`name` changed from `petstore` to `other`") {
+            match gw.log.recv_timeout(std::time::Duration::from_secs(10)) {
+                Ok(line) => log.push_str(&(line + "\n")),
+                Err(_) => panic!("no log line names the renamed gateway: {log}"),
+            }
+        }
         let client = client_2025(&gw.url).await;
         assert!(names(&list(&client).await).contains(&"get_pet_v1"));
     });
