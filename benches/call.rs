@@ -15,7 +15,8 @@
 //! the spread (min–max of CPU per call across rounds).
 //!
 //! `cargo bench --bench call` (env: BENCH_SECONDS per row, default 10; BENCH_ROUNDS, default 3;
-//! BENCH_CONNECTIONS, default 64; BENCH_ONLY, a comma-separated list of row keys to run).
+//! BENCH_CONNECTIONS, default 64; BENCH_ONLY, a comma-separated list of row keys to run;
+//! BENCH_BIN, the gateway binary to run instead of this build's, to compare two builds).
 
 use std::io::{BufRead, BufReader, Write as _};
 use std::path::{Path, PathBuf};
@@ -277,7 +278,11 @@ impl Drop for Served {
 }
 
 fn start(manifest: &Path, upstream: &str, args: &[&str]) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mcp-gateway"))
+    // BENCH_BIN: another build of the gateway to measure, for an A/B of two builds against
+    // the same upstream and load.
+    let bin =
+        std::env::var("BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_mcp-gateway").into());
+    let mut child = Command::new(bin)
         .args([
             "serve",
             manifest.to_str().unwrap(),

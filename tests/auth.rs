@@ -139,6 +139,30 @@ fn attack_table_each_token_is_refused_with_the_exact_status_and_challenge() {
             .await
             .unwrap();
         assert_eq!(resp.status(), 401, "rmcp's route is guarded too");
+
+        // A foreign Host is refused before auth runs, with or without a valid token: a
+        // DNS-rebinding page learns nothing about the gateway, not even that it wants a token.
+        for token in [None, Some(valid)] {
+            let mut req = reqwest::Client::new()
+                .post(&s.gw.url)
+                .header("host", "evil.example.com")
+                .header("content-type", "application/json")
+                .header("accept", "application/json, text/event-stream");
+            if let Some(t) = token {
+                req = req.header("authorization", format!("Bearer {t}"));
+            }
+            let resp = req
+                .body(call("get_pet", json!({"petId": 7})).to_string())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 403, "foreign Host, token {token:?}");
+            assert!(resp.headers().get("www-authenticate").is_none());
+            assert_eq!(
+                resp.text().await.unwrap(),
+                "Forbidden: Host header is not allowed\n"
+            );
+        }
     });
 }
 

@@ -18,8 +18,9 @@ use crate::gateway::{Gateway, Tool};
 pub enum Caller {
     /// The gateway had no `auth:` when the request arrived.
     Anonymous,
-    /// A verified token.
-    Verified(Principal),
+    /// A verified token (shared with the cache of verified tokens, so a request's copy costs
+    /// no allocation).
+    Verified(std::sync::Arc<Principal>),
 }
 
 /// What the middleware established about the request an rmcp handler is serving (`None` on

@@ -14,13 +14,11 @@ use super::{OAuth, Principal, TokenError};
 
 /// Three base64url segments: a JWS compact serialisation (opaque tokens go to introspection).
 pub(super) fn looks_like_jwt(token: &str) -> bool {
-    let mut parts = token.split('.');
-    let three = parts.next().is_some() && parts.next().is_some() && parts.next().is_some();
-    three
-        && parts.next().is_none()
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'='))
+    let mut dots = 0;
+    token.bytes().all(|b| {
+        dots += usize::from(b == b'.');
+        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'=')
+    }) && dots == 2
 }
 
 /// The algorithms `jwk` can verify. Never an HMAC one.

@@ -168,29 +168,31 @@ impl Auth {
         caches: Option<&Caches>,
         token: &str,
         http: &reqwest::Client,
-    ) -> Result<Principal, TokenError> {
+    ) -> Result<Arc<Principal>, TokenError> {
         if let Some(key) = keys::find(&self.api_keys, token) {
             let mut claims = Map::new();
             claims.insert("sub".into(), Value::String(key.name.clone()));
             claims.insert("scope".into(), Value::String(key.scopes.join(" ")));
-            return Ok(Principal::from_claims(claims));
+            return Ok(Arc::new(Principal::from_claims(claims)));
         }
         let Some(oauth) = &self.oauth else {
             return Err(TokenError::Unknown);
         };
+        // A token verified before (so a JWT) is looked up first: an agent sends the same one
+        // with every call.
+        if let Some(p) = caches.and_then(|c| c.verified.get(token, oauth.leeway)) {
+            return Ok(p);
+        }
         if jwt::looks_like_jwt(token) {
             let Some(c) = caches else {
                 return Err(TokenError::Unavailable);
             };
-            if let Some(p) = c.verified.get(token, oauth.leeway) {
-                return Ok(p);
-            }
-            let p = jwt::verify(oauth, &c.jwks, token, http).await?;
+            let p = Arc::new(jwt::verify(oauth, &c.jwks, token, http).await?);
             c.verified.insert(token, &p);
             return Ok(p);
         }
         match &oauth.introspection {
-            Some(i) => i.verify(oauth, token, http).await,
+            Some(i) => i.verify(oauth, token, http).await.map(Arc::new),
             None => Err(TokenError::Malformed),
         }
     }

@@ -11,7 +11,7 @@
 //! that need it are verified by introspection, which is not cached.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
@@ -21,10 +21,13 @@ use super::Principal;
 /// Entries kept at most: a bound on memory whatever callers send.
 const CAPACITY: usize = 10_000;
 
+/// A verified token's principal and its `exp`.
+type Entry = (Arc<Principal>, u64);
+
 /// Verified tokens by digest.
 #[derive(Debug, Default)]
 pub struct Verified {
-    entries: Mutex<HashMap<[u8; 32], (Principal, u64)>>,
+    entries: Mutex<HashMap<[u8; 32], Entry>>,
 }
 
 fn now() -> u64 {
@@ -40,14 +43,14 @@ fn key(token: &str) -> [u8; 32] {
 
 impl Verified {
     /// The principal of `token`, if it was verified and has not expired since.
-    pub fn get(&self, token: &str, leeway: Duration) -> Option<Principal> {
+    pub fn get(&self, token: &str, leeway: Duration) -> Option<Arc<Principal>> {
         let entries = self.entries.lock().ok()?;
         let (principal, exp) = entries.get(&key(token))?;
         (now() <= exp.saturating_add(leeway.as_secs())).then(|| principal.clone())
     }
 
     /// Remembers that `token` verified as `principal` (its `exp` from the claims).
-    pub fn insert(&self, token: &str, principal: &Principal) {
+    pub fn insert(&self, token: &str, principal: &Arc<Principal>) {
         let Some(exp) = principal
             .claims
             .get("exp")
@@ -84,13 +87,13 @@ mod tests {
     #[test]
     fn only_the_exact_token_hits_and_only_until_it_expires() {
         let v = Verified::default();
-        v.insert("tok", &principal(now() + 60));
+        v.insert("tok", &Arc::new(principal(now() + 60)));
         assert_eq!(
             v.get("tok", Duration::ZERO).unwrap().subject.as_deref(),
             Some("u")
         );
         assert!(v.get("tok2", Duration::ZERO).is_none());
-        v.insert("old", &principal(now() - 120));
+        v.insert("old", &Arc::new(principal(now() - 120)));
         assert!(v.get("old", Duration::from_secs(60)).is_none());
         assert!(v.get("old", Duration::from_secs(300)).is_some());
     }

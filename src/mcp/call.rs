@@ -207,7 +207,7 @@ async fn execute(
         return Ran::limited(r.message(&tool.name, &host()), r.label());
     }
     let principal = match cx.caller {
-        Some(Caller::Verified(p)) => Some(p),
+        Some(Caller::Verified(p)) => Some(&**p),
         _ => None,
     };
     let (args, paged, streamed) =

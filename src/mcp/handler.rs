@@ -487,7 +487,7 @@ impl ServerHandler for Handler {
             &g,
             &request.name,
             request.arguments,
-            caller.as_ref(),
+            caller.as_deref(),
             current_span(&cx),
         )
         .await
@@ -541,7 +541,7 @@ impl ServerHandler for Handler {
             &self.shared,
             &g,
             &request.uri,
-            caller.as_ref(),
+            caller.as_deref(),
             current_span(&cx),
         )
         .await?;
@@ -596,7 +596,7 @@ impl ServerHandler for Handler {
             &self.shared,
             &g,
             &request,
-            caller.as_ref(),
+            caller.as_deref(),
             current_span(&cx),
         )
         .await
@@ -607,7 +607,7 @@ impl ServerHandler for Handler {
         request: GetTaskParams,
         cx: RequestContext<RoleServer>,
     ) -> Result<GetTaskResult, ErrorData> {
-        super::tasks::get(&self.shared, &request.task_id, verified(&cx).as_ref()).await
+        super::tasks::get(&self.shared, &request.task_id, verified(&cx).as_deref()).await
     }
 
     async fn cancel_task(
@@ -615,7 +615,7 @@ impl ServerHandler for Handler {
         request: CancelTaskParams,
         cx: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        super::tasks::cancel(&self.shared, &request.task_id, verified(&cx).as_ref()).await
+        super::tasks::cancel(&self.shared, &request.task_id, verified(&cx).as_deref()).await
     }
 
     fn get_tool(&self, name: &str) -> Option<McpTool> {
@@ -747,7 +747,7 @@ fn current_span(cx: &RequestContext<RoleServer>) -> Option<crate::telemetry::tra
 }
 
 /// The verified caller of a request, whose claims fill `upstream.identity_headers`.
-fn verified(cx: &RequestContext<RoleServer>) -> Option<crate::auth::Principal> {
+fn verified(cx: &RequestContext<RoleServer>) -> Option<std::sync::Arc<crate::auth::Principal>> {
     match caller_of(cx) {
         Some(Caller::Verified(p)) => Some(p),
         _ => None,

@@ -107,20 +107,13 @@ pub(crate) fn check(
     }
 }
 
-/// The axum layer in front of `/mcp`: answers a bad or foreign `Host` before anything else runs.
-pub(crate) async fn guard(
-    axum::extract::State(allowed): axum::extract::State<std::sync::Arc<Vec<String>>>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
+/// The answer to a request whose `Host` is refused, or `None` when it may go on: the first
+/// check in front of `/mcp` (`crate::server::routes`), before anything else runs.
+pub(crate) fn refusal(headers: &HeaderMap, allowed: &[String]) -> Option<axum::response::Response> {
     use axum::response::IntoResponse as _;
-    match check(req.headers(), &allowed) {
-        Ok(()) => next.run(req).await,
-        Err((status, body)) => {
-            tracing::warn!(status = status.as_u16(), host = ?req.headers().get_all(http::header::HOST).iter().collect::<Vec<_>>(), "refused a request by its Host header (DNS-rebinding protection)");
-            (status, body).into_response()
-        }
-    }
+    let (status, body) = check(headers, allowed).err()?;
+    tracing::warn!(status = status.as_u16(), host = ?headers.get_all(http::header::HOST).iter().collect::<Vec<_>>(), "refused a request by its Host header (DNS-rebinding protection)");
+    Some((status, body).into_response())
 }
 
 #[cfg(test)]

@@ -62,12 +62,17 @@ impl Default for HttpOptions {
 /// Loopback hosts always accepted, so local clients work out of the box.
 const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 
-fn config(opts: &HttpOptions, shutdown: &CancellationToken) -> StreamableHttpServerConfig {
-    let hosts: Vec<String> = LOOPBACK_HOSTS
+/// The `Host` values `/mcp` accepts: loopback names and `--allowed-host`s.
+pub fn allowed_hosts(opts: &HttpOptions) -> Vec<String> {
+    LOOPBACK_HOSTS
         .iter()
         .map(|h| h.to_string())
         .chain(opts.allowed_hosts.iter().cloned())
-        .collect();
+        .collect()
+}
+
+fn config(opts: &HttpOptions, shutdown: &CancellationToken) -> StreamableHttpServerConfig {
+    let hosts = allowed_hosts(opts);
     // Browsers on a loopback page may talk to a local gateway; any other origin must be named.
     let origins: Vec<String> = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
         .iter()
@@ -84,17 +89,14 @@ fn config(opts: &HttpOptions, shutdown: &CancellationToken) -> StreamableHttpSer
         .with_cancellation_token(shutdown.child_token())
 }
 
-/// The MCP service for one gateway, to mount at its path.
+/// The MCP service for one gateway, to mount at its path behind the checks every request
+/// passes first (`crate::server::routes::router`: Host, then auth, then the request's span).
 pub fn mcp_service(
     shared: Arc<Shared>,
     opts: &HttpOptions,
     shutdown: &CancellationToken,
 ) -> Router {
     let cfg = config(opts, shutdown);
-    // One Host check in front of both the fast path and rmcp (see `super::host`).
-    let allowed_hosts = Arc::new(cfg.allowed_hosts.clone());
-    let host_guard = axum::middleware::from_fn_with_state(allowed_hosts, super::host::guard);
-    let traced = axum::middleware::from_fn_with_state(opts.max_body_bytes, super::traced::layer);
     let factory = {
         let shared = shared.clone();
         move || Ok(Handler::new(shared.clone()))
@@ -111,14 +113,10 @@ pub fn mcp_service(
         let sessions = Arc::new(super::sessions::Sessions::new(manager.clone()));
         let rmcp = StreamableHttpService::new(factory, manager, cfg);
         entry(shared, rmcp, hosts, opts, Some(sessions))
-            .route_layer(traced)
-            .route_layer(host_guard)
     } else {
         let rmcp =
             StreamableHttpService::new(factory, Arc::new(NeverSessionManager::default()), cfg);
         entry(shared, rmcp, hosts, opts, None)
-            .route_layer(traced)
-            .route_layer(host_guard)
     }
 }
 

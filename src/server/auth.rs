@@ -1,12 +1,13 @@
-//! The HTTP face of inbound authorization: a middleware in front of `/mcp` (both the fast path
-//! and rmcp sit behind it), and the Protected Resource Metadata document (RFC 9728). Token
-//! verification itself is [`crate::auth`]'s.
+//! The HTTP face of inbound authorization: the admission every request to `/mcp` passes after
+//! the `Host` check (`super::routes`; both the fast path and rmcp sit behind it), and the
+//! Protected Resource Metadata document (RFC 9728). Token verification itself is
+//! [`crate::auth`]'s.
 //!
-//! The middleware reads the served snapshot per request, so a reload that adds, changes or
+//! The admission reads the served snapshot per request, so a reload that adds, changes or
 //! removes `auth:` takes effect on the next request. It removes the `Authorization` header before
 //! anything else sees the request, so the caller's token cannot travel further by accident.
 //!
-//! Per-tool scopes need the tool name, which lives in the JSON-RPC body. The middleware reads
+//! Per-tool scopes need the tool name, which lives in the JSON-RPC body. The admission reads
 //! the body (already bounded by the body limit) and answers a `tools/call` the token may not make
 //! with 403 `insufficient_scope`, which only HTTP can express and which MCP clients use to step
 //! up. This is the simplest robust place: it sees every transport mode alike. Parsing is a
@@ -21,7 +22,6 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -33,7 +33,7 @@ use crate::auth::http::{Caller, challenge};
 use crate::mcp::Shared;
 use crate::telemetry::{AuthRefusal, Era, Outcome};
 
-/// The middleware's state: the gateway and the body limit it reads up to.
+/// The admission's state: the gateway and the body limit it reads up to.
 #[derive(Debug, Clone)]
 pub struct Guard {
     shared: Arc<Shared>,
@@ -50,14 +50,15 @@ impl Guard {
     }
 }
 
-/// The middleware: strip `Authorization`, verify it when the gateway has `auth:`, and refuse a
-/// `tools/call` the token lacks the scopes for.
-pub async fn require(State(guard): State<Guard>, mut req: Request, next: Next) -> Response {
+/// The admission: strip `Authorization`, verify it when the gateway has `auth:`, and refuse a
+/// `tools/call` the token lacks the scopes for. `Ok` is the request to serve, with its
+/// [`Caller`]; `Err` the refusal to answer instead.
+pub async fn admit(guard: &Guard, mut req: Request) -> Result<Request, Response> {
     let presented = req.headers_mut().remove(header::AUTHORIZATION);
     let g = guard.shared.gateway.load_full();
     let Some(auth) = g.auth.as_ref() else {
         req.extensions_mut().insert(Caller::Anonymous);
-        return next.run(req).await;
+        return Ok(req);
     };
     if req.uri().query().is_some_and(|q| {
         url::form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "access_token")
@@ -67,13 +68,13 @@ pub async fn require(State(guard): State<Guard>, mut req: Request, next: Next) -
             .shared
             .telemetry
             .auth_refused(AuthRefusal::TokenInQuery);
-        return refuse(
+        return Err(refuse(
             auth,
             StatusCode::UNAUTHORIZED,
             Some("invalid_request"),
             "access tokens are accepted only in the Authorization header",
             &auth.default_scopes,
-        );
+        ));
     }
     let token = presented
         .as_ref()
@@ -89,13 +90,13 @@ pub async fn require(State(guard): State<Guard>, mut req: Request, next: Next) -
             .shared
             .telemetry
             .auth_refused(AuthRefusal::MissingToken);
-        return refuse(
+        return Err(refuse(
             auth,
             StatusCode::UNAUTHORIZED,
             None,
             "this endpoint requires an access token",
             &auth.default_scopes,
-        );
+        ));
     };
     let caches = g.running.auth.as_ref();
     let principal = match auth
@@ -109,20 +110,20 @@ pub async fn require(State(guard): State<Guard>, mut req: Request, next: Next) -
                 .shared
                 .telemetry
                 .auth_refused(AuthRefusal::InvalidToken);
-            return refuse(
+            return Err(refuse(
                 auth,
                 StatusCode::UNAUTHORIZED,
                 Some("invalid_token"),
                 &e.to_string(),
                 &auth.default_scopes,
-            );
+            ));
         }
     };
     if req.method() == http::Method::POST {
         let (parts, body) = req.into_parts();
         let bytes = match axum::body::to_bytes(body, guard.max_body_bytes).await {
             Ok(b) => b,
-            Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+            Err(_) => return Err(StatusCode::PAYLOAD_TOO_LARGE.into_response()),
         };
         let mut needed: Vec<String> = Vec::new();
         let mut denied: Vec<&str> = Vec::new();
@@ -154,7 +155,7 @@ pub async fn require(State(guard): State<Guard>, mut req: Request, next: Next) -
             for name in &denied {
                 t.tool(name).refused(era, Outcome::RefusedByAuth);
             }
-            return refuse(
+            return Err(refuse(
                 auth,
                 StatusCode::FORBIDDEN,
                 Some("insufficient_scope"),
@@ -164,42 +165,37 @@ pub async fn require(State(guard): State<Guard>, mut req: Request, next: Next) -
                     needed.join(" ")
                 ),
                 &needed,
-            );
+            ));
         }
         req = Request::from_parts(parts, Body::from(bytes));
     }
     req.extensions_mut().insert(Caller::Verified(principal));
-    next.run(req).await
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Messages<'a> {
-    #[serde(borrow)]
-    One(Message<'a>),
-    Many(Vec<Message<'a>>),
+    Ok(req)
 }
 
 #[derive(Deserialize)]
 struct Message<'a> {
     #[serde(borrow, default)]
     method: Option<Cow<'a, str>>,
-    #[serde(default)]
-    params: Option<CallParams>,
+    #[serde(borrow, default)]
+    params: Option<CallParams<'a>>,
 }
 
 #[derive(Deserialize)]
-struct CallParams {
-    #[serde(default)]
-    name: Option<String>,
+struct CallParams<'a> {
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
 }
 
 /// The tool names of the `tools/call` requests in a JSON-RPC body (one message or a batch).
-fn called_tools(body: &[u8]) -> Vec<String> {
-    let messages = match serde_json::from_slice::<Messages<'_>>(body) {
-        Ok(Messages::One(m)) => vec![m],
-        Ok(Messages::Many(ms)) => ms,
-        Err(_) => return Vec::new(),
+/// A batch is told by its first byte rather than by an untagged enum, which would buffer the
+/// whole body as a tree first to try each form.
+fn called_tools(body: &[u8]) -> Vec<Cow<'_, str>> {
+    let batch = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let messages = if batch {
+        serde_json::from_slice::<Vec<Message<'_>>>(body).unwrap_or_default()
+    } else {
+        serde_json::from_slice::<Message<'_>>(body).map_or_else(|_| Vec::new(), |m| vec![m])
     };
     messages
         .into_iter()

@@ -10,7 +10,7 @@ use axum::routing::get;
 use tokio_util::sync::CancellationToken;
 
 use super::auth;
-use crate::mcp::http::{HttpOptions, mcp_service};
+use crate::mcp::http::{HttpOptions, allowed_hosts, mcp_service};
 use crate::reload::Reloader;
 use crate::reload::fleet::Fleet;
 
@@ -19,12 +19,16 @@ pub fn router(reloader: Arc<Reloader>, opts: &HttpOptions, shutdown: &Cancellati
     let ready = reloader.clone();
     let metrics = reloader.clone();
     let shared = reloader.shared().clone();
-    // Inbound auth sits in front of both the fast path and rmcp (see `super::auth`); the
-    // health and metrics routes added after the layer are not behind it, for probes.
-    let guard = auth::Guard::new(shared.clone(), opts.max_body_bytes);
+    // The checks sit in front of both the fast path and rmcp; the health and metrics routes
+    // added after the layer are not behind it, for probes.
+    let front = Front {
+        hosts: Arc::new(allowed_hosts(opts)),
+        guard: auth::Guard::new(shared.clone(), opts.max_body_bytes),
+        max_body_bytes: opts.max_body_bytes,
+    };
     let draining = opts.draining.clone();
     mcp_service(shared.clone(), opts, shutdown)
-        .route_layer(axum::middleware::from_fn_with_state(guard, auth::require))
+        .route_layer(axum::middleware::from_fn_with_state(front, front_of_mcp))
         .merge(auth::metadata_routes(shared))
         .route("/healthz", get(|| async { "ok\n" }))
         .route(
@@ -42,6 +46,35 @@ pub fn router(reloader: Arc<Reloader>, opts: &HttpOptions, shutdown: &Cancellati
                 async move { prometheus(std::iter::once(&r)) }
             }),
         )
+}
+
+/// What the checks in front of `/mcp` need: the accepted hosts, the auth guard and the body
+/// limit the span reads up to.
+#[derive(Clone)]
+struct Front {
+    hosts: Arc<Vec<String>>,
+    guard: auth::Guard,
+    max_body_bytes: usize,
+}
+
+/// Every request to `/mcp` passes these, in this order: the `Host` check against DNS
+/// rebinding (`crate::mcp::host`: a foreign host learns nothing more, not even whether auth
+/// is on), inbound auth (`super::auth`), then the request's span (`crate::mcp::traced`).
+/// One layer, not one per check: each axum `from_fn` layer clones the boxed service below it
+/// and boxes its future on every request. With three, axum and tower took 10.3 % of the
+/// gateway's CPU in a profile of the `2025` row of `cargo bench --bench call`; with one, 6.0 %.
+async fn front_of_mcp(
+    axum::extract::State(front): axum::extract::State<Front>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if let Some(refused) = crate::mcp::host_refusal(req.headers(), &front.hosts) {
+        return refused;
+    }
+    match auth::admit(&front.guard, req).await {
+        Ok(req) => crate::mcp::traced(axum::extract::State(front.max_body_bytes), req, next).await,
+        Err(refused) => refused,
+    }
 }
 
 /// The `/readyz` line of one gateway. Still ready when stale: the old version serves fine, and
