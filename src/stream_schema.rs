@@ -82,7 +82,11 @@ impl Num {
         }
     }
 
-    /// `self` compared with `other`, when the comparison is exact.
+    /// `self` compared with `other`, when the comparison is exact. Not inlined: inlined, the
+    /// compiler hoisted its `i128` to `f64` conversion (a library call) ahead of the loop over
+    /// a node's bounds, so every integer read paid it, bounds or not (3 % of the check of the
+    /// bench's answer).
+    #[inline(never)]
     fn cmp(self, other: Num) -> Option<std::cmp::Ordering> {
         let float = |n: Num| match n {
             Num::Int(i) => {
@@ -134,9 +138,12 @@ struct Node {
     max_len: Option<u64>,
     bounds: Vec<Bound>,
     properties: Vec<(String, usize)>,
-    /// `properties` by name, for an object with many.
-    by_name: Option<HashMap<String, usize>>,
     required: Vec<String>,
+    /// Every name `properties` or `required` holds, as an object's keys are looked up
+    /// (built last, from the two above, by [`Node::index_members`]).
+    members: Vec<Member>,
+    /// `members` by name, for an object with many.
+    by_name: Option<HashMap<Box<str>, usize>>,
     extra: Extra,
     items: Option<usize>,
     min_items: Option<u64>,
@@ -154,8 +161,9 @@ impl Node {
             max_len: None,
             bounds: Vec::new(),
             properties: Vec::new(),
-            by_name: None,
             required: Vec::new(),
+            members: Vec::new(),
+            by_name: None,
             extra: Extra::Any,
             items: None,
             min_items: None,
@@ -169,9 +177,6 @@ impl Node {
     fn redirect(&mut self, alias: &[usize]) {
         let to = |n: &mut usize| *n = alias[*n];
         self.properties.iter_mut().for_each(|(_, n)| to(n));
-        if let Some(m) = &mut self.by_name {
-            m.values_mut().for_each(to);
-        }
         if let Extra::Schema(n) = &mut self.extra {
             to(n);
         }
@@ -180,14 +185,43 @@ impl Node {
         self.any_of.iter_mut().for_each(to);
     }
 
-    fn property(&self, key: &str) -> Option<usize> {
+    /// Fills `members` and `by_name` from `properties` and `required`. A name `required` lists
+    /// twice gets the bit of its first place only, so the object can never have every bit:
+    /// such a schema is left to the full check, as before.
+    fn index_members(&mut self) {
+        let mut members: Vec<Member> = self
+            .properties
+            .iter()
+            .map(|(name, n)| Member::new(name, Some(*n)))
+            .collect();
+        for (bit, name) in self.required.iter().enumerate() {
+            let at = match members.iter().position(|m| *m.name == **name) {
+                Some(at) => at,
+                None => {
+                    members.push(Member::new(name, None));
+                    members.len() - 1
+                }
+            };
+            // `required` has at most 64 names (`Builder::node`).
+            members[at].required.get_or_insert(bit as u8);
+        }
+        if members.len() > 8 {
+            self.by_name = Some(
+                members
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| (m.name.clone(), i))
+                    .collect(),
+            );
+        }
+        self.members = members;
+    }
+
+    /// The member named `key` (`head` is [`head`] of it), if this node names it.
+    fn member(&self, key: &str, head: u64) -> Option<&Member> {
         match &self.by_name {
-            Some(m) => m.get(key).copied(),
-            None => self
-                .properties
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, n)| *n),
+            Some(m) => m.get(key).map(|&i| &self.members[i]),
+            None => self.members.iter().find(|m| m.is(key, head)),
         }
     }
 
@@ -209,6 +243,43 @@ impl Node {
 }
 
 /// Keywords that carry no assertion (`jsonschema` validates no formats by default).
+/// A name an object node knows: its `properties` schema, its `required` bit, or both.
+#[derive(Debug, Clone, PartialEq)]
+struct Member {
+    /// The name's first eight bytes as a word: with the length, it tells most keys apart
+    /// without comparing bytes (a `memcmp` call per candidate was 8 % of the check).
+    head: u64,
+    name: Box<str>,
+    child: Option<usize>,
+    required: Option<u8>,
+}
+
+impl Member {
+    fn new(name: &str, child: Option<usize>) -> Self {
+        Member {
+            head: head(name),
+            name: name.into(),
+            child,
+            required: None,
+        }
+    }
+
+    fn is(&self, key: &str, head: u64) -> bool {
+        self.head == head
+            && self.name.len() == key.len()
+            && (key.len() <= 8 || self.name.as_bytes()[8..] == key.as_bytes()[8..])
+    }
+}
+
+/// The first eight bytes of `s`, little-endian, zero-padded.
+fn head(s: &str) -> u64 {
+    s.as_bytes()
+        .iter()
+        .take(8)
+        .enumerate()
+        .fold(0, |w, (i, &b)| w | u64::from(b) << (8 * i))
+}
+
 const ANNOTATIONS: &[&str] = &[
     "title",
     "description",
@@ -256,6 +327,7 @@ impl Plan {
         let alias = aliases(&b.nodes);
         for node in &mut b.nodes {
             node.redirect(&alias);
+            node.index_members();
         }
         let mut closures = Vec::with_capacity(b.nodes.len());
         for n in 0..b.nodes.len() {
@@ -399,9 +471,6 @@ impl Builder<'_> {
                     for (name, sub) in v.as_object()? {
                         let n = self.node(sub, false)?;
                         node.properties.push((name.clone(), n));
-                    }
-                    if node.properties.len() > 8 {
-                        node.by_name = Some(node.properties.iter().cloned().collect());
                     }
                 }
                 "additionalProperties" => {
@@ -806,18 +875,24 @@ impl<'p, 's> Object<'p, 's> {
 
     /// A member named `key` comes: which nodes require it, refuse it, or check its value.
     fn key(&mut self, key: &str) {
+        let head = head(key);
         for (i, &n) in self.set.iter().enumerate() {
             self.children[i] = None;
             if self.own & (1 << i) == 0 {
                 continue;
             }
             let node = &self.plan.nodes[n];
-            if let Some(r) = node.required.iter().position(|r| r == key) {
+            let member = node.member(key, head);
+            if let Some(r) = member.and_then(|m| m.required) {
                 self.seen[i] |= 1 << r;
             }
-            match member(node, key) {
-                None => self.own &= !(1 << i),
-                Some(c) => self.children[i] = c,
+            match member.and_then(|m| m.child) {
+                Some(c) => self.children[i] = Some(c),
+                None => match node.extra {
+                    Extra::Any => {}
+                    Extra::Forbidden => self.own &= !(1 << i),
+                    Extra::Schema(c) => self.children[i] = Some(c),
+                },
             }
         }
     }
@@ -837,19 +912,6 @@ impl<'p, 's> Object<'p, 's> {
             }
         }
         combine(self.plan, self.set, own)
-    }
-}
-
-/// What `node` says of a member named `key`: `Some(Some(n))` checked against node `n`,
-/// `Some(None)` free, `None` forbidden.
-fn member(node: &Node, key: &str) -> Option<Option<usize>> {
-    match node.property(key) {
-        Some(n) => Some(Some(n)),
-        None => match node.extra {
-            Extra::Any => Some(None),
-            Extra::Forbidden => None,
-            Extra::Schema(n) => Some(Some(n)),
-        },
     }
 }
 

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::Plan;
+use super::{Plan, head};
 
 /// A small deterministic generator (xorshift), so a failure reproduces.
 struct Rng(u64);
@@ -23,7 +23,19 @@ impl Rng {
 }
 
 const KEYS: &[&str] = &[
-    "id", "name", "tag", "status", "category", "result", "children", "n", "x", "extra",
+    "id",
+    "name",
+    "tag",
+    "status",
+    "category",
+    "result",
+    "children",
+    "n",
+    "x",
+    "extra",
+    "categoryName",
+    "categoryId",
+    "categoryKind",
 ];
 
 fn value(r: &mut Rng, depth: u32) -> Value {
@@ -155,6 +167,21 @@ fn cases() -> Vec<(Value, Value)> {
         (
             json!({"type": "array", "items": {"anyOf": [{"type": "string", "maxLength": 1}, {"type": "integer", "minimum": 10}]}}),
             json!(["a", "é", 10, 65, ""]),
+        ),
+        // Names that share their first eight bytes, and a required name that is no property:
+        // looked up in a list (few names) and by a map (many).
+        (
+            json!({"type": "object", "required": ["categoryName", "x"], "properties": {
+                "categoryName": {"type": "string"}, "categoryKind": {"type": "integer"},
+                "categoryId": {"type": "integer"}, "category": {"type": "null"}}}),
+            json!({"categoryName": "a", "categoryId": 2, "x": 0}),
+        ),
+        (
+            json!({"type": "object", "additionalProperties": false, "required": ["categoryName", "tag"],
+                   "properties": {"categoryName": {"type": "string"}, "categoryKind": {"type": "integer"}, "categoryId": {"type": "integer"},
+                   "category": {"type": "null"}, "id": true, "name": true, "status": true, "result": true,
+                   "children": true, "n": true, "tag": {"type": "string"}}}),
+            json!({"categoryName": "a", "categoryId": 1, "tag": "x"}),
         ),
     ]
 }
@@ -335,6 +362,9 @@ fn a_node_that_only_refers_is_checked_as_its_target() {
     // nodes, not four.
     let pet = Plan::of(&pet_schema()).unwrap();
     let root = &pet.nodes[pet.root];
-    let category = root.property("category").unwrap();
+    let category = root
+        .member("category", head("category"))
+        .and_then(|m| m.child)
+        .unwrap();
     assert_eq!(pet.closures[category].len(), 3);
 }
