@@ -576,9 +576,13 @@ fn the_typescript_sdk_over_stdio_waits_for_the_job() {
         .iter()
         .map(|p| p["progress"].as_f64().unwrap())
         .collect();
-    // 0 (calling), 50 (accepted), one per status read still running (2), 100 (done).
-    assert_eq!(values.len(), 5, "{result}");
-    assert!(values.windows(2).all(|w| w[0] <= w[1]), "{values:?}");
+    // 0 (calling), 50 (accepted), one per status read still running (2), 100 (done). The
+    // gateway writes "done" before the result (the HTTP test above reads both off the wire),
+    // but the SDK drops it when both arrive in one read: it handles a notification a microtask
+    // late, after the result has retired the call's progress token. It did on a loaded machine.
+    assert!(values.len() == 5 || values.len() == 4, "{result}");
+    assert_eq!(values[..4], [0.0, 50.0, 50.0, 50.0], "{result}");
+    assert!(values[4..].iter().all(|v| *v == 100.0), "{result}");
     assert_eq!(up.count("GET /api/exports/ex1"), 3);
     assert_eq!(up.count("GET /api/exports/ex1/file"), 1);
 }
