@@ -140,8 +140,9 @@ pub fn escape_into(text: &[u8], out: &mut Vec<u8>) -> bool {
 /// part of it, at the first one.
 fn escape_compact(text: &[u8], out: &mut Vec<u8>) -> bool {
     let base = out.len();
-    // Two bytes out per byte in at most; what is not written is cut off at the end.
-    out.resize(base + 2 * text.len(), 0);
+    // Two bytes out per byte in at most, and room for one whole word written past the end of
+    // the last; what is not written is cut off at the end.
+    out.resize(base + 2 * text.len() + 8, 0);
     let dst = &mut out[base..];
     let mut j = 0;
     let mut words = text.chunks_exact(8);
@@ -150,20 +151,33 @@ fn escape_compact(text: &[u8], out: &mut Vec<u8>) -> bool {
         if has_below(word, 0x20) {
             return false;
         }
-        if has_byte(word, b'"') || has_byte(word, b'\\') {
-            for &b in w {
-                j = put(dst, j, b);
-            }
-        } else {
-            dst[j..j + 8].copy_from_slice(w);
-            j += 8;
+        // Each byte to escape: the bytes before it, then a backslash. Every store writes a
+        // whole word and moves on by the bytes it meant, so a quote every few bytes costs a
+        // store and a few bit operations instead of a pass over the word byte by byte.
+        let mut mask = bytes_equal(word, b'"') | bytes_equal(word, b'\\');
+        let mut taken = 0;
+        while mask != 0 {
+            let at = (mask.trailing_zeros() / 8) as usize;
+            dst[j..j + 8].copy_from_slice(&(word >> (8 * taken)).to_le_bytes());
+            j += at - taken;
+            dst[j] = b'\\';
+            j += 1;
+            taken = at;
+            mask &= mask - 1;
         }
+        dst[j..j + 8].copy_from_slice(&(word >> (8 * taken)).to_le_bytes());
+        j += 8 - taken;
     }
     for &b in words.remainder() {
         if b < 0x20 {
             return false;
         }
-        j = put(dst, j, b);
+        if b == b'"' || b == b'\\' {
+            dst[j] = b'\\';
+            j += 1;
+        }
+        dst[j] = b;
+        j += 1;
     }
     out.truncate(base + j);
     true
@@ -172,25 +186,18 @@ fn escape_compact(text: &[u8], out: &mut Vec<u8>) -> bool {
 const LOW: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
 
-/// Whether any byte of `word` is `b`. Exact as to whether: the subtraction's borrow can flag a
-/// wrong byte only above one that really is `b`.
-fn has_byte(word: u64, b: u8) -> bool {
-    has_below(word ^ (LOW * u64::from(b)), 1)
-}
-
-/// Whether any byte of `word` is below `n` (at most 128), exactly so, as [`has_byte`].
+/// Whether any byte of `word` is below `n` (at most 128). Exact as to whether: the
+/// subtraction's borrow can flag a wrong byte only above one that really is below `n`.
 fn has_below(word: u64, n: u8) -> bool {
     word.wrapping_sub(LOW * u64::from(n)) & !word & HIGH != 0
 }
 
-/// Writes `b` at `dst[j]`, after a backslash if it is a quote or a backslash; the next index.
-/// Branch-free, because a quote comes every few bytes and a mispredicted branch costs more than
-/// the write. `dst` has room for every byte escaped, so both writes are in bounds.
-fn put(dst: &mut [u8], j: usize, b: u8) -> usize {
-    let escaped = usize::from(b == b'"' || b == b'\\');
-    dst[j] = b'\\';
-    dst[j + escaped] = b;
-    j + escaped + 1
+/// The top bit of each byte of `word` that is `b`, and of no other: no carry crosses a byte,
+/// so unlike [`has_below`] it says which.
+fn bytes_equal(word: u64, b: u8) -> u64 {
+    let x = word ^ (LOW * u64::from(b));
+    let low7 = !HIGH;
+    !((x & low7).wrapping_add(low7) | x | low7)
 }
 
 const PLACEHOLDER_KEY: &str = "\u{0}mcp-gateway:structured";
@@ -663,6 +670,8 @@ mod tests {
             b"".to_vec(),
             br#"[{"id":1,"name":"Rex \"the\" dog","path":"C:\\x"}]"#.to_vec(),
             b"\"\"\\\\".to_vec(),
+            // Whole words of nothing but bytes to escape.
+            b"\"\"\"\"\"\"\"\"\\\\\\\\\\\\\\\\".to_vec(),
             // Pretty-printed JSON: whitespace that must be escaped.
             b"{\n\t\"a\": [1,\r\n 2]\n}".to_vec(),
             every_byte,
