@@ -44,8 +44,8 @@ use crate::upstream::{Answered, RawStructured};
 pub(crate) struct FastPath<S> {
     pub(crate) shared: Arc<Shared>,
     pub(crate) rmcp: S,
-    /// Lower-case host names accepted in `Host` (the same list rmcp enforces).
-    pub(crate) hosts: Vec<String>,
+    /// The hosts accepted in `Host` (the same list rmcp enforces).
+    pub(crate) hosts: super::host::Allowed,
     pub(crate) max_body_bytes: usize,
     /// Whether `tools/call` may be answered here (off with `--no-fast-path`); the JSON-RPC
     /// envelope check applies either way.
@@ -90,7 +90,7 @@ fn single<'h>(h: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, ()> {
 /// `Origin` (left to rmcp's origin rules), an `Accept` naming both JSON and SSE and a JSON
 /// `Content-Type`. Only plain forms are recognised (no parameters or q-values), which rmcp
 /// reads the same way; any other form goes to rmcp untouched.
-fn plain_headers(h: &HeaderMap, hosts: &[String]) -> bool {
+fn plain_headers(h: &HeaderMap, hosts: &super::host::Allowed) -> bool {
     if h.contains_key(http::header::ORIGIN) {
         return false;
     }
@@ -415,8 +415,8 @@ mod tests {
         ("content-type", "application/json"),
     ];
 
-    fn hosts() -> Vec<String> {
-        vec!["127.0.0.1".into(), "localhost".into(), "::1".into()]
+    fn hosts() -> crate::mcp::host::Allowed {
+        crate::mcp::host::Allowed::new(&["127.0.0.1".into(), "localhost".into(), "::1".into()])
     }
 
     #[test]

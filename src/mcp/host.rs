@@ -11,16 +11,18 @@ use std::net::Ipv6Addr;
 
 use http::{HeaderMap, StatusCode};
 
-/// A parsed `Host`: the host in lower case (an IPv6 literal without brackets) and the port.
+/// A parsed `Host`: the host as written (an IPv6 literal without brackets) and the port.
+/// Borrowed, so checking a request's `Host` allocates nothing; hosts compare ignoring ASCII
+/// case.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Authority {
-    host: String,
+pub(crate) struct Authority<'a> {
+    host: &'a str,
     port: Option<u16>,
 }
 
-impl Authority {
+impl<'a> Authority<'a> {
     /// Parses `host[:port]` strictly; `None` when it is not one.
-    pub(crate) fn parse(value: &str) -> Option<Self> {
+    pub(crate) fn parse(value: &'a str) -> Option<Self> {
         let (host, port) = if let Some(rest) = value.strip_prefix('[') {
             let (literal, after) = rest.split_once(']')?;
             literal.parse::<Ipv6Addr>().ok()?;
@@ -28,7 +30,7 @@ impl Authority {
                 "" => None,
                 p => Some(port(p.strip_prefix(':')?)?),
             };
-            (literal.to_ascii_lowercase(), port)
+            (literal, port)
         } else {
             let (name, port) = match value.split_once(':') {
                 Some((name, p)) => (name, Some(port(p)?)),
@@ -41,36 +43,42 @@ impl Authority {
             {
                 return None;
             }
-            (name.to_ascii_lowercase(), port)
+            (name, port)
         };
         Some(Self { host, port })
     }
+}
 
-    /// An allowlist entry: `name`, `name:port`, `[v6]:port` or a bare IPv6 address (`::1`).
-    fn allowed_entry(entry: &str) -> Option<Self> {
-        let entry = entry.trim();
-        if let Ok(v6) = entry.parse::<Ipv6Addr>() {
-            return Some(Self {
-                host: v6.to_string(),
-                port: None,
-            });
-        }
-        Self::parse(entry)
+/// The hosts `/mcp` accepts, parsed once when the server starts: each an authority in lower
+/// case, the port `None` when any port will do.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Allowed(Vec<(String, Option<u16>)>);
+
+impl Allowed {
+    /// The list of `entries`; one that is not a host is left out.
+    pub(crate) fn new(entries: &[String]) -> Self {
+        Allowed(entries.iter().filter_map(|e| allowed_entry(e)).collect())
     }
 
-    /// Compared as text, as rmcp compares (behind this check) so the two agree: `[::1]` is
-    /// loopback, a longhand spelling of it is not on the list.
-    fn same_host(&self, other: &Self) -> bool {
-        self.host == other.host
+    /// Whether the list names `authority` (an entry without a port allows any port). Compared
+    /// as text, as rmcp compares (behind this check) so the two agree: `[::1]` is loopback, a
+    /// longhand spelling of it is not on the list.
+    pub(crate) fn admits(&self, authority: &Authority<'_>) -> bool {
+        self.0.iter().any(|(host, port)| {
+            host.eq_ignore_ascii_case(authority.host)
+                && port.is_none_or(|p| authority.port == Some(p))
+        })
     }
+}
 
-    /// Whether an allowlist names this authority (an entry without a port allows any port).
-    pub(crate) fn allowed_by(&self, allowed: &[String]) -> bool {
-        allowed
-            .iter()
-            .filter_map(|a| Self::allowed_entry(a))
-            .any(|a| a.same_host(self) && a.port.is_none_or(|p| self.port == Some(p)))
+/// An allowlist entry, `name`, `name:port`, `[v6]:port` or a bare IPv6 address (`::1`), as
+/// its host in lower case and its port.
+fn allowed_entry(entry: &str) -> Option<(String, Option<u16>)> {
+    let entry = entry.trim();
+    if let Ok(v6) = entry.parse::<Ipv6Addr>() {
+        return Some((v6.to_string(), None));
     }
+    Authority::parse(entry).map(|a| (a.host.to_ascii_lowercase(), a.port))
 }
 
 /// 1–5 digits, at most 65535.
@@ -84,7 +92,7 @@ fn port(p: &str) -> Option<u16> {
 /// Checks the request's `Host` against `allowed`: `Err` carries the status and body to answer.
 pub(crate) fn check(
     headers: &HeaderMap,
-    allowed: &[String],
+    allowed: &Allowed,
 ) -> Result<(), (StatusCode, &'static str)> {
     let mut values = headers.get_all(http::header::HOST).iter();
     let (Some(value), None) = (values.next(), values.next()) else {
@@ -97,7 +105,7 @@ pub(crate) fn check(
         StatusCode::BAD_REQUEST,
         "Bad Request: Invalid Host header\n",
     ))?;
-    if authority.allowed_by(allowed) {
+    if allowed.admits(&authority) {
         Ok(())
     } else {
         Err((
@@ -109,7 +117,7 @@ pub(crate) fn check(
 
 /// The answer to a request whose `Host` is refused, or `None` when it may go on: the first
 /// check in front of `/mcp` (`crate::server::routes`), before anything else runs.
-pub(crate) fn refusal(headers: &HeaderMap, allowed: &[String]) -> Option<axum::response::Response> {
+pub(crate) fn refusal(headers: &HeaderMap, allowed: &Allowed) -> Option<axum::response::Response> {
     use axum::response::IntoResponse as _;
     let (status, body) = check(headers, allowed).err()?;
     tracing::warn!(status = status.as_u16(), host = ?headers.get_all(http::header::HOST).iter().collect::<Vec<_>>(), "refused a request by its Host header (DNS-rebinding protection)");
@@ -129,7 +137,7 @@ mod tests {
         for v in values {
             h.append(http::header::HOST, v.parse().unwrap());
         }
-        match check(&h, allowed) {
+        match check(&h, &Allowed::new(allowed)) {
             Ok(()) => 200,
             Err((s, _)) => s.as_u16(),
         }
@@ -165,7 +173,10 @@ mod tests {
     fn well_formed_hosts_are_allowed_or_forbidden_by_the_list() {
         let mut allowed = loopback();
         allowed.push("mcp.example.com:8443".into());
+        allowed.push("Api.Example.COM".into());
         for ok in [
+            "api.example.com",
+            "API.EXAMPLE.com:9",
             "localhost",
             "LOCALHOST:8000",
             "127.0.0.1:1",

@@ -101,11 +101,7 @@ pub fn mcp_service(
         let shared = shared.clone();
         move || Ok(Handler::new(shared.clone()))
     };
-    let hosts = cfg
-        .allowed_hosts
-        .iter()
-        .map(|h| h.to_ascii_lowercase())
-        .collect();
+    let hosts = super::host::Allowed::new(&cfg.allowed_hosts);
     if opts.sessions {
         let mut manager = LocalSessionManager::default();
         manager.session_config.keep_alive = Some(super::sessions::KEEP_ALIVE);
@@ -125,7 +121,7 @@ pub fn mcp_service(
 fn entry<S, B>(
     shared: Arc<Shared>,
     rmcp: S,
-    hosts: Vec<String>,
+    hosts: super::host::Allowed,
     opts: &HttpOptions,
     sessions: Option<Arc<super::sessions::Sessions>>,
 ) -> Router

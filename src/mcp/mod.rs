@@ -20,7 +20,7 @@ mod traced;
 pub use catalog::{prompt_definition, resource_definition, template_definition};
 pub(crate) use handler::{CallContext, run_tool};
 pub use handler::{Changed, Handler, Listeners, PathCounters, Shared};
-pub(crate) use host::refusal as host_refusal;
+pub(crate) use host::{Allowed as AllowedHosts, refusal as host_refusal};
 pub use subscriptions::{Subscriptions, files_updated};
 pub use tools::definition;
 pub(crate) use traced::layer as traced;

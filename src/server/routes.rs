@@ -22,7 +22,7 @@ pub fn router(reloader: Arc<Reloader>, opts: &HttpOptions, shutdown: &Cancellati
     // The checks sit in front of both the fast path and rmcp; the health and metrics routes
     // added after the layer are not behind it, for probes.
     let front = Front {
-        hosts: Arc::new(allowed_hosts(opts)),
+        hosts: Arc::new(crate::mcp::AllowedHosts::new(&allowed_hosts(opts))),
         guard: auth::Guard::new(shared.clone(), opts.max_body_bytes),
         max_body_bytes: opts.max_body_bytes,
     };
@@ -52,7 +52,7 @@ pub fn router(reloader: Arc<Reloader>, opts: &HttpOptions, shutdown: &Cancellati
 /// limit the span reads up to.
 #[derive(Clone)]
 struct Front {
-    hosts: Arc<Vec<String>>,
+    hosts: Arc<crate::mcp::AllowedHosts>,
     guard: auth::Guard,
     max_body_bytes: usize,
 }
