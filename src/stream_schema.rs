@@ -242,7 +242,6 @@ impl Node {
     }
 }
 
-/// Keywords that carry no assertion (`jsonschema` validates no formats by default).
 /// A name an object node knows: its `properties` schema, its `required` bit, or both.
 #[derive(Debug, Clone, PartialEq)]
 struct Member {
@@ -280,6 +279,7 @@ fn head(s: &str) -> u64 {
         .fold(0, |w, (i, &b)| w | u64::from(b) << (8 * i))
 }
 
+/// Keywords that carry no assertion (`jsonschema` validates no formats by default).
 const ANNOTATIONS: &[&str] = &[
     "title",
     "description",

@@ -51,7 +51,7 @@ impl<'a> Authority<'a> {
 
 /// The hosts `/mcp` accepts, parsed once when the server starts: each an authority in lower
 /// case, the port `None` when any port will do.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Allowed(Vec<(String, Option<u16>)>);
 
 impl Allowed {
