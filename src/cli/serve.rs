@@ -263,7 +263,7 @@ async fn serve(args: Args) -> ExitCode {
         return ExitCode::from(super::EXIT_USAGE);
     };
     let url = format!("http://{}/mcp", local_addr(&listener));
-    let app = http::router(reloader, &opts, &shutdown);
+    let app = http::app(reloader, &opts, &shutdown);
     tracing::info!(gateway = %name, tools, url = %url, sessions = opts.sessions, "serving");
     run_http(listener, app, &args, life).await
 }
@@ -298,7 +298,7 @@ async fn serve_fleet(args: Args, opts: HttpOptions, life: Lifecycle) -> ExitCode
     }
     tracing::info!(folder = %args.path.display(), gateways = names.len(), "serving a folder of gateways; add, change or remove folders to change what is served");
     let app = http::fleet_router(fleet);
-    run_http(listener, app, &args, life).await
+    run_http(listener, app.into(), &args, life).await
 }
 
 async fn bind(addr: SocketAddr) -> Option<tokio::net::TcpListener> {
@@ -320,7 +320,7 @@ fn local_addr(listener: &tokio::net::TcpListener) -> String {
 
 async fn run_http(
     listener: tokio::net::TcpListener,
-    app: axum::Router,
+    app: crate::server::App,
     args: &Args,
     life: Lifecycle,
 ) -> ExitCode {

@@ -9,11 +9,11 @@
 //! state. `--sessions` turns on 2025-era sessions (a GET stream for server pushes such as
 //! `list_changed`, `logging/setLevel` remembered per session) at the cost of affinity.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::routing::any;
+use axum::extract::State;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
@@ -89,13 +89,23 @@ fn config(opts: &HttpOptions, shutdown: &CancellationToken) -> StreamableHttpSer
         .with_cancellation_token(shutdown.child_token())
 }
 
-/// The MCP service for one gateway, to mount at its path behind the checks every request
+/// An endpoint served without the router: a request in, its answer's future out. `/mcp` is
+/// one (`crate::server::App::mcp`), since every MCP call passes through it.
+pub type Endpoint = Arc<
+    dyn Fn(
+            axum::extract::Request,
+        ) -> std::pin::Pin<Box<dyn Future<Output = axum::response::Response> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// The MCP endpoint for one gateway, to serve at its path behind the checks every request
 /// passes first (`crate::server::routes::router`: Host, then auth, then the request's span).
 pub fn mcp_service(
     shared: Arc<Shared>,
     opts: &HttpOptions,
     shutdown: &CancellationToken,
-) -> Router {
+) -> Endpoint {
     let cfg = config(opts, shutdown);
     let factory = {
         let shared = shared.clone();
@@ -124,7 +134,7 @@ fn entry<S, B>(
     hosts: super::host::Allowed,
     opts: &HttpOptions,
     sessions: Option<Arc<super::sessions::Sessions>>,
-) -> Router
+) -> Endpoint
 where
     S: tower::Service<
             axum::extract::Request,
@@ -146,7 +156,5 @@ where
         enabled: opts.fast_path,
         sessions,
     });
-    Router::new()
-        .route("/mcp", any(fast::entry::<S, B>))
-        .with_state(fast)
+    Arc::new(move |req| Box::pin(fast::entry(State(fast.clone()), req)))
 }

@@ -5,9 +5,10 @@
 
 use std::borrow::Cow;
 
+use std::future::Future;
+
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -33,14 +34,15 @@ struct Meta {
     traceparent: Option<String>,
 }
 
-/// The layer: `max_body_bytes` bounds the body read (the same limit the endpoint enforces).
-pub(crate) async fn layer(
-    State(max_body_bytes): State<usize>,
-    req: Request,
-    next: Next,
-) -> Response {
+/// Runs `next` on `req` inside the request's span: `max_body_bytes` bounds the body read (the
+/// same limit the endpoint enforces).
+pub(crate) async fn layer<F, Fut>(max_body_bytes: usize, req: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     if !crate::telemetry::trace::enabled() || req.method() != http::Method::POST {
-        return next.run(req).await;
+        return next(req).await;
     }
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, max_body_bytes).await else {
@@ -65,14 +67,14 @@ pub(crate) async fn layer(
         });
     let mut req = Request::from_parts(parts, Body::from(bytes));
     let Some(method) = method.filter(|m| m != "tools/call") else {
-        return next.run(req).await;
+        return next(req).await;
     };
     let Some(mut span) = Span::server(|| method.clone(), parent) else {
-        return next.run(req).await;
+        return next(req).await;
     };
     span.set("mcp.method.name", Attr::Str(method));
     req.extensions_mut().insert(Current(span.context()));
-    let resp = next.run(req).await;
+    let resp = next(req).await;
     let status = resp.status();
     span.set(
         "http.response.status_code",

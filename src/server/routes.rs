@@ -6,29 +6,43 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use axum::extract::Request;
+use axum::response::Response;
+use axum::routing::{any, get};
 use tokio_util::sync::CancellationToken;
 
-use super::auth;
+use super::{App, Endpoint, auth};
 use crate::mcp::http::{HttpOptions, allowed_hosts, mcp_service};
 use crate::reload::Reloader;
 use crate::reload::fleet::Fleet;
 
-/// The whole HTTP app for one gateway: `/mcp`, `/healthz`, `/readyz`, `/metrics`.
+/// The whole HTTP app for one gateway: `/mcp`, `/healthz`, `/readyz`, `/metrics`, as a router
+/// (for a folder of gateways, which routes by name).
 pub fn router(reloader: Arc<Reloader>, opts: &HttpOptions, shutdown: &CancellationToken) -> Router {
+    app(reloader, opts, shutdown).router
+}
+
+/// The same app, with `/mcp` also served without the router (`super::App`).
+pub fn app(reloader: Arc<Reloader>, opts: &HttpOptions, shutdown: &CancellationToken) -> App {
     let ready = reloader.clone();
     let metrics = reloader.clone();
     let shared = reloader.shared().clone();
     // The checks sit in front of both the fast path and rmcp; the health and metrics routes
-    // added after the layer are not behind it, for probes.
-    let front = Front {
-        hosts: Arc::new(crate::mcp::AllowedHosts::new(&allowed_hosts(opts))),
+    // are not behind them, for probes.
+    let front = Arc::new(Front {
+        hosts: crate::mcp::AllowedHosts::new(&allowed_hosts(opts)),
         guard: auth::Guard::new(shared.clone(), opts.max_body_bytes),
         max_body_bytes: opts.max_body_bytes,
-    };
+    });
+    let inner = mcp_service(shared.clone(), opts, shutdown);
+    let mcp: Endpoint = Arc::new(move |req| {
+        let (front, inner) = (front.clone(), inner.clone());
+        Box::pin(async move { front_of_mcp(&front, req, &inner).await })
+    });
+    let routed = mcp.clone();
     let draining = opts.draining.clone();
-    mcp_service(shared.clone(), opts, shutdown)
-        .route_layer(axum::middleware::from_fn_with_state(front, front_of_mcp))
+    let router = Router::new()
+        .route("/mcp", any(move |req: Request| routed(req)))
         .merge(auth::metadata_routes(shared))
         .route("/healthz", get(|| async { "ok\n" }))
         .route(
@@ -45,34 +59,34 @@ pub fn router(reloader: Arc<Reloader>, opts: &HttpOptions, shutdown: &Cancellati
                 let r = metrics.clone();
                 async move { prometheus(std::iter::once(&r)) }
             }),
-        )
+        );
+    App {
+        router,
+        mcp: Some(mcp),
+    }
 }
 
 /// What the checks in front of `/mcp` need: the accepted hosts, the auth guard and the body
 /// limit the span reads up to.
-#[derive(Clone)]
 struct Front {
-    hosts: Arc<crate::mcp::AllowedHosts>,
+    hosts: crate::mcp::AllowedHosts,
     guard: auth::Guard,
     max_body_bytes: usize,
 }
 
 /// Every request to `/mcp` passes these, in this order: the `Host` check against DNS
 /// rebinding (`crate::mcp::host`: a foreign host learns nothing more, not even whether auth
-/// is on), inbound auth (`super::auth`), then the request's span (`crate::mcp::traced`).
-/// One layer, not one per check: each axum `from_fn` layer clones the boxed service below it
-/// and boxes its future on every request. With three, axum and tower took 10.3 % of the
-/// gateway's CPU in a profile of the `2025` row of `cargo bench --bench call`; with one, 6.0 %.
-async fn front_of_mcp(
-    axum::extract::State(front): axum::extract::State<Front>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
+/// is on), inbound auth (`super::auth`), then the request's span (`crate::mcp::traced`), and
+/// then reaches `inner`. Plain functions, not axum layers: each `from_fn` layer clones the
+/// boxed service below it and boxes its future on every request (with three, axum and tower
+/// took 10.3 % of the gateway's CPU in a profile of the `2025` row of `cargo bench --bench
+/// call`; with one, 6.0 %).
+async fn front_of_mcp(front: &Front, req: Request, inner: &Endpoint) -> Response {
     if let Some(refused) = crate::mcp::host_refusal(req.headers(), &front.hosts) {
         return refused;
     }
     match auth::admit(&front.guard, req).await {
-        Ok(req) => crate::mcp::traced(axum::extract::State(front.max_body_bytes), req, next).await,
+        Ok(req) => crate::mcp::traced(front.max_body_bytes, req, |req| inner(req)).await,
         Err(refused) => refused,
     }
 }

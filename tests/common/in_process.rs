@@ -43,7 +43,7 @@ impl InProcess {
         )
         .await
         .expect("the gateway starts");
-        let app = mcp_gateway::server::routes::router(reloader, &opts, &life.stop);
+        let app = mcp_gateway::server::routes::app(reloader, &opts, &life.stop);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("an ephemeral port");
