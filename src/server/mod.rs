@@ -21,7 +21,7 @@ pub mod routes;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -37,7 +37,7 @@ use tower::ServiceExt as _;
 
 pub use crate::mcp::http::Endpoint;
 pub use conn::Timeouts;
-use conn::{ConnState, GuardedBody, TrackedBody, TrackedIo};
+use conn::{ConnState, GuardedBody, Quiet, TrackedBody, TrackedIo};
 
 /// What a listener serves: `/mcp` (when set) called directly, everything else through the
 /// router. The router holds `/mcp` too (the same endpoint), so the two differ only in cost:
@@ -133,6 +133,16 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app: App = app.into();
     let base = Instant::now();
+    // Read by every answer: a flag, not the token itself, whose every check takes a mutex
+    // that all connections share.
+    let draining = Arc::new(AtomicBool::new(false));
+    {
+        let (flag, token) = (draining.clone(), life.draining.clone());
+        tokio::spawn(async move {
+            token.cancelled().await;
+            flag.store(true, Ordering::Relaxed);
+        });
+    }
     let open: Arc<Mutex<HashMap<u64, Arc<ConnState>>>> = Arc::default();
     let tracker = tokio_util::task::TaskTracker::new();
     let ids = AtomicU64::new(0);
@@ -175,8 +185,9 @@ pub async fn serve(
         let open = open.clone();
         let app = app.clone();
         let life = life.clone();
+        let draining = draining.clone();
         tracker.spawn(async move {
-            connection(stream, peer, app, state, limits.timeouts, &life).await;
+            connection(stream, peer, app, state, limits.timeouts, &life, draining).await;
             if let Ok(mut m) = open.lock() {
                 m.remove(&id);
             }
@@ -238,12 +249,12 @@ async fn connection(
     state: Arc<ConnState>,
     timeouts: Timeouts,
     life: &Lifecycle,
+    draining: Arc<AtomicBool>,
 ) {
     let io = TokioIo::new(TrackedIo {
         inner: stream,
         state: state.clone(),
     });
-    let draining = life.draining.clone();
     let svc_state = state.clone();
     let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
         let guard = svc_state.begin(hyper::body::Body::is_end_stream(req.body()));
@@ -270,7 +281,7 @@ async fn connection(
         let draining = draining.clone();
         async move {
             let mut resp = answer.await;
-            if draining.is_cancelled() {
+            if draining.load(Ordering::Relaxed) {
                 // Ask the client (or load balancer) to reconnect elsewhere after this answer.
                 resp.headers_mut().insert(
                     http::header::CONNECTION,
@@ -290,17 +301,26 @@ async fn connection(
         .header_read_timeout(None)
         .serve_connection(io, service);
     tokio::pin!(conn);
-    let mut stopping = false;
-    loop {
+    // Polled only when one of them fires (`conn::Quiet`), not on each of the connection's wakes.
+    let ends = Quiet::new(async {
         tokio::select! {
-            _ = conn.as_mut() => return,
-            _ = state.watchdog(timeouts) => return,
-            _ = state.close.cancelled() => return,
-            _ = life.stop.cancelled(), if !stopping => {
-                // Idle connections close now; one handling a call closes after its answer.
-                conn.as_mut().graceful_shutdown();
-                stopping = true;
-            }
+            _ = state.watchdog(timeouts) => false,
+            _ = state.close.cancelled() => false,
+            _ = life.stop.cancelled() => true,
         }
+    });
+    let stopping = tokio::select! {
+        _ = conn.as_mut() => return,
+        stopping = ends => stopping,
+    };
+    if !stopping {
+        return;
+    }
+    // Idle connections close now; one handling a call closes after its answer.
+    conn.as_mut().graceful_shutdown();
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = state.watchdog(timeouts) => {}
+        _ = state.close.cancelled() => {}
     }
 }
