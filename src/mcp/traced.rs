@@ -4,7 +4,6 @@
 //! one atomic load per request; with it on, the body is read once here to learn the method.
 
 use std::borrow::Cow;
-
 use std::future::Future;
 
 use axum::body::Body;

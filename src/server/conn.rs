@@ -281,11 +281,11 @@ impl<B: HttpBody<Data = Bytes> + Unpin> HttpBody for GuardedBody<B> {
 pub(crate) struct Quiet<F> {
     inner: Pin<Box<F>>,
     flag: Arc<WokenFlag>,
-    first: bool,
 }
 
 /// The inner future's waker: notes that it fired, then wakes the holding task.
 struct WokenFlag {
+    /// Set when the inner future is to be polled; set at first, for the first poll.
     woken: AtomicBool,
     task: futures_util::task::AtomicWaker,
 }
@@ -306,10 +306,9 @@ impl<F: Future> Quiet<F> {
         Quiet {
             inner: Box::pin(inner),
             flag: Arc::new(WokenFlag {
-                woken: AtomicBool::new(false),
+                woken: AtomicBool::new(true),
                 task: futures_util::task::AtomicWaker::new(),
             }),
-            first: true,
         }
     }
 }
@@ -320,11 +319,9 @@ impl<F: Future> Future for Quiet<F> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         // Registered before the flag is read, so a wake between the two is not lost.
         self.flag.task.register(cx.waker());
-        let woken = self.flag.woken.swap(false, Ordering::AcqRel);
-        if !(woken || self.first) {
+        if !self.flag.woken.swap(false, Ordering::AcqRel) {
             return Poll::Pending;
         }
-        self.first = false;
         let waker = std::task::Waker::from(self.flag.clone());
         self.inner.as_mut().poll(&mut Context::from_waker(&waker))
     }
