@@ -65,6 +65,8 @@
 //! - [`uri_template`]: RFC 6570 resource templates, parsed and matched against read URIs.
 //! - [`stream_schema`]: a sound subset of JSON Schema checked while a document is read, without
 //!   building it (a typed answer that passes goes out as the upstream wrote it).
+//! - `json_read`: a JSON reader as strict as serde_json's `Value`, for the passes over a big answer
+//!   that keep little of it (the check above, the shaping of a shaped answer).
 //! - [`limit`]: the running limits of a gateway (concurrency cap, circuit `breaker`, rate-limit
 //!   `bucket`s).
 //! - [`telemetry`]: call metrics for `/metrics` (`histogram`, `expose`), the log line and its
@@ -84,6 +86,7 @@ pub mod compile;
 pub mod diag;
 pub mod digest;
 pub mod gateway;
+pub(crate) mod json_read;
 pub mod limit;
 pub mod lock;
 pub mod manifest;

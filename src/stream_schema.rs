@@ -23,10 +23,10 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+
+use crate::json_read::{self as read, Bad, Number, Read, Reader};
 
 /// The most nodes one value is checked against at once (their state lives on the stack).
 const MAX_SET: usize = 16;
@@ -130,6 +130,17 @@ enum Extra {
     Schema(usize),
 }
 
+/// What a member's value is to an object node.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Rule {
+    /// Checked against this node.
+    Check(usize),
+    /// Anything goes (read, not checked).
+    Free,
+    /// Not allowed at all (`additionalProperties: false`).
+    Refuse,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 struct Node {
     types: u8,
@@ -223,6 +234,52 @@ impl Node {
             Some(m) => m.get(key).map(|&i| &self.members[i]),
             None => self.members.iter().find(|m| m.is(key, head)),
         }
+    }
+
+    /// What a member named `key` is to this node: whether it is a `required` name (its bit),
+    /// and what its value is checked against.
+    #[inline]
+    fn rule(&self, key: &str, head: u64) -> (Option<u8>, Rule) {
+        let member = self.member(key, head);
+        let required = member.and_then(|m| m.required);
+        let rule = match member.and_then(|m| m.child) {
+            Some(c) => Rule::Check(c),
+            None => match self.extra {
+                Extra::Any => Rule::Free,
+                Extra::Forbidden => Rule::Refuse,
+                Extra::Schema(c) => Rule::Check(c),
+            },
+        };
+        (required, rule)
+    }
+
+    /// Whether `seen` (bits of `required` names met) covers every name `required` lists.
+    fn all_required(&self, seen: u64) -> bool {
+        let want = self.required.len();
+        let all = if want == 64 {
+            u64::MAX
+        } else {
+            (1u64 << want) - 1
+        };
+        seen & all == all
+    }
+
+    /// Whether an array of `count` items is within `minItems` and `maxItems`.
+    fn count_holds(&self, count: u64) -> bool {
+        self.min_items.is_none_or(|m| count >= m) && self.max_items.is_none_or(|m| count <= m)
+    }
+
+    /// Whether the string `v` passes this node's own keywords (`chars` as for [`length_holds`]).
+    fn allows_str(&self, v: &str, chars: &mut Option<u64>) -> bool {
+        if self.types & STRING == 0 {
+            return false;
+        }
+        if let Some(values) = &self.one_of_values
+            && !values.iter().any(|s| matches!(s, Scalar::Str(s) if s == v))
+        {
+            return false;
+        }
+        length_holds(self, v, chars)
     }
 
     fn allows_scalar(&self, ty: u8, value: Option<&Scalar>, num: Option<Num>) -> bool {
@@ -353,13 +410,9 @@ impl Plan {
         let Ok(json) = std::str::from_utf8(json) else {
             return false;
         };
-        let mut de = serde_json::Deserializer::from_str(json);
-        let valid = Seed {
-            plan: self,
-            set: &self.closures[self.root],
-        }
-        .deserialize(&mut de);
-        matches!(valid, Ok(bits) if bits & 1 == 1) && de.end().is_ok()
+        let mut r = Reader::new(json);
+        matches!(self.value(&mut r, &self.closures[self.root]), Ok(bits) if bits & 1 == 1)
+            && r.end().is_ok()
     }
 
     /// Whether `{"<key>": <json>}` is valid against the schema (an answer that is wrapped as
@@ -369,12 +422,11 @@ impl Plan {
             return false;
         };
         let set = &self.closures[self.root][..];
-        let seed = Seed { plan: self, set };
         let mut object = Object::new(self, set);
         object.key(key);
-        let mut de = serde_json::Deserializer::from_str(json);
-        match seed.child(object.own, &object.children, &mut de) {
-            Ok(own) if de.end().is_ok() => object.own = own,
+        let mut r = Reader::new(json);
+        match self.child(&mut r, object.own, &object.children[..set.len()]) {
+            Ok(own) if r.end().is_ok() => object.own = own,
             _ => return false,
         }
         object.finish() & 1 == 1
@@ -639,162 +691,160 @@ fn length_holds(node: &Node, v: &str, chars: &mut Option<u64>) -> bool {
     node.min_len.is_none_or(|m| count >= m) && node.max_len.is_none_or(|m| count <= m)
 }
 
-/// Checks one value against the nodes of `set`; yields which of them it is valid against.
-struct Seed<'p, 's> {
-    plan: &'p Plan,
-    set: &'s [usize],
-}
-
-impl<'de> DeserializeSeed<'de> for Seed<'_, '_> {
-    type Value = u64;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<u64, D::Error> {
-        if self.set.len() > MAX_SET {
-            Skip.deserialize(d)?;
+impl Plan {
+    /// Reads one value; yields which nodes of `set` it is valid against.
+    fn value(&self, r: &mut Reader<'_>, set: &[usize]) -> Read<u64> {
+        if set.len() > MAX_SET {
+            r.skip()?;
             return Ok(0);
         }
-        d.deserialize_any(self)
+        match r.peek()? {
+            // One node (most members and items): no set to keep per member.
+            b'{' if set.len() == 1 => self.object_of(r, &self.nodes[set[0]]).map(u64::from),
+            b'[' if set.len() == 1 => self.array_of(r, &self.nodes[set[0]]).map(u64::from),
+            b'{' => self.object(r, set),
+            b'[' => self.array(r, set),
+            b'"' => {
+                let v = r.string()?;
+                Ok(self.string(set, v))
+            }
+            b'n' => {
+                r.literal(b"null")?;
+                Ok(self.scalar(set, NULL, Some(&Scalar::Null), None))
+            }
+            b't' => {
+                r.literal(b"true")?;
+                Ok(self.scalar(set, BOOL, Some(&Scalar::Bool(true)), None))
+            }
+            b'f' => {
+                r.literal(b"false")?;
+                Ok(self.scalar(set, BOOL, Some(&Scalar::Bool(false)), None))
+            }
+            b'-' | b'0'..=b'9' => match r.number()? {
+                Number::Int(v) => {
+                    Ok(self.scalar(set, INTEGER, Some(&Scalar::Int(v)), Some(Num::Int(v))))
+                }
+                Number::Float(token) => {
+                    // The value is read only when a bound needs it. A float never equals an
+                    // enum's integer here, and `1.0` is no `integer`: both left to `jsonschema`
+                    // (see the module's note on soundness).
+                    let bounded = set.iter().any(|&n| !self.nodes[n].bounds.is_empty());
+                    let num = if bounded {
+                        Some(Num::Float(read::float(token)?))
+                    } else {
+                        None
+                    };
+                    Ok(self.scalar(set, FLOAT, None, num))
+                }
+            },
+            _ => Err(Bad),
+        }
     }
-}
 
-impl Seed<'_, '_> {
-    fn scalar(&self, ty: u8, value: Option<&Scalar>, num: Option<Num>) -> u64 {
+    fn scalar(&self, set: &[usize], ty: u8, value: Option<&Scalar>, num: Option<Num>) -> u64 {
         let mut own = 0u64;
-        for (i, &n) in self.set.iter().enumerate() {
-            if self.plan.nodes[n].allows_scalar(ty, value, num) {
+        for (i, &n) in set.iter().enumerate() {
+            if self.nodes[n].allows_scalar(ty, value, num) {
                 own |= 1 << i;
             }
         }
-        combine(self.plan, self.set, own)
+        combine(self, set, own)
     }
 
-    fn int(&self, v: i128) -> u64 {
-        self.scalar(INTEGER, Some(&Scalar::Int(v)), Some(Num::Int(v)))
-    }
-
-    /// Reads one member or item: checked against what `children` name, or read past.
-    fn child<'de, D: Deserializer<'de>>(
-        &self,
-        own: u64,
-        children: &Children,
-        d: D,
-    ) -> Result<u64, D::Error> {
-        let children = &children[..self.set.len()];
-        let Some(set) = union(self.plan, own, children) else {
-            Skip.deserialize(d)?;
-            return Ok(own);
-        };
-        let bits = Seed {
-            plan: self.plan,
-            set: &set,
-        }
-        .deserialize(d)?;
-        Ok(passed(own, children, &set, bits))
-    }
-}
-
-impl<'de> Visitor<'de> for Seed<'_, '_> {
-    type Value = u64;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_unit<E>(self) -> Result<u64, E> {
-        Ok(self.scalar(NULL, Some(&Scalar::Null), None))
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<u64, E> {
-        Ok(self.scalar(BOOL, Some(&Scalar::Bool(v)), None))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<u64, E> {
-        Ok(self.int(v.into()))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<u64, E> {
-        Ok(self.int(v.into()))
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<u64, E> {
-        // A float never equals an enum's integer here, and `1.0` is no `integer`: both left
-        // to `jsonschema` (see the module's note on soundness).
-        Ok(self.scalar(FLOAT, None, Some(Num::Float(v))))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<u64, E> {
+    fn string(&self, set: &[usize], v: &str) -> u64 {
         let mut own = 0u64;
         let mut chars = None;
-        for (i, &n) in self.set.iter().enumerate() {
-            let node = &self.plan.nodes[n];
-            if node.types & STRING == 0 {
-                continue;
+        for (i, &n) in set.iter().enumerate() {
+            if self.nodes[n].allows_str(v, &mut chars) {
+                own |= 1 << i;
             }
-            if let Some(values) = &node.one_of_values
-                && !values.iter().any(|s| matches!(s, Scalar::Str(s) if s == v))
-            {
-                continue;
-            }
-            if !length_holds(node, v, &mut chars) {
-                continue;
-            }
-            own |= 1 << i;
         }
-        Ok(combine(self.plan, self.set, own))
+        combine(self, set, own)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<u64, A::Error> {
-        let mut own = typed(self.plan, self.set, ARRAY);
+    fn array(&self, r: &mut Reader<'_>, set: &[usize]) -> Read<u64> {
+        r.enter()?;
+        let mut own = typed(self, set, ARRAY);
         let mut children: Children = [None; MAX_SET];
-        for (i, &n) in self.set.iter().enumerate() {
-            children[i] = self.plan.nodes[n].items;
+        for (i, &n) in set.iter().enumerate() {
+            children[i] = self.nodes[n].items;
         }
         let mut count = 0u64;
-        while let Some(bits) = seq.next_element_seed(Item {
-            seed: &self,
-            own,
-            children: &children,
-        })? {
-            own = bits;
+        let mut first = true;
+        while r.next_item(&mut first)? {
+            own = self.child(r, own, &children[..set.len()])?;
             count += 1;
         }
-        for (i, &n) in self.set.iter().enumerate() {
-            let node = &self.plan.nodes[n];
-            if node.min_items.is_some_and(|m| count < m)
-                || node.max_items.is_some_and(|m| count > m)
-            {
+        for (i, &n) in set.iter().enumerate() {
+            if !self.nodes[n].count_holds(count) {
                 own &= !(1 << i);
             }
         }
-        Ok(combine(self.plan, self.set, own))
+        Ok(combine(self, set, own))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u64, A::Error> {
-        let mut object = Object::new(self.plan, self.set);
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            object.key(&key);
-            object.own = map.next_value_seed(Item {
-                seed: &self,
-                own: object.own,
-                children: &object.children,
-            })?;
+    fn object(&self, r: &mut Reader<'_>, set: &[usize]) -> Read<u64> {
+        r.enter()?;
+        let mut object = Object::new(self, set);
+        let mut first = true;
+        while let Some(key) = r.next_key(&mut first)? {
+            object.key(key);
+            object.own = self.child(r, object.own, &object.children[..set.len()])?;
         }
         Ok(object.finish())
     }
-}
 
-/// One member or item, read by [`Seed::child`].
-struct Item<'a, 'p, 's> {
-    seed: &'a Seed<'p, 's>,
-    own: u64,
-    children: &'a Children,
-}
+    /// Whether the object next is valid against `node` alone (its closure is itself).
+    fn object_of(&self, r: &mut Reader<'_>, node: &Node) -> Read<bool> {
+        r.enter()?;
+        let mut ok = node.types & OBJECT != 0;
+        let mut seen = 0u64;
+        let mut first = true;
+        while let Some(key) = r.next_key(&mut first)? {
+            if !ok {
+                r.skip()?;
+                continue;
+            }
+            let (required, rule) = node.rule(key, head(key));
+            if let Some(bit) = required {
+                seen |= 1 << bit;
+            }
+            match rule {
+                Rule::Check(c) => ok = self.value(r, &self.closures[c])? & 1 != 0,
+                Rule::Free => r.skip()?,
+                Rule::Refuse => {
+                    ok = false;
+                    r.skip()?;
+                }
+            }
+        }
+        Ok(ok && node.all_required(seen))
+    }
 
-impl<'de> DeserializeSeed<'de> for Item<'_, '_, '_> {
-    type Value = u64;
+    /// Whether the array next is valid against `node` alone (its closure is itself).
+    fn array_of(&self, r: &mut Reader<'_>, node: &Node) -> Read<bool> {
+        r.enter()?;
+        let mut ok = node.types & ARRAY != 0;
+        let mut count = 0u64;
+        let mut first = true;
+        while r.next_item(&mut first)? {
+            count += 1;
+            match node.items {
+                Some(c) if ok => ok = self.value(r, &self.closures[c])? & 1 != 0,
+                _ => r.skip()?,
+            }
+        }
+        Ok(ok && node.count_holds(count))
+    }
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<u64, D::Error> {
-        self.seed.child(self.own, self.children, d)
+    /// Reads one member or item: checked against what `children` name, or read past.
+    fn child(&self, r: &mut Reader<'_>, own: u64, children: &[Option<usize>]) -> Read<u64> {
+        let Some(set) = union(self, own, children) else {
+            r.skip()?;
+            return Ok(own);
+        };
+        let bits = self.value(r, &set)?;
+        Ok(passed(own, children, &set, bits))
     }
 }
 
@@ -881,18 +931,14 @@ impl<'p, 's> Object<'p, 's> {
             if self.own & (1 << i) == 0 {
                 continue;
             }
-            let node = &self.plan.nodes[n];
-            let member = node.member(key, head);
-            if let Some(r) = member.and_then(|m| m.required) {
+            let (required, rule) = self.plan.nodes[n].rule(key, head);
+            if let Some(r) = required {
                 self.seen[i] |= 1 << r;
             }
-            match member.and_then(|m| m.child) {
-                Some(c) => self.children[i] = Some(c),
-                None => match node.extra {
-                    Extra::Any => {}
-                    Extra::Forbidden => self.own &= !(1 << i),
-                    Extra::Schema(c) => self.children[i] = Some(c),
-                },
+            match rule {
+                Rule::Check(c) => self.children[i] = Some(c),
+                Rule::Free => {}
+                Rule::Refuse => self.own &= !(1 << i),
             }
         }
     }
@@ -901,101 +947,11 @@ impl<'p, 's> Object<'p, 's> {
     fn finish(self) -> u64 {
         let mut own = self.own;
         for (i, &n) in self.set.iter().enumerate() {
-            let want = self.plan.nodes[n].required.len();
-            let all = if want == 64 {
-                u64::MAX
-            } else {
-                (1u64 << want) - 1
-            };
-            if self.seen[i] & all != all {
+            if !self.plan.nodes[n].all_required(self.seen[i]) {
                 own &= !(1 << i);
             }
         }
         combine(self.plan, self.set, own)
-    }
-}
-
-/// A value no node constrains, read through as `Value` would read it (strings decoded, numbers
-/// parsed), so a text `Value` refuses is refused here too; nothing is kept.
-/// (`IgnoredAny` would let a lone surrogate escape or bytes that are not UTF-8 through.)
-struct Skip;
-
-impl<'de> DeserializeSeed<'de> for Skip {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(Skip)
-    }
-}
-
-impl<'de> Visitor<'de> for Skip {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(Skip)?.is_some() {}
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map.next_key_seed(Skip)?.is_some() {
-            map.next_value_seed(Skip)?;
-        }
-        Ok(())
-    }
-}
-
-/// A member's name, borrowed from the document when it has no escapes.
-struct KeySeed;
-
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Cow<'de, str>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeySeed {
-    type Value = Cow<'de, str>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a member name")
-    }
-
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Borrowed(v))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Owned(v.to_string()))
     }
 }
 

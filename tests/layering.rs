@@ -20,6 +20,7 @@ const STAGES: &[(&str, &[&str])] = &[
             "diag",
             "uri_template",
             "stream_schema",
+            "json_read",
         ],
     ),
     ("input", &["manifest", "openapi"]),

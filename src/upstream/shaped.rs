@@ -4,15 +4,16 @@
 //! many items it left out) but never allocated. The result is exactly that of parsing the
 //! whole answer and calling [`super::shape::shape_value`], which stays the reference (a test
 //! compares the two).
+//!
+//! The reading is [`crate::json_read`]'s: what is dropped is most of a shaped answer, and its
+//! loops read past it at a fraction of what serde_json's visitor protocol costs. Where it says
+//! the text is not JSON, the answer takes the reference way, whose error says where and what.
 
-use std::fmt;
-
-use serde::Deserialize as _;
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::shape::{Under, shape_value, under};
 use crate::gateway::Shape;
+use crate::json_read::{Read, Reader};
 
 /// `body` parsed and shaped by `shape`: the shaped value and how many items the cut left out,
 /// as [`shape_value`] returns them.
@@ -20,30 +21,29 @@ pub(crate) fn parse_shaped(
     shape: &Shape,
     body: &[u8],
 ) -> Result<(Value, Option<(usize, usize)>), serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(body);
+    if let Some(shaped) = read_shaped(shape, body) {
+        return Ok(shaped);
+    }
+    // Not JSON (or a pointer that may index an array): the reference way, which also words the
+    // error.
+    let v: Value = serde_json::from_slice(body)?;
+    Ok(shape_value(shape, v))
+}
+
+/// [`parse_shaped`] by the reader; `None` when it cannot say (see the caller).
+fn read_shaped(shape: &Shape, body: &[u8]) -> Option<(Value, Option<(usize, usize)>)> {
+    let mut r = Reader::new(std::str::from_utf8(body).ok()?);
     let mut cut = None;
     let value = match &shape.list {
-        Some(list) => match split(list) {
-            Some(segs) => At {
-                segs: &segs,
-                shape,
-                cut: &mut cut,
-            }
-            .deserialize(&mut de)?,
-            // A pointer that may index an array (`/data/0/items`) is shaped the reference way.
-            None => {
-                let v = Value::deserialize(&mut de)?;
-                de.end()?;
-                return Ok(shape_value(shape, v));
-            }
-        },
+        Some(list) => at(&mut r, &split(list)?, shape, &mut cut),
         None => match &shape.select {
-            Some(paths) => Projected { paths }.deserialize(&mut de)?,
-            None => Value::deserialize(&mut de)?,
+            Some(paths) => projected(&mut r, paths),
+            None => r.tree(),
         },
     };
-    de.end()?;
-    Ok((value, cut))
+    let value = value.ok()?;
+    r.end().ok()?;
+    Some((value, cut))
 }
 
 /// `/a/b~1c` → `["a", "b/c"]` (`""`: the root); `None` for a pointer with a segment that could
@@ -61,173 +61,101 @@ fn split(pointer: &str) -> Option<Vec<String>> {
     (!segs.iter().any(index)).then_some(segs)
 }
 
-/// The visitor methods of scalars, as `Value`'s own visitor builds them.
-macro_rules! scalars {
-    () => {
-        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-            Ok(Value::Bool(v))
-        }
-        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-            Ok(Value::from(v))
-        }
-        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-            Ok(Value::from(v))
-        }
-        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-            Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
-        }
-        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-            Ok(Value::String(v.to_string()))
-        }
-        fn visit_string<E>(self, v: String) -> Result<Value, E> {
-            Ok(Value::String(v))
-        }
-        fn visit_unit<E>(self) -> Result<Value, E> {
-            Ok(Value::Null)
-        }
-    };
-}
-
 /// The value at the list pointer's remaining `segs`: objects on the way keep every other field
 /// whole; at the end, the list is capped and its items projected.
-struct At<'a> {
-    segs: &'a [String],
-    shape: &'a Shape,
-    cut: &'a mut Option<(usize, usize)>,
-}
-
-impl<'de> DeserializeSeed<'de> for At<'_> {
-    type Value = Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for At<'_> {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
-        let Some((first, rest)) = self.segs.split_first() else {
-            // The pointer ends at an object, not a list: it is kept as it is.
-            while let Some(key) = map.next_key::<String>()? {
-                let v: Value = map.next_value()?;
+fn at(
+    r: &mut Reader<'_>,
+    segs: &[String],
+    shape: &Shape,
+    cut: &mut Option<(usize, usize)>,
+) -> Read<Value> {
+    match r.peek()? {
+        b'{' => {
+            let Some((first, rest)) = segs.split_first() else {
+                // The pointer ends at an object, not a list: it is kept as it is.
+                return r.tree();
+            };
+            r.enter()?;
+            let mut out = Map::new();
+            let mut more = true;
+            while let Some(key) = r.next_key(&mut more)? {
+                let key = key.to_owned();
+                let v = if key == *first {
+                    // A repeated key: the last one wins, as when parsing into a tree, and so
+                    // does its cut.
+                    *cut = None;
+                    at(r, rest, shape, cut)?
+                } else {
+                    r.tree()?
+                };
                 out.insert(key, v);
             }
-            return Ok(Value::Object(out));
-        };
-        let cut = self.cut;
-        while let Some(key) = map.next_key::<String>()? {
-            let v = if &key == first {
-                // A repeated key: the last one wins, as when parsing into a tree, and so does
-                // its cut.
-                *cut = None;
-                map.next_value_seed(At {
-                    segs: rest,
-                    shape: self.shape,
-                    cut: &mut *cut,
-                })?
-            } else {
-                map.next_value::<Value>()?
-            };
-            out.insert(key, v);
+            Ok(Value::Object(out))
         }
-        Ok(Value::Object(out))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        if !self.segs.is_empty() {
-            // The pointer goes on by name but this is an array: it names nothing, and the
-            // answer is kept as it is (as `shape_value` does).
+        // The pointer goes on by name but this is an array: it names nothing, and the answer
+        // is kept as it is (as `shape_value` does).
+        b'[' if !segs.is_empty() => r.tree(),
+        b'[' => {
+            r.enter()?;
+            let max = shape.max_items.unwrap_or(usize::MAX);
             let mut items = Vec::new();
-            while let Some(v) = seq.next_element::<Value>()? {
-                items.push(v);
-            }
-            return Ok(Value::Array(items));
-        }
-        let max = self.shape.max_items.unwrap_or(usize::MAX);
-        let mut items = Vec::new();
-        let mut more = 0usize;
-        loop {
-            if items.len() < max {
-                let next = match &self.shape.select {
-                    Some(paths) => seq.next_element_seed(Projected { paths })?,
-                    None => seq.next_element::<Value>()?,
-                };
-                match next {
-                    Some(v) => items.push(v),
-                    None => break,
+            let mut dropped = 0usize;
+            let mut first = true;
+            while r.next_item(&mut first)? {
+                if items.len() < max {
+                    items.push(match &shape.select {
+                        Some(paths) => projected(r, paths)?,
+                        None => r.tree()?,
+                    });
+                } else {
+                    r.skip()?;
+                    dropped += 1;
                 }
-            } else if seq.next_element::<IgnoredAny>()?.is_some() {
-                more += 1;
-            } else {
-                break;
             }
+            if dropped > 0 {
+                *cut = Some((items.len(), dropped));
+            }
+            Ok(Value::Array(items))
         }
-        if more > 0 {
-            *self.cut = Some((items.len(), more));
-        }
-        Ok(Value::Array(items))
+        _ => r.tree(),
     }
-
-    scalars!();
 }
 
 /// A value reduced to `paths` as [`super::shape::project`] reduces it, while it is read.
-#[derive(Clone, Copy)]
-struct Projected<'a> {
-    paths: &'a [Vec<String>],
-}
-
-impl<'de> DeserializeSeed<'de> for Projected<'_> {
-    type Value = Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Projected<'_> {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            match under(self.paths, &key) {
-                Under::Nothing => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-                Under::Whole => {
-                    let v: Value = map.next_value()?;
-                    out.insert(key, v);
-                }
-                Under::Parts(rests) => {
-                    let v = map.next_value_seed(Projected { paths: &rests })?;
-                    out.insert(key, v);
+fn projected(r: &mut Reader<'_>, paths: &[Vec<String>]) -> Read<Value> {
+    match r.peek()? {
+        b'{' => {
+            r.enter()?;
+            let mut out = Map::new();
+            let mut first = true;
+            while let Some(key) = r.next_key(&mut first)? {
+                match under(paths, key) {
+                    Under::Nothing => r.skip()?,
+                    Under::Whole => {
+                        let key = key.to_owned();
+                        let v = r.tree()?;
+                        out.insert(key, v);
+                    }
+                    Under::Parts(rests) => {
+                        let key = key.to_owned();
+                        let v = projected(r, &rests)?;
+                        out.insert(key, v);
+                    }
                 }
             }
+            Ok(Value::Object(out))
         }
-        Ok(Value::Object(out))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(v) = seq.next_element_seed(self)? {
-            items.push(v);
+        b'[' => {
+            r.enter()?;
+            let mut items = Vec::new();
+            let mut first = true;
+            while r.next_item(&mut first)? {
+                items.push(projected(r, paths)?);
+            }
+            Ok(Value::Array(items))
         }
-        Ok(Value::Array(items))
+        _ => r.tree(),
     }
-
-    scalars!();
 }
 
 #[cfg(test)]
