@@ -255,19 +255,19 @@ impl<'a> Reader<'a> {
     /// time while eight are left (most of an answer's bytes are in strings), then byte by byte.
     #[inline]
     fn plain_run(&mut self) -> Read<()> {
-        while let Some(word) = self.bytes.get(self.at..self.at + 8) {
+        let mut at = self.at;
+        while let Some(word) = self.bytes.get(at..at + 8) {
             let word = u64::from_le_bytes(word.try_into().map_err(|_| Bad)?);
             let stops = stops(word);
             if stops != 0 {
-                self.at += (stops.trailing_zeros() / 8) as usize;
+                self.at = at + (stops.trailing_zeros() / 8) as usize;
                 return Ok(());
             }
-            self.at += 8;
+            at += 8;
         }
-        let rest = &self.bytes[self.at..];
-        match rest.iter().position(|&b| STOP[b as usize]) {
+        match self.bytes[at..].iter().position(|&b| STOP[b as usize]) {
             Some(n) => {
-                self.at += n;
+                self.at = at + n;
                 Ok(())
             }
             None => Err(Bad),
