@@ -65,18 +65,35 @@ static STOP: [bool; 256] = {
     t
 };
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
+// Word-at-a-time tests of eight bytes (little-endian), shared with the text block's escaper
+// (`upstream::answer`).
+const LOW: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
 
-/// The high bit of each byte of `word` (little-endian) that is a quote, a backslash or below
-/// 0x20, exact up to the first such byte (a borrow only disturbs the bytes above it): the
-/// classic "has zero byte" and "has byte less than" tricks.
+/// The top bit of each byte of `word` below `n` (at most 128), exact up to the first such
+/// byte: the subtraction's borrow can flag a wrong byte only above one that really is below
+/// `n`. So it tells whether, and where the first is, not which others are.
+#[inline]
+pub(crate) fn below(word: u64, n: u8) -> u64 {
+    word.wrapping_sub(LOW * u64::from(n)) & !word & HIGH
+}
+
+/// The top bit of each byte of `word` that is `b`, and of no other: no carry crosses a byte,
+/// so unlike [`below`] it says which.
+#[inline]
+pub(crate) fn bytes_equal(word: u64, b: u8) -> u64 {
+    let x = word ^ (LOW * u64::from(b));
+    let low7 = !HIGH;
+    !((x & low7).wrapping_add(low7) | x | low7)
+}
+
+/// The top bit of each byte of `word` that is a quote, a backslash or below 0x20, exact up to
+/// the first such byte (each test is, see [`below`]).
 #[inline]
 fn stops(word: u64) -> u64 {
-    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGHS;
     below(word, 0x20)
-        | below(word ^ (ONES * u64::from(b'"')), 1)
-        | below(word ^ (ONES * u64::from(b'\\')), 1)
+        | below(word ^ (LOW * u64::from(b'"')), 1)
+        | below(word ^ (LOW * u64::from(b'\\')), 1)
 }
 
 pub(crate) struct Reader<'a> {

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::UpstreamError;
 use crate::gateway::{Gateway, OutputShape, Shape, Tool};
+use crate::json_read::{below, bytes_equal};
 
 /// A tool's result, whose `structuredContent` may still be the upstream's JSON text.
 #[derive(Debug)]
@@ -148,7 +149,7 @@ fn escape_compact(text: &[u8], out: &mut Vec<u8>) -> bool {
     let mut words = text.chunks_exact(8);
     for w in &mut words {
         let word = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-        if has_below(word, 0x20) {
+        if below(word, 0x20) != 0 {
             return false;
         }
         // Each byte to escape: the bytes before it, then a backslash. Every store writes a
@@ -181,23 +182,6 @@ fn escape_compact(text: &[u8], out: &mut Vec<u8>) -> bool {
     }
     out.truncate(base + j);
     true
-}
-
-const LOW: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// Whether any byte of `word` is below `n` (at most 128). Exact as to whether: the
-/// subtraction's borrow can flag a wrong byte only above one that really is below `n`.
-fn has_below(word: u64, n: u8) -> bool {
-    word.wrapping_sub(LOW * u64::from(n)) & !word & HIGH != 0
-}
-
-/// The top bit of each byte of `word` that is `b`, and of no other: no carry crosses a byte,
-/// so unlike [`has_below`] it says which.
-fn bytes_equal(word: u64, b: u8) -> u64 {
-    let x = word ^ (LOW * u64::from(b));
-    let low7 = !HIGH;
-    !((x & low7).wrapping_add(low7) | x | low7)
 }
 
 const PLACEHOLDER_KEY: &str = "\u{0}mcp-gateway:structured";
