@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Plan, head};
+use super::{KINDS, Narrow, OBJECT, Plan, head};
 
 /// A small deterministic generator (xorshift), so a failure reproduces.
 struct Rng(u64);
@@ -191,6 +191,9 @@ fn whatever_the_check_calls_valid_jsonschema_calls_valid() {
     let mut r = Rng(0x9e37_79b9_7f4a_7c15);
     for (schema, good) in cases() {
         let plan = Plan::of(&schema).unwrap_or_else(|| panic!("a plan for {schema}"));
+        // The same plan without narrowing by the value's first byte: every answer must agree.
+        let mut wide = plan.clone();
+        wide.narrowed.fill([Narrow::Set; KINDS.len()]);
         let reference = jsonschema::validator_for(&schema).unwrap();
         assert!(
             reference.is_valid(&good),
@@ -212,6 +215,11 @@ fn whatever_the_check_calls_valid_jsonschema_calls_valid() {
             };
             let text = serde_json::to_vec(&doc).unwrap();
             let quick = plan.check(&text);
+            assert_eq!(
+                quick,
+                wide.check(&text),
+                "narrowing changed the answer for {doc}"
+            );
             assert!(
                 !quick || reference.is_valid(&doc),
                 "the check took {doc}, which breaks {schema}"
@@ -226,6 +234,7 @@ fn whatever_the_check_calls_valid_jsonschema_calls_valid() {
             let mut bent = text.clone();
             let at = r.below(bent.len() as u64) as usize;
             bent[at] = b"{}[]\",:\\ 0e.-tnu\xff"[r.below(17) as usize];
+            assert_eq!(plan.check(&bent), wide.check(&bent), "{bent:?}");
             if plan.check(&bent) {
                 let parsed: Value = serde_json::from_slice(&bent)
                     .unwrap_or_else(|e| panic!("the check took {bent:?}, which is not JSON: {e}"));
@@ -367,4 +376,17 @@ fn a_node_that_only_refers_is_checked_as_its_target() {
         .and_then(|m| m.child)
         .unwrap();
     assert_eq!(pet.closures[category].len(), 3);
+    // Once the first byte is read, it is one node or none: an object is checked against the
+    // category's object node alone, `null` always holds, anything else never.
+    let [null, boolean, number, string, array, object] = pet.narrowed[category];
+    let Narrow::Only(node) = object else {
+        panic!("{object:?}")
+    };
+    assert_eq!(pet.nodes[node].types, OBJECT);
+    assert_eq!(null, Narrow::Always);
+    assert!(
+        [boolean, number, string, array]
+            .iter()
+            .all(|n| *n == Narrow::Never)
+    );
 }
