@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use mcp_gateway::mcp::http::HttpOptions;
 
-use crate::common::in_process::petstore;
+use crate::common::in_process::{petstore, petstore_edited};
 use crate::common::{runtime, upstream};
 
 /// One POST to `/mcp`: extra headers and the raw body.
@@ -506,6 +506,89 @@ fn typed_answers_go_out_as_written_when_checked_while_read() {
                         assert_eq!(a.body, b.body, "{what}: bytes differ");
                     }
                 }
+            }
+        }
+    });
+}
+
+/// A shaped answer (`response: {select, max_items}`) goes out from the fast path written once
+/// and spliced in twice, as a typed one does: byte for byte what rmcp writes from the shaped
+/// value, in both eras, for a list cut short (its `_truncated` note included) and an object.
+#[test]
+fn shaped_answers_go_out_exactly_as_rmcp_writes_them() {
+    let shaped = "tools:\n  - operation: listPets\n    name: find_pets_brief\n    response: {select: [/id, /name], max_items: 1}\n  - operation: getPetById\n    name: get_pet_brief\n    params: {petId: {rename: pet_id}}\n    response: {select: [/id, /name]}\n";
+    let edit = |text: String| text.replacen("tools:\n", shaped, 1);
+    let rt = runtime();
+    let up = rt.block_on(upstream::start());
+    rt.block_on(async {
+        let fast = petstore_edited(&up.url(), HttpOptions::default(), edit).await;
+        let slow = petstore_edited(
+            &up.url(),
+            HttpOptions {
+                fast_path: false,
+                ..HttpOptions::default()
+            },
+            edit,
+        )
+        .await;
+        let mut served = 0;
+        for era in ["2025-11-25", V2026] {
+            for (name, args) in [
+                ("find_pets_brief", json!({})),
+                ("get_pet_brief", json!({"pet_id": 7})),
+            ] {
+                let case = if era == V2026 {
+                    Case {
+                        what: "",
+                        headers: h2026("tools/call", name),
+                        body: call(json!(1), name, args, Some(meta())),
+                        fast: true,
+                    }
+                } else {
+                    Case {
+                        what: "",
+                        headers: vec![("mcp-protocol-version", era.to_string())],
+                        body: call(json!(1), name, args, None),
+                        fast: true,
+                    }
+                };
+                let a = send(&fast.url, &case).await;
+                let b = send(&slow.url, &case).await;
+                let text = String::from_utf8_lossy(&a.body).into_owned();
+                assert_eq!(
+                    text,
+                    String::from_utf8_lossy(&b.body),
+                    "{era} {name}: the fast path (left) and rmcp (right) disagree"
+                );
+                let v: Value = serde_json::from_slice(&a.body).unwrap();
+                let result = &v["result"];
+                assert_eq!(result["isError"], false, "{era} {name}: {text}");
+                let structured = &result["structuredContent"];
+                let block: Value =
+                    serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
+                assert_eq!(
+                    &block, structured,
+                    "{era} {name}: the text block is the data"
+                );
+                if name == "find_pets_brief" {
+                    assert_eq!(
+                        structured["result"],
+                        json!([{"id": 1, "name": "Rex"}]),
+                        "{text}"
+                    );
+                    assert!(
+                        structured.get("_truncated").is_some(),
+                        "{era}: the cut is told: {text}"
+                    );
+                } else {
+                    assert_eq!(structured, &json!({"id": 7, "name": "Rex"}), "{text}");
+                }
+                served += 1;
+                assert_eq!(
+                    served_by(&fast.origin(), "fast").await,
+                    served,
+                    "{era} {name}"
+                );
             }
         }
     });

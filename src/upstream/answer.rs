@@ -328,7 +328,7 @@ fn success(tool: &Tool, resp: UpstreamResponse, m: String) -> Answered {
     {
         return a;
     }
-    success_parsed(tool, resp, m).into()
+    success_parsed(tool, resp, m)
 }
 
 /// A typed answer checked against its output schema while it is read, when the schema allows
@@ -366,7 +366,33 @@ fn streamed(tool: &Tool, resp: &UpstreamResponse) -> Option<Answered> {
 }
 
 /// The result for a 2xx answer, parsed.
-fn success_parsed(tool: &Tool, resp: UpstreamResponse, m: String) -> CallToolResult {
+fn success_parsed(tool: &Tool, resp: UpstreamResponse, m: String) -> Answered {
+    // A shaped tool reads the answer straight into its shape: what it drops is never built.
+    if let Some(shape) = &tool.shape
+        && !shape.as_text
+        && !resp.truncated
+        && !resp.body.is_empty()
+        && (is_json(&m) || (m.is_empty() && tool.output != OutputShape::None))
+    {
+        return match super::shaped::parse_shaped(shape, &resp.body) {
+            Ok((body, cut)) => shaped_result(tool, shape, body, cut),
+            Err(e) => invalid_json(&resp, e).into(),
+        };
+    }
+    success_unshaped(tool, resp, m).into()
+}
+
+/// An answer that was to be JSON and is not.
+fn invalid_json(resp: &UpstreamResponse, e: serde_json::Error) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(format!(
+        "The upstream answered {} with invalid JSON ({e}). Body excerpt:\n{}",
+        resp.status.as_u16(),
+        excerpt(&resp.body, ERROR_EXCERPT_BYTES)
+    ))])
+}
+
+/// [`success_parsed`] for what is not a shaped JSON answer.
+fn success_unshaped(tool: &Tool, resp: UpstreamResponse, m: String) -> CallToolResult {
     let status = resp.status;
     if resp.body.is_empty() {
         let reason = status.canonical_reason().unwrap_or("");
@@ -405,23 +431,9 @@ fn success_parsed(tool: &Tool, resp: UpstreamResponse, m: String) -> CallToolRes
                 ContentBlock::text(cut_note()),
             ]);
         }
-        let invalid = |e: serde_json::Error| {
-            CallToolResult::error(vec![ContentBlock::text(format!(
-                "The upstream answered {} with invalid JSON ({e}). Body excerpt:\n{}",
-                status.as_u16(),
-                excerpt(&resp.body, ERROR_EXCERPT_BYTES)
-            ))])
-        };
-        // A shaped tool reads the answer straight into its shape: what it drops is never built.
-        if let Some(shape) = &tool.shape {
-            return match super::shaped::parse_shaped(shape, &resp.body) {
-                Ok((body, cut)) => shaped_result(tool, shape, body, cut),
-                Err(e) => invalid(e),
-            };
-        }
         return match serde_json::from_slice(&resp.body) {
             Ok(value) => json_result(tool, value, &resp.body),
-            Err(e) => invalid(e),
+            Err(e) => invalid_json(&resp, e),
         };
     }
     if m.starts_with("image/") {
@@ -543,12 +555,7 @@ pub(super) fn schema_mismatch(
 
 /// A JSON answer through the tool's `response:` shaping. The schema check runs on the shaped
 /// data: that is what `structuredContent` carries, and the schema was rebuilt to describe it.
-fn shaped_result(
-    tool: &Tool,
-    shape: &Shape,
-    body: Value,
-    cut: Option<(usize, usize)>,
-) -> CallToolResult {
+fn shaped_result(tool: &Tool, shape: &Shape, body: Value, cut: Option<(usize, usize)>) -> Answered {
     let mut data = match tool.output {
         OutputShape::Wrapped => wrapped(body),
         _ => body,
@@ -562,7 +569,24 @@ fn shaped_result(
     if tool.output != OutputShape::None
         && let Some(r) = schema_mismatch(tool, &data, None)
     {
-        return r;
+        return r.into();
+    }
+    // The usual text block (the data as JSON) and an object `structuredContent`: serialised
+    // once, and written twice (escaped, and as it is) by the reply, as a typed answer is. Built
+    // into a result, the data was serialised twice and its text escaped a byte at a time.
+    if !shape.text
+        && shape.blocks.is_empty()
+        && tool.output != OutputShape::None
+        && data.is_object()
+        && let Ok(json) = serde_json::to_vec(&data)
+    {
+        return Answered {
+            result: CallToolResult::success(Vec::new()),
+            raw: Some(RawStructured {
+                json: json.into(),
+                wrapped: false,
+            }),
+        };
     }
     let mut content = if shape.text || !shape.blocks.is_empty() {
         super::shape::render_blocks(shape, &data)
@@ -583,7 +607,7 @@ fn shaped_result(
     if tool.output != OutputShape::None {
         result.structured_content = Some(data);
     }
-    result
+    result.into()
 }
 
 fn error_status(g: &Gateway, tool: &Tool, resp: &UpstreamResponse, m: &str) -> CallToolResult {

@@ -79,6 +79,15 @@ impl Drop for InProcess {
 /// environment is shared by every test running at once, so instead of `PETSTORE_BASE_URL` a
 /// copy of the example's folder names the URL in its manifest.
 pub async fn petstore(upstream: &str, opts: HttpOptions) -> InProcess {
+    petstore_edited(upstream, opts, |text| text).await
+}
+
+/// [`petstore`] with its manifest's text changed by `edit` first.
+pub async fn petstore_edited(
+    upstream: &str,
+    opts: HttpOptions,
+    edit: impl FnOnce(String) -> String,
+) -> InProcess {
     let example = path("gateways/petstore");
     let dir = tempfile::tempdir().expect("a temp dir");
     for entry in std::fs::read_dir(&example).expect("the petstore example") {
@@ -95,7 +104,7 @@ pub async fn petstore(upstream: &str, opts: HttpOptions) -> InProcess {
         text.contains(upstream),
         "the petstore manifest no longer names its base URL as this helper expects"
     );
-    let manifest = write(dir.path(), "gateway.yaml", &text);
+    let manifest = write(dir.path(), "gateway.yaml", &edit(text));
     let mut gw = InProcess::start(&manifest, opts).await;
     gw._dir = Some(dir);
     gw
