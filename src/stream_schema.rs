@@ -429,8 +429,9 @@ impl Plan {
             }
             closures.push(out);
         }
+        let mut memo = vec![[None; KINDS.len()]; b.nodes.len()];
         let narrowed = (0..b.nodes.len())
-            .map(|n| KINDS.map(|kind| narrow(&b.nodes, n, kind)))
+            .map(|n| std::array::from_fn(|k| narrow(&b.nodes, n, k, &mut memo)))
             .collect();
         Some(Plan {
             nodes: b.nodes,
@@ -496,9 +497,14 @@ fn aliases(nodes: &[Node]) -> Vec<usize> {
         .collect()
 }
 
-/// What checking a value of `kind` against node `n` comes down to (see [`Narrow`]).
-fn narrow(nodes: &[Node], n: usize, kind: u8) -> Narrow {
-    match term(nodes, n, kind) {
+/// Terms already worked out, per node and kind: a schema whose `anyOf`s share members would
+/// otherwise be walked once per path through them.
+type Memo = Vec<[Option<Term>; KINDS.len()]>;
+
+/// What checking a value of kind `k` ([`KINDS`]) against node `n` comes down to (see
+/// [`Narrow`]).
+fn narrow(nodes: &[Node], n: usize, k: usize, memo: &mut Memo) -> Narrow {
+    match term(nodes, n, k, memo) {
         Term::False => Narrow::Never,
         Term::True => Narrow::Always,
         Term::Leaf(x) => Narrow::Only(x),
@@ -509,7 +515,18 @@ fn narrow(nodes: &[Node], n: usize, kind: u8) -> Narrow {
 /// Node `n`'s validity for a value of `kind`, reduced through its `allOf` and `anyOf`: known
 /// (`False`, `True`), the own check of one node with no combinators (`Leaf`), or more than
 /// that (`Mixed`). Terminates: [`closure`] refused every cycle through the combinators.
-fn term(nodes: &[Node], n: usize, kind: u8) -> Term {
+fn term(nodes: &[Node], n: usize, k: usize, memo: &mut Memo) -> Term {
+    if let Some(t) = memo[n][k] {
+        return t;
+    }
+    let t = term_of(nodes, n, k, memo);
+    memo[n][k] = Some(t);
+    t
+}
+
+/// [`term`], worked out.
+fn term_of(nodes: &[Node], n: usize, k: usize, memo: &mut Memo) -> Term {
+    let kind = KINDS[k];
     let node = &nodes[n];
     if node.types & kind == 0 {
         return Term::False;
@@ -531,14 +548,14 @@ fn term(nodes: &[Node], n: usize, kind: u8) -> Term {
     // What every `allOf` member and the `anyOf` need, as one term; `None` while nothing.
     let mut need: Option<Term> = None;
     for &m in &node.all_of {
-        if !both(&mut need, term(nodes, m, kind)) {
+        if !both(&mut need, term(nodes, m, k, memo)) {
             return need.unwrap_or(Term::Mixed);
         }
     }
     if !node.any_of.is_empty() {
         let mut left: Vec<Term> = Vec::new();
         for &m in &node.any_of {
-            match term(nodes, m, kind) {
+            match term(nodes, m, k, memo) {
                 Term::True => return need.unwrap_or(Term::True),
                 Term::False => {}
                 t => left.push(t),
