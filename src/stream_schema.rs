@@ -66,15 +66,6 @@ enum Narrow {
     Set,
 }
 
-/// The value of a [`narrow`]ing, as a formula of one node's own check.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Term {
-    False,
-    True,
-    Leaf(usize),
-    Mixed,
-}
-
 /// JSON types, as bits.
 const NULL: u8 = 1;
 const BOOL: u8 = 2;
@@ -497,39 +488,28 @@ fn aliases(nodes: &[Node]) -> Vec<usize> {
         .collect()
 }
 
-/// Terms already worked out, per node and kind: a schema whose `anyOf`s share members would
-/// otherwise be walked once per path through them.
-type Memo = Vec<[Option<Term>; KINDS.len()]>;
+/// Narrowings already worked out, per node and kind: a schema whose `anyOf`s share members
+/// would otherwise be walked once per path through them.
+type Memo = Vec<[Option<Narrow>; KINDS.len()]>;
 
 /// What checking a value of kind `k` ([`KINDS`]) against node `n` comes down to (see
-/// [`Narrow`]).
+/// [`Narrow`]), reduced through its `allOf` and `anyOf`: `Only` names a node with no
+/// combinators. Terminates: [`closure`] refused every cycle through the combinators.
 fn narrow(nodes: &[Node], n: usize, k: usize, memo: &mut Memo) -> Narrow {
-    match term(nodes, n, k, memo) {
-        Term::False => Narrow::Never,
-        Term::True => Narrow::Always,
-        Term::Leaf(x) => Narrow::Only(x),
-        Term::Mixed => Narrow::Set,
-    }
-}
-
-/// Node `n`'s validity for a value of `kind`, reduced through its `allOf` and `anyOf`: known
-/// (`False`, `True`), the own check of one node with no combinators (`Leaf`), or more than
-/// that (`Mixed`). Terminates: [`closure`] refused every cycle through the combinators.
-fn term(nodes: &[Node], n: usize, k: usize, memo: &mut Memo) -> Term {
     if let Some(t) = memo[n][k] {
         return t;
     }
-    let t = term_of(nodes, n, k, memo);
+    let t = narrow_of(nodes, n, k, memo);
     memo[n][k] = Some(t);
     t
 }
 
-/// [`term`], worked out.
-fn term_of(nodes: &[Node], n: usize, k: usize, memo: &mut Memo) -> Term {
+/// [`narrow`], worked out.
+fn narrow_of(nodes: &[Node], n: usize, k: usize, memo: &mut Memo) -> Narrow {
     let kind = KINDS[k];
     let node = &nodes[n];
     if node.types & kind == 0 {
-        return Term::False;
+        return Narrow::Never;
     }
     let pure = *node
         == Node {
@@ -540,52 +520,56 @@ fn term_of(nodes: &[Node], n: usize, k: usize, memo: &mut Memo) -> Term {
         }
         && node.types & kind == kind;
     if node.all_of.is_empty() && node.any_of.is_empty() {
-        return if pure { Term::True } else { Term::Leaf(n) };
+        return if pure {
+            Narrow::Always
+        } else {
+            Narrow::Only(n)
+        };
     }
     if !pure {
-        return Term::Mixed;
+        return Narrow::Set;
     }
-    // What every `allOf` member and the `anyOf` need, as one term; `None` while nothing.
-    let mut need: Option<Term> = None;
+    // What every `allOf` member and the `anyOf` need, as one narrowing; `None` while nothing.
+    let mut need: Option<Narrow> = None;
     for &m in &node.all_of {
-        if !both(&mut need, term(nodes, m, k, memo)) {
-            return need.unwrap_or(Term::Mixed);
+        if !both(&mut need, narrow(nodes, m, k, memo)) {
+            return need.unwrap_or(Narrow::Set);
         }
     }
     if !node.any_of.is_empty() {
-        let mut left: Vec<Term> = Vec::new();
+        let mut left: Vec<Narrow> = Vec::new();
         for &m in &node.any_of {
-            match term(nodes, m, k, memo) {
-                Term::True => return need.unwrap_or(Term::True),
-                Term::False => {}
+            match narrow(nodes, m, k, memo) {
+                Narrow::Always => return need.unwrap_or(Narrow::Always),
+                Narrow::Never => {}
                 t => left.push(t),
             }
         }
         match left[..] {
-            [] => return Term::False,
+            [] => return Narrow::Never,
             [one] if both(&mut need, one) => {}
-            [_] => return need.unwrap_or(Term::Mixed),
-            _ => return Term::Mixed,
+            [_] => return need.unwrap_or(Narrow::Set),
+            _ => return Narrow::Set,
         }
     }
-    need.unwrap_or(Term::True)
+    need.unwrap_or(Narrow::Always)
 }
 
-/// `need` and `t` both hold, as one term in `need`; `false` when that is no longer one leaf
-/// (`need` then says what it is: `False` or `Mixed`).
-fn both(need: &mut Option<Term>, t: Term) -> bool {
+/// `need` and `t` both hold, as one narrowing in `need`; `false` when that is no longer one
+/// node's own check (`need` then says what it is: `Never` or `Set`).
+fn both(need: &mut Option<Narrow>, t: Narrow) -> bool {
     match (t, *need) {
-        (Term::True, _) => true,
-        (Term::Leaf(_), None) => {
+        (Narrow::Always, _) => true,
+        (Narrow::Only(_), None) => {
             *need = Some(t);
             true
         }
-        (Term::Leaf(_), Some(had)) if had == t => true,
-        (Term::Leaf(_), Some(_)) => {
-            *need = Some(Term::Mixed);
+        (Narrow::Only(_), Some(had)) if had == t => true,
+        (Narrow::Only(_), Some(_)) => {
+            *need = Some(Narrow::Set);
             false
         }
-        (Term::False | Term::Mixed, _) => {
+        (Narrow::Never | Narrow::Set, _) => {
             *need = Some(t);
             false
         }
