@@ -367,39 +367,14 @@ fn streamed(tool: &Tool, resp: &UpstreamResponse) -> Option<Answered> {
 
 /// The result for a 2xx answer, parsed.
 fn success_parsed(tool: &Tool, resp: UpstreamResponse, m: String) -> Answered {
-    // A shaped tool reads the answer straight into its shape: what it drops is never built.
-    if let Some(shape) = &tool.shape
-        && !shape.as_text
-        && !resp.truncated
-        && !resp.body.is_empty()
-        && (is_json(&m) || (m.is_empty() && tool.output != OutputShape::None))
-    {
-        return match super::shaped::parse_shaped(shape, &resp.body) {
-            Ok((body, cut)) => shaped_result(tool, shape, body, cut),
-            Err(e) => invalid_json(&resp, e).into(),
-        };
-    }
-    success_unshaped(tool, resp, m).into()
-}
-
-/// An answer that was to be JSON and is not.
-fn invalid_json(resp: &UpstreamResponse, e: serde_json::Error) -> CallToolResult {
-    CallToolResult::error(vec![ContentBlock::text(format!(
-        "The upstream answered {} with invalid JSON ({e}). Body excerpt:\n{}",
-        resp.status.as_u16(),
-        excerpt(&resp.body, ERROR_EXCERPT_BYTES)
-    ))])
-}
-
-/// [`success_parsed`] for what is not a shaped JSON answer.
-fn success_unshaped(tool: &Tool, resp: UpstreamResponse, m: String) -> CallToolResult {
     let status = resp.status;
     if resp.body.is_empty() {
         let reason = status.canonical_reason().unwrap_or("");
         return CallToolResult::success(vec![ContentBlock::text(format!(
             "Done: the upstream answered {} {reason} with no content.",
             status.as_u16()
-        ))]);
+        ))])
+        .into();
     }
     let cut_note = || {
         format!(
@@ -414,7 +389,8 @@ fn success_unshaped(tool: &Tool, resp: UpstreamResponse, m: String) -> CallToolR
             )]),
             resp.truncated,
             cut_note,
-        );
+        )
+        .into();
     }
     if is_json(&m) || (m.is_empty() && tool.output != OutputShape::None) {
         if resp.truncated {
@@ -424,17 +400,34 @@ fn success_unshaped(tool: &Tool, resp: UpstreamResponse, m: String) -> CallToolR
                 return CallToolResult::error(vec![ContentBlock::text(format!(
                     "The upstream's JSON answer is larger than the {} bytes this gateway accepts (upstream.max_response_bytes), so it was not returned. Narrow the request, e.g. with filters or a smaller page.",
                     resp.body.len()
-                ))]);
+                ))])
+                .into();
             }
             return CallToolResult::success(vec![
                 ContentBlock::text(String::from_utf8_lossy(&resp.body).into_owned()),
                 ContentBlock::text(cut_note()),
-            ]);
+            ])
+            .into();
+        }
+        let invalid = |e: serde_json::Error| {
+            CallToolResult::error(vec![ContentBlock::text(format!(
+                "The upstream answered {} with invalid JSON ({e}). Body excerpt:\n{}",
+                status.as_u16(),
+                excerpt(&resp.body, ERROR_EXCERPT_BYTES)
+            ))])
+        };
+        // A shaped tool reads the answer straight into its shape: what it drops is never built.
+        if let Some(shape) = &tool.shape {
+            return match super::shaped::parse_shaped(shape, &resp.body) {
+                Ok((body, cut)) => shaped_result(tool, shape, body, cut),
+                Err(e) => invalid(e).into(),
+            };
         }
         return match serde_json::from_slice(&resp.body) {
             Ok(value) => json_result(tool, value, &resp.body),
-            Err(e) => invalid_json(&resp, e),
-        };
+            Err(e) => invalid(e),
+        }
+        .into();
     }
     if m.starts_with("image/") {
         let data = base64::engine::general_purpose::STANDARD.encode(&resp.body);
@@ -442,7 +435,8 @@ fn success_unshaped(tool: &Tool, resp: UpstreamResponse, m: String) -> CallToolR
             CallToolResult::success(vec![ContentBlock::image(data, m)]),
             resp.truncated,
             cut_note,
-        );
+        )
+        .into();
     }
     if m.starts_with("audio/") {
         let data = base64::engine::general_purpose::STANDARD.encode(&resp.body);
@@ -450,7 +444,8 @@ fn success_unshaped(tool: &Tool, resp: UpstreamResponse, m: String) -> CallToolR
             CallToolResult::success(vec![ContentBlock::audio(data, m)]),
             resp.truncated,
             cut_note,
-        );
+        )
+        .into();
     }
     let textual = is_text(&m) || (m.is_empty() && std::str::from_utf8(&resp.body).is_ok());
     if textual {
@@ -459,7 +454,8 @@ fn success_unshaped(tool: &Tool, resp: UpstreamResponse, m: String) -> CallToolR
             CallToolResult::success(vec![ContentBlock::text(text)]),
             resp.truncated,
             cut_note,
-        );
+        )
+        .into();
     }
     let blob = base64::engine::general_purpose::STANDARD.encode(&resp.body);
     let uri = format!("upstream://{}/response", tool.name);
@@ -469,6 +465,7 @@ fn success_unshaped(tool: &Tool, resp: UpstreamResponse, m: String) -> CallToolR
         resp.truncated,
         cut_note,
     )
+    .into()
 }
 
 /// `{"result": value}`, the `structuredContent` of a tool whose answer is not an object. Built
