@@ -46,6 +46,7 @@ pub struct Plan {
 }
 
 /// The kinds of value the first byte tells apart; a number is one kind (an integer or not).
+/// [`Plan::valid`] maps a byte to its index here.
 const KINDS: [u8; 6] = [NULL, BOOL, INTEGER | FLOAT, STRING, ARRAY, OBJECT];
 
 /// What checking a value of one kind against a node comes down to, known before reading it.
@@ -810,6 +811,7 @@ fn length_holds(node: &Node, v: &str, chars: &mut Option<u64>) -> bool {
 impl Plan {
     /// Reads one value; yields whether it is valid against node `n`.
     fn valid(&self, r: &mut Reader<'_>, n: usize) -> Read<bool> {
+        // The index in `KINDS` of the value's kind.
         let kind = match r.peek()? {
             b'n' => 0,
             b't' | b'f' => 1,
