@@ -38,6 +38,16 @@ impl From<CallToolResult> for Answered {
     }
 }
 
+impl From<RawStructured> for Answered {
+    /// A success whose text block and `structuredContent` are `raw`, put in when it is written.
+    fn from(raw: RawStructured) -> Self {
+        Answered {
+            result: CallToolResult::success(Vec::new()),
+            raw: Some(raw),
+        }
+    }
+}
+
 impl Answered {
     /// The result with its text block and `structuredContent` as values, made now if they are
     /// still the upstream's text: for every reply but the lean path's, which writes the text as
@@ -356,13 +366,13 @@ fn streamed(tool: &Tool, resp: &UpstreamResponse) -> Option<Answered> {
     if !valid {
         return None;
     }
-    Some(Answered {
-        result: CallToolResult::success(Vec::new()),
-        raw: Some(RawStructured {
+    Some(
+        RawStructured {
             json: body.clone(),
             wrapped,
-        }),
-    })
+        }
+        .into(),
+    )
 }
 
 /// The result for a 2xx answer, parsed.
@@ -577,13 +587,11 @@ fn shaped_result(tool: &Tool, shape: &Shape, body: Value, cut: Option<(usize, us
         && data.is_object()
         && let Ok(json) = serde_json::to_vec(&data)
     {
-        return Answered {
-            result: CallToolResult::success(Vec::new()),
-            raw: Some(RawStructured {
-                json: json.into(),
-                wrapped: false,
-            }),
-        };
+        return RawStructured {
+            json: json.into(),
+            wrapped: false,
+        }
+        .into();
     }
     let mut content = if shape.text || !shape.blocks.is_empty() {
         super::shape::render_blocks(shape, &data)
