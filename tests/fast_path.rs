@@ -49,6 +49,22 @@ fn h2026(method: &str, name: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A `tools/call` of `name` in `era` (a 2025-era version, or 2026-07-28 with its headers and
+/// `_meta`) of the plain shape the fast path serves.
+fn era_call(era: &str, name: &str, args: Value) -> Case {
+    let (headers, meta) = if era == V2026 {
+        (h2026("tools/call", name), Some(meta()))
+    } else {
+        (vec![("mcp-protocol-version", era.to_string())], None)
+    };
+    Case {
+        what: "",
+        headers,
+        body: call(json!(1), name, args, meta),
+        fast: true,
+    }
+}
+
 fn cases() -> Vec<Case> {
     let v2025 = |v: &str| vec![("mcp-protocol-version", v.to_string())];
     let pet = json!({"pet_id": 7});
@@ -448,26 +464,8 @@ fn typed_answers_go_out_as_written_when_checked_while_read() {
             },
         )
         .await;
-        for (era, headers) in [
-            (
-                "2025-11-25",
-                vec![("mcp-protocol-version", "2025-11-25".to_string())],
-            ),
-            (V2026, h2026("tools/call", "get_pet")),
-        ] {
-            let meta = (era == V2026).then(meta);
-            let ask = |name: &str, args: Value| {
-                let mut headers = headers.clone();
-                if era == V2026 {
-                    headers = h2026("tools/call", name);
-                }
-                Case {
-                    what: "",
-                    headers,
-                    body: call(json!(1), name, args, meta.clone()),
-                    fast: true,
-                }
-            };
+        for era in ["2025-11-25", V2026] {
+            let ask = |name: &str, args: Value| era_call(era, name, args);
             for (case, raw) in [
                 (ask("get_pet", json!({"pet_id": 7})), Some(pretty_pet)),
                 (ask("find_pets", json!({})), Some(pretty_list)),
@@ -537,21 +535,7 @@ fn shaped_answers_go_out_exactly_as_rmcp_writes_them() {
                 ("find_pets_brief", json!({})),
                 ("get_pet_brief", json!({"pet_id": 7})),
             ] {
-                let case = if era == V2026 {
-                    Case {
-                        what: "",
-                        headers: h2026("tools/call", name),
-                        body: call(json!(1), name, args, Some(meta())),
-                        fast: true,
-                    }
-                } else {
-                    Case {
-                        what: "",
-                        headers: vec![("mcp-protocol-version", era.to_string())],
-                        body: call(json!(1), name, args, None),
-                        fast: true,
-                    }
-                };
+                let case = era_call(era, name, args);
                 let a = send(&fast.url, &case).await;
                 let b = send(&slow.url, &case).await;
                 let text = String::from_utf8_lossy(&a.body).into_owned();
