@@ -18,8 +18,11 @@
 //! BENCH_CONNECTIONS, default 64; BENCH_ONLY, a comma-separated list of row keys to run;
 //! BENCH_BIN, the gateway binary to run instead of this build's, to compare two builds).
 //!
+//! The `floor` row is a bare proxy with no MCP in it (benches/common/floor.rs): what any proxy
+//! on this stack costs for the same call in the same hour.
+//!
 //! After the table: issue 12's targets, each as the issue sets it (absolute) and as a ratio to
-//! this run's direct upstream, with whether it is met.
+//! this run's direct upstream, with whether it is met; then the gateway's rows over the floor.
 
 use std::io::{BufRead, BufReader, Write as _};
 use std::path::{Path, PathBuf};
@@ -31,6 +34,11 @@ use std::time::{Duration, Instant};
 #[path = "common/big.rs"]
 mod big;
 use big::big_list;
+#[path = "common/floor.rs"]
+mod floor;
+
+/// Set (to the upstream's base URL) when this binary runs as the floor probe.
+const FLOOR_ENV: &str = "BENCH_FLOOR_UPSTREAM";
 
 use axum::Router;
 use axum::routing::get;
@@ -285,23 +293,37 @@ fn start(manifest: &Path, upstream: &str, args: &[&str]) -> Served {
     // the same upstream and load.
     let bin =
         std::env::var("BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_mcp-gateway").into());
-    let mut child = Command::new(bin)
-        .args([
-            "serve",
-            manifest.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args(args)
-        .env("PETSTORE_BASE_URL", upstream)
-        // BENCH_LOG=info prices the per-call log line too (written to a pipe the bench drains).
-        .env(
-            "MCP_GATEWAY_LOG",
-            std::env::var("BENCH_LOG").unwrap_or_else(|_| "warn,mcp_gateway::cli=info".into()),
-        )
+    let mut cmd = Command::new(bin);
+    cmd.args([
+        "serve",
+        manifest.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ])
+    .args(args)
+    .env("PETSTORE_BASE_URL", upstream)
+    // BENCH_LOG=info prices the per-call log line too (written to a pipe the bench drains).
+    .env(
+        "MCP_GATEWAY_LOG",
+        std::env::var("BENCH_LOG").unwrap_or_else(|_| "warn,mcp_gateway::cli=info".into()),
+    );
+    spawn(cmd, "the gateway")
+}
+
+/// The floor probe ([`floor`]): this bench's own binary again, serving as a bare proxy to
+/// `upstream`.
+fn start_floor(upstream: &str) -> Served {
+    let mut cmd = Command::new(std::env::current_exe().expect("the bench knows its binary"));
+    cmd.env(FLOOR_ENV, upstream);
+    spawn(cmd, "the floor probe")
+}
+
+/// Starts `cmd` and waits for the `url=` it logs on stderr once it listens.
+fn spawn(mut cmd: Command, what: &str) -> Served {
+    let mut child = cmd
         .stderr(Stdio::piped())
         .spawn()
-        .expect("the gateway starts");
+        .unwrap_or_else(|e| panic!("{what} starts: {e}"));
     let pid = child.id();
     let mut url = String::new();
     let mut seen = Vec::new();
@@ -319,7 +341,7 @@ fn start(manifest: &Path, upstream: &str, args: &[&str]) -> Served {
     }
     assert!(
         !url.is_empty(),
-        "the gateway did not report its URL:\n{}",
+        "{what} did not report its URL:\n{}",
         seen.join("\n")
     );
     // Keep draining its log so it never blocks on a full pipe.
@@ -714,6 +736,42 @@ fn print_targets(rows: &[Row]) {
          |---|---:|---:|---|---:|---|"
     );
     lines.iter().for_each(|l| println!("{l}"));
+    print_floor(rows);
+}
+
+/// The floor row against the others: what the gateway's own work costs over a bare proxy in
+/// this run, and how far the floor itself is from the direct upstream (the part of each target
+/// that no proxy on this machine and hour gets under).
+fn print_floor(rows: &[Row]) {
+    let Some((floor, floor_p99, _)) = medians(rows, "floor") else {
+        return;
+    };
+    let mut over: Vec<String> = [
+        ("2025", "2025"),
+        ("2026", "2026-07-28"),
+        ("sessions", "`--sessions`"),
+    ]
+    .iter()
+    .filter_map(|(k, what)| medians(rows, k).map(|m| format!("{what} {:+.0} µs", m.0 - floor)))
+    .collect();
+    let small_p99 = SMALL_CALLS
+        .iter()
+        .filter_map(|k| medians(rows, k))
+        .map(|m| m.1)
+        .fold(0.0, f64::max);
+    if small_p99 > 0.0 {
+        over.push(format!(
+            "p99 of the small calls {:.2}× the floor's",
+            small_p99 / floor_p99.max(1.0)
+        ));
+    }
+    let direct = medians(rows, "direct")
+        .map(|(_, d, _)| format!(", p99 {:.2}× direct", floor_p99 / d.max(1.0)))
+        .unwrap_or_default();
+    println!(
+        "\nThe floor (a bare proxy, no MCP) in this run: {floor:.0} µs per call{direct}. Over it: {}.",
+        over.join("; ")
+    );
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -722,6 +780,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
+    if let Ok(upstream) = std::env::var(FLOOR_ENV) {
+        return floor::serve(&upstream);
+    }
     mcp_gateway::tls::install_default_provider();
     let seconds = env_num("BENCH_SECONDS", 10);
     let rounds = env_num("BENCH_ROUNDS", 3).max(1);
@@ -764,6 +825,7 @@ fn main() {
         &upstream.base,
         &["--no-fast-path"],
     );
+    let floor = start_floor(&upstream.base);
     let sessions = start(
         &manifest(&tmp.path().join("sessions"), ""),
         &upstream.base,
@@ -807,6 +869,12 @@ fn main() {
             headers: Vec::new(),
             body: String::new(),
         },
+    );
+    add(
+        "floor",
+        "floor: a bare proxy on this stack, no MCP (benches/common/floor.rs)",
+        p(&floor),
+        call_2025(&floor.url, "get_pet", pet.clone(), &[]),
     );
     add(
         "2025",
