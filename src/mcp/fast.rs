@@ -354,7 +354,8 @@ fn reply(id: RequestId, era: Era, answered: Answered) -> Response {
         id,
         result,
     });
-    let mut body = Vec::with_capacity(256);
+    // Room for a small call's reply with its placeholders, so serialising it never regrows.
+    let mut body = Vec::with_capacity(512);
     let written = serde_json::to_writer(&mut body, &message).is_ok()
         && raw.is_none_or(|raw| raw.splice(&mut body));
     if !written {

@@ -150,8 +150,8 @@ fn scalar(v: &Value) -> String {
 }
 
 /// How refusals name a parameter: its argument name, or its wire name when it is hidden.
-fn arg_name(b: &ParamBinding) -> String {
-    b.arg.clone().unwrap_or_else(|| b.wire.clone())
+fn arg_name(b: &ParamBinding) -> &str {
+    b.arg.as_deref().unwrap_or(&b.wire)
 }
 
 /// Builds the request for `plan` from already-validated `args`.
@@ -170,7 +170,7 @@ pub fn build(
     let base = upstream.base_for(plan);
     url.push_str(base.as_str().trim_end_matches('/'));
     // Which argument wrote which bytes, to name the one that made a URL too long.
-    let mut written: Vec<(String, usize)> = Vec::new();
+    let mut written: Vec<(&str, usize)> = Vec::new();
     path(&mut url, plan, args, &mut written)?;
 
     let mut query = String::new();
@@ -202,10 +202,10 @@ pub fn build(
                 let name = HeaderName::from_bytes(b.wire.as_bytes())
                     .map_err(|_| BuildError::BadHeaderName(b.wire.clone()))?;
                 if text.starts_with([' ', '\t']) || text.ends_with([' ', '\t']) {
-                    return Err(BuildError::HeaderWhitespace(arg_name(b)));
+                    return Err(BuildError::HeaderWhitespace(arg_name(b).into()));
                 }
-                let v =
-                    HeaderValue::from_str(&text).map_err(|_| BuildError::BadHeader(arg_name(b)))?;
+                let v = HeaderValue::from_str(&text)
+                    .map_err(|_| BuildError::BadHeader(arg_name(b).into()))?;
                 headers.push((name, v));
             }
             ParamLocation::Cookie => {
@@ -238,7 +238,7 @@ pub fn build(
         let arg = written
             .iter()
             .max_by_key(|(_, n)| *n)
-            .map(|(a, _)| a.clone())
+            .map(|(a, _)| (*a).to_owned())
             .unwrap_or_else(|| "(the path)".into());
         return Err(BuildError::UrlTooLong {
             arg,
@@ -326,15 +326,15 @@ pub(crate) fn set_header(
 /// Appends the path to `url`, checking every segment a parameter wrote in its final encoded
 /// form: `.`/`..` (resolved by servers and proxies) and empty segments are refused whatever the
 /// style produced them (a `["..", …]` array, a label value of `"."`, an empty string).
-fn path(
+fn path<'p>(
     url: &mut String,
-    plan: &CallPlan,
+    plan: &'p CallPlan,
     args: &Map<String, Value>,
-    written: &mut Vec<(String, usize)>,
+    written: &mut Vec<(&'p str, usize)>,
 ) -> Result<(), BuildError> {
     let mut path = String::new();
     // Byte ranges of `path` written by each parameter.
-    let mut spans: Vec<(usize, usize, String)> = Vec::new();
+    let mut spans: Vec<(usize, usize, &str)> = Vec::new();
     for part in &plan.path {
         match part {
             PathPart::Literal(s) => path.push_str(s),
@@ -349,13 +349,13 @@ fn path(
                 let Some(value) = value else {
                     return Err(BuildError::MissingPath(wire.clone()));
                 };
-                let name = binding.map(arg_name).unwrap_or_else(|| wire.clone());
+                let name = binding.map_or(wire.as_str(), arg_name);
                 let (style, explode) = binding
                     .map(|b| (b.style, b.explode))
                     .unwrap_or((ParamStyle::Simple, false));
                 let start = path.len();
-                path.push_str(&path_value(wire, value, style, explode));
-                written.push((name.clone(), path.len() - start));
+                path_value(&mut path, wire, value, style, explode);
+                written.push((name, path.len() - start));
                 spans.push((start, path.len(), name));
             }
         }
@@ -370,10 +370,10 @@ fn path(
             .find(|(s, e, _)| (*s < end && *e > at) || (*s == *e && *s >= at && *s <= end));
         if let Some((_, _, name)) = by {
             if segment == "." || segment == ".." {
-                return Err(BuildError::DotSegment(name.clone()));
+                return Err(BuildError::DotSegment((*name).to_owned()));
             }
             if segment.is_empty() && at > 0 {
-                return Err(BuildError::EmptySegment(name.clone()));
+                return Err(BuildError::EmptySegment((*name).to_owned()));
             }
         }
         at = end + 1;
@@ -392,11 +392,26 @@ fn sensitive(s: &str) -> Result<HeaderValue, BuildError> {
     Ok(v)
 }
 
-/// A path parameter's text, encoded so it stays one segment (or, for label/matrix, the
-/// segment's parameter part).
-fn path_value(name: &str, v: &Value, style: ParamStyle, explode: bool) -> String {
+/// Appends a path parameter's text, encoded so it stays one segment (or, for label/matrix,
+/// the segment's parameter part).
+fn path_value(out: &mut String, name: &str, v: &Value, style: ParamStyle, explode: bool) {
+    // The common case, a `simple` scalar, is the value itself encoded, written in place (what
+    // the general case below gives for a one-item list, without its lists and copies).
+    if !matches!(style, ParamStyle::Label | ParamStyle::Matrix) {
+        match v {
+            Value::String(s) => {
+                out.extend(utf8_percent_encode(s, UNRESERVED));
+                return;
+            }
+            Value::Number(_) | Value::Bool(_) | Value::Null => {
+                out.extend(utf8_percent_encode(&v.to_string(), UNRESERVED));
+                return;
+            }
+            Value::Array(_) | Value::Object(_) => {}
+        }
+    }
     let enc = |s: &str| encode_segment(s);
-    match style {
+    let text: String = match style {
         ParamStyle::Label => {
             let items = items(v, explode);
             let sep = if explode { "." } else { "," };
@@ -428,7 +443,8 @@ fn path_value(name: &str, v: &Value, style: ParamStyle, explode: bool) -> String
             .map(|s| enc(s))
             .collect::<Vec<_>>()
             .join(","),
-    }
+    };
+    out.push_str(&text);
 }
 
 /// Percent-encodes one path segment.
@@ -499,7 +515,7 @@ fn check_key(
     };
     match owner {
         Some(owner) => Err(BuildError::OwnedKey {
-            arg: arg_name(b),
+            arg: arg_name(b).into(),
             key: key.to_string(),
             owner,
         }),
@@ -598,7 +614,7 @@ fn deep(
 ) -> Result<(), BuildError> {
     if k.contains(['[', ']']) {
         return Err(BuildError::BracketKey {
-            arg: arg_name(b),
+            arg: arg_name(b).into(),
             key: k.to_string(),
         });
     }

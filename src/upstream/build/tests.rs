@@ -371,3 +371,35 @@ fn gateway_headers_replace_argument_headers_and_long_urls_name_the_argument() {
         BuildError::UrlTooLong { arg, .. } if arg == "q"
     ));
 }
+
+#[test]
+fn a_scalar_path_value_is_written_as_the_one_item_list_it_stands_for() {
+    // `path_value` writes a `simple` scalar in place; it must be byte for byte what the
+    // general case (the value's items, each encoded, joined) gives.
+    let values = [
+        json!("plain"),
+        json!("a/b?c#d e%"),
+        json!("héllo ../"),
+        json!(""),
+        json!(7),
+        json!(-1.5e300),
+        json!(0.1),
+        json!(true),
+        json!(null),
+    ];
+    for v in &values {
+        for explode in [false, true] {
+            let mut got = String::from("/x/");
+            path_value(&mut got, "p", v, ParamStyle::Simple, explode);
+            let want: Vec<String> = items(v, explode)
+                .iter()
+                .map(|s| encode_segment(s))
+                .collect();
+            assert_eq!(
+                got,
+                format!("/x/{}", want.join(",")),
+                "{v} explode={explode}"
+            );
+        }
+    }
+}
