@@ -629,6 +629,19 @@ fn medians(rows: &[Row], key: &str) -> Option<(f64, f64, f64)> {
     Some((cpu, p99, row.first_rss_kib as f64 / 1024.0))
 }
 
+/// Medians of the small-call rows that ran.
+fn small_calls(rows: &[Row]) -> Vec<(f64, f64, f64)> {
+    SMALL_CALLS
+        .iter()
+        .filter_map(|k| medians(rows, k))
+        .collect()
+}
+
+/// The highest median p99 among the small calls, if any ran.
+fn worst_small_p99(rows: &[Row]) -> Option<f64> {
+    small_calls(rows).iter().map(|m| m.1).reduce(f64::max)
+}
+
 /// Issue 12's targets against this run: each as the issue states it (absolute, set on a
 /// machine hour when nginx's direct row cost 8 µs) and, where it has one, as a ratio to the
 /// baseline measured in this same run, which is how a figure from another hour or machine
@@ -707,12 +720,9 @@ fn print_targets(rows: &[Row]) {
             scaled(j - a, direct, 10.0, ISSUE_DIRECT_US, true)
         ));
     }
-    let small: Vec<(f64, f64, f64)> = SMALL_CALLS
-        .iter()
-        .filter_map(|k| medians(rows, k))
-        .collect();
-    if let (Some((_, d, _)), false) = (medians(rows, "direct"), small.is_empty()) {
-        let worst = small.iter().map(|m| m.1).fold(0.0, f64::max) / d.max(1.0);
+    let small = small_calls(rows);
+    if let (Some((_, d, _)), Some(p99)) = (medians(rows, "direct"), worst_small_p99(rows)) {
+        let worst = p99 / d.max(1.0);
         lines.push(format!(
             "| p99 of the small calls | {worst:.2}× direct | ≤ 2.00× | {} | (a ratio already) | |",
             yes(worst <= 2.0)
@@ -754,12 +764,7 @@ fn print_floor(rows: &[Row]) {
     .iter()
     .filter_map(|(k, what)| medians(rows, k).map(|m| format!("{what} {:+.0} µs", m.0 - floor)))
     .collect();
-    let small_p99 = SMALL_CALLS
-        .iter()
-        .filter_map(|k| medians(rows, k))
-        .map(|m| m.1)
-        .fold(0.0, f64::max);
-    if small_p99 > 0.0 {
+    if let Some(small_p99) = worst_small_p99(rows) {
         over.push(format!(
             "p99 of the small calls {:.2}× the floor's",
             small_p99 / floor_p99.max(1.0)

@@ -354,7 +354,9 @@ fn reply(id: RequestId, era: Era, answered: Answered) -> Response {
         id,
         result,
     });
-    // Room for a small call's reply with its placeholders, so serialising it never regrows.
+    // Room for the message while it holds the placeholders (the answer is then spliced into a
+    // buffer sized for it), so serialising a typed answer's message does not regrow; a reply
+    // that carries its content as values may still grow past it.
     let mut body = Vec::with_capacity(512);
     let written = serde_json::to_writer(&mut body, &message).is_ok()
         && raw.is_none_or(|raw| raw.splice(&mut body));
