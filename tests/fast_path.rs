@@ -14,7 +14,7 @@ use crate::common::{runtime, upstream};
 
 /// One POST to `/mcp`: extra headers and the raw body.
 struct Case {
-    what: &'static str,
+    what: String,
     headers: Vec<(&'static str, String)>,
     body: Vec<u8>,
     /// Whether the fast path answers it itself (the rest it hands to rmcp).
@@ -31,14 +31,36 @@ fn meta() -> Value {
     })
 }
 
-fn call(id: Value, name: &str, args: Value, meta: Option<Value>) -> Vec<u8> {
-    let mut params = json!({"name": name, "arguments": args});
+/// The body of a `method` request with `params`, and `meta` as its `_meta` when given.
+fn request(method: &str, id: Value, mut params: Value, meta: Option<Value>) -> Vec<u8> {
     if let Some(m) = meta {
         params["_meta"] = m;
     }
-    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params})
+    json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
         .to_string()
         .into_bytes()
+}
+
+fn call(id: Value, name: &str, args: Value, meta: Option<Value>) -> Vec<u8> {
+    request(
+        "tools/call",
+        id,
+        json!({"name": name, "arguments": args}),
+        meta,
+    )
+}
+
+fn read(id: Value, uri: &str, meta: Option<Value>) -> Vec<u8> {
+    request("resources/read", id, json!({"uri": uri}), meta)
+}
+
+fn prompt(id: Value, name: &str, args: Value, meta: Option<Value>) -> Vec<u8> {
+    request(
+        "prompts/get",
+        id,
+        json!({"name": name, "arguments": args}),
+        meta,
+    )
 }
 
 fn h2026(method: &str, name: &str) -> Vec<(&'static str, String)> {
@@ -49,16 +71,23 @@ fn h2026(method: &str, name: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// A `tools/call` of `name` in `era` (a 2025-era version, or 2026-07-28 with its headers and
-/// `_meta`) of the plain shape the fast path serves.
-fn era_call(era: &str, name: &str, args: Value) -> Case {
-    let (headers, meta) = if era == V2026 {
-        (h2026("tools/call", name), Some(meta()))
+/// The headers and `_meta` of a `method` request naming `name` in `era`: a 2025-era version
+/// (empty: none, which means 2025-03-26), or 2026-07-28 with its headers and `_meta`.
+fn in_era(era: &str, method: &str, name: &str) -> (Vec<(&'static str, String)>, Option<Value>) {
+    if era == V2026 {
+        (h2026(method, name), Some(meta()))
+    } else if era.is_empty() {
+        (vec![], None)
     } else {
         (vec![("mcp-protocol-version", era.to_string())], None)
-    };
+    }
+}
+
+/// A `tools/call` of `name` in `era` ([`in_era`]) of the plain shape the fast path serves.
+fn era_call(era: &str, name: &str, args: Value) -> Case {
+    let (headers, meta) = in_era(era, "tools/call", name);
     Case {
-        what: "",
+        what: "".into(),
         headers,
         body: call(json!(1), name, args, meta),
         fast: true,
@@ -70,71 +99,141 @@ fn cases() -> Vec<Case> {
     let pet = json!({"pet_id": 7});
     let mut out = vec![
         Case {
-            what: "2025-03-26 by omission",
+            what: "2025-03-26 by omission".into(),
             headers: vec![],
             body: call(json!(1), "get_pet", pet.clone(), None),
             fast: true,
         },
         Case {
-            what: "2025-11-25, string id",
+            what: "2025-11-25, string id".into(),
             headers: v2025("2025-11-25"),
             body: call(json!("a-1"), "get_pet", pet.clone(), None),
             fast: true,
         },
         Case {
-            what: "2025-06-18, integer id written as a float, empty _meta",
+            what: "2025-06-18, integer id written as a float, empty _meta".into(),
             headers: v2025("2025-06-18"),
             body: br#"{"jsonrpc":"2.0","id":2.0,"method":"tools/call","params":{"name":"get_pet","arguments":{"pet_id":7},"_meta":{}}}"#.to_vec(),
             fast: true,
         },
         Case {
-            what: "2025-11-25, list answer",
+            what: "2025-11-25, list answer".into(),
             headers: v2025("2025-11-25"),
             body: call(json!(3), "find_pets", json!({"status": ["sold"]}), None),
             fast: true,
         },
         Case {
-            what: "2025-11-25, upstream 404",
+            what: "2025-11-25, upstream 404".into(),
             headers: v2025("2025-11-25"),
             body: call(json!(4), "get_pet", json!({"pet_id": 404}), None),
             fast: true,
         },
         Case {
-            what: "2025-11-25, invalid arguments",
+            what: "2025-11-25, invalid arguments".into(),
             headers: v2025("2025-11-25"),
             body: call(json!(5), "get_pet", json!({"pet_id": "seven"}), None),
             fast: true,
         },
         Case {
-            what: "2026-07-28",
+            what: "2026-07-28".into(),
             headers: h2026("tools/call", "get_pet"),
             body: call(json!(6), "get_pet", pet.clone(), Some(meta())),
             fast: true,
         },
         Case {
-            what: "2026-07-28, list answer",
+            what: "2026-07-28, list answer".into(),
             headers: h2026("tools/call", "find_pets"),
             body: call(json!(7), "find_pets", json!({"limit": 2}), Some(meta())),
             fast: true,
         },
         Case {
-            what: "2026-07-28, upstream 404",
+            what: "2026-07-28, upstream 404".into(),
             headers: h2026("tools/call", "get_pet"),
             body: call(json!("x"), "get_pet", json!({"pet_id": 404}), Some(meta())),
             fast: true,
         },
         Case {
-            what: "2026-07-28, invalid arguments",
+            what: "2026-07-28, invalid arguments".into(),
             headers: h2026("tools/call", "get_pet"),
             body: call(json!(8), "get_pet", json!({}), Some(meta())),
             fast: true,
         },
     ];
+    // `resources/read` of each kind of resource (a template, a static GET, a file), and each
+    // error (the upstream's 404, a URI that names nothing, which rmcp's handler codes per era).
+    for era in ["", "2025-11-25", V2026] {
+        for (what, uri) in [
+            ("resources/read of a template", "petstore://pets/7"),
+            (
+                "resources/read of a static GET resource",
+                "petstore://inventory",
+            ),
+            ("resources/read of a file resource", "petstore://care-guide"),
+            ("resources/read, upstream 404", "petstore://pets/404"),
+            (
+                "resources/read of a URI that names nothing",
+                "petstore://nothing",
+            ),
+        ] {
+            let (headers, meta) = in_era(era, "resources/read", uri);
+            out.push(Case {
+                what: format!("{what}, era {era:?}"),
+                headers,
+                body: read(json!(uri), uri, meta),
+                fast: true,
+            });
+        }
+    }
+    // `prompts/get`: rendered with its resources read upstream, and each kind of refusal (an
+    // argument missing or unknown, a value not listed, a prompt that does not exist, a resource
+    // the upstream does not have).
+    for era in ["2025-11-25", V2026] {
+        for (what, name, args) in [
+            (
+                "prompts/get",
+                "adopt_pet",
+                json!({"pet_id": "7", "delivery": "pickup"}),
+            ),
+            (
+                "prompts/get, a required argument missing",
+                "adopt_pet",
+                json!({}),
+            ),
+            (
+                "prompts/get, an unknown argument",
+                "adopt_pet",
+                json!({"pet_id": "7", "colour": "red"}),
+            ),
+            (
+                "prompts/get, a value not listed",
+                "adopt_pet",
+                json!({"pet_id": "7", "delivery": "drone"}),
+            ),
+            (
+                "prompts/get, upstream 404 for its resource",
+                "adopt_pet",
+                json!({"pet_id": "404"}),
+            ),
+            (
+                "prompts/get of a prompt that does not exist",
+                "no_such_prompt",
+                json!({}),
+            ),
+        ] {
+            let (headers, meta) = in_era(era, "prompts/get", name);
+            out.push(Case {
+                what: format!("{what}, era {era:?}"),
+                headers,
+                body: prompt(json!(30), name, args, meta),
+                fast: true,
+            });
+        }
+    }
     // Requests the fast path must hand to rmcp, whose answer (served or refused) it must not
     // change.
-    let mut declined = |what, headers, body| {
+    let mut declined = |what: &str, headers, body| {
         out.push(Case {
-            what,
+            what: what.into(),
             headers,
             body,
             fast: false,
@@ -212,6 +311,41 @@ fn cases() -> Vec<Case> {
         "tools/call without a name",
         v2025("2025-11-25"),
         br#"{"jsonrpc":"2.0","id":21,"method":"tools/call","params":{"arguments":{}}}"#.to_vec(),
+    );
+    declined(
+        "resources/read, Mcp-Name disagrees with the URI",
+        h2026("resources/read", "petstore://pets/8"),
+        read(json!(22), "petstore://pets/7", Some(meta())),
+    );
+    declined(
+        "resources/read, Mcp-Method disagrees with the body",
+        h2026("tools/call", "petstore://pets/7"),
+        read(json!(23), "petstore://pets/7", Some(meta())),
+    );
+    declined(
+        "resources/read, 2026 without _meta",
+        h2026("resources/read", "petstore://pets/7"),
+        read(json!(24), "petstore://pets/7", None),
+    );
+    declined(
+        "resources/read with a field the fast path does not know",
+        v2025("2025-11-25"),
+        br#"{"jsonrpc":"2.0","id":25,"method":"resources/read","params":{"uri":"petstore://pets/7","extra":1}}"#.to_vec(),
+    );
+    declined(
+        "resources/read without a URI",
+        v2025("2025-11-25"),
+        br#"{"jsonrpc":"2.0","id":26,"method":"resources/read","params":{}}"#.to_vec(),
+    );
+    declined(
+        "prompts/get, Mcp-Name disagrees with the body",
+        h2026("prompts/get", "other"),
+        prompt(json!(31), "adopt_pet", json!({"pet_id": "7"}), Some(meta())),
+    );
+    declined(
+        "prompts/get with a field the fast path does not know",
+        v2025("2025-11-25"),
+        br#"{"jsonrpc":"2.0","id":32,"method":"prompts/get","params":{"name":"adopt_pet","arguments":{"pet_id":"7"},"requestState":"x"}}"#.to_vec(),
     );
     for (what, body) in [
         ("malformed JSON", b"{\"jsonrpc\":\"2.0\",\"id\":1,".to_vec()),
@@ -399,7 +533,7 @@ fn malformed_json_rpc_gets_400_and_its_code_on_every_path() {
                 ),
             ] {
                 let case = Case {
-                    what: "",
+                    what: "".into(),
                     headers: vec![("mcp-protocol-version", "2025-11-25".into())],
                     body: body.to_vec(),
                     fast: false,
@@ -584,7 +718,7 @@ async fn open_session(url: &str) -> String {
         "protocolVersion": "2025-11-25", "capabilities": {},
         "clientInfo": {"name": "parity-test", "version": "1.0.0"}}});
     let init = Case {
-        what: "initialize",
+        what: "initialize".into(),
         headers: vec![],
         body: init.to_string().into_bytes(),
         fast: false,
@@ -593,7 +727,7 @@ async fn open_session(url: &str) -> String {
     assert_eq!(answer.status, 200);
     let id = answer.session.expect("a session id");
     let initialized = Case {
-        what: "initialized",
+        what: "initialized".into(),
         headers: in_session(&id),
         body: br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.to_vec(),
         fast: false,
@@ -624,9 +758,9 @@ fn messages(a: &Answer) -> Vec<Value> {
     }
 }
 
-/// With `--sessions`, a `tools/call` inside a live session is answered by the fast path (as one
-/// JSON message, which the transport allows in place of a one-event stream) with the message
-/// rmcp sends on its stream; so is a 2026-07-28 call, which has no session. A session that
+/// With `--sessions`, a `tools/call` or `resources/read` inside a live session is answered by the
+/// fast path (as one JSON message, which the transport allows in place of a one-event stream)
+/// with the message rmcp sends on its stream; so is a 2026-07-28 call, which has no session. A session that
 /// asked for log messages, an unknown session and an ended one are rmcp's, with rmcp's answers.
 #[test]
 fn in_session_mode_calls_take_the_fast_path_and_answer_as_rmcp_does() {
@@ -642,7 +776,7 @@ fn in_session_mode_calls_take_the_fast_path_and_answer_as_rmcp_does() {
         let slow = petstore(&up.url(), sessions(false)).await;
         let (fast_id, slow_id) = (open_session(&fast.url).await, open_session(&slow.url).await);
         let get_pet = |id: &str| Case {
-            what: "a call in a session",
+            what: "a call in a session".into(),
             headers: in_session(id),
             body: call(json!(5), "get_pet", json!({"pet_id": 7}), None),
             fast: true,
@@ -662,8 +796,28 @@ fn in_session_mode_calls_take_the_fast_path_and_answer_as_rmcp_does() {
         assert_eq!(served_by(&fast.origin(), "fast").await, 1);
         assert_eq!(served_by(&slow.origin(), "fast").await, 0);
 
+        // A resource read in the session: the fast path's too, with rmcp's message.
+        let pet = |id: &str| Case {
+            what: "a resource read in a session".into(),
+            headers: in_session(id),
+            body: read(json!(7), "petstore://pets/7", None),
+            fast: true,
+        };
+        let (a, b) = (
+            send(&fast.url, &pet(&fast_id)).await,
+            send(&slow.url, &pet(&slow_id)).await,
+        );
+        assert_eq!((a.status, b.status), (200, 200));
+        assert_eq!(messages(&a), messages(&b), "a read in a session");
+        assert_eq!(
+            messages(&a)[0]["result"]["contents"][0]["uri"],
+            "petstore://pets/7"
+        );
+        assert_eq!(served_by(&fast.origin(), "fast").await, 2);
+        assert_eq!(served_by(&slow.origin(), "fast").await, 0);
+
         let y2026 = Case {
-            what: "2026-07-28, no session",
+            what: "2026-07-28, no session".into(),
             headers: h2026("tools/call", "get_pet"),
             body: call(json!(6), "get_pet", json!({"pet_id": 7}), Some(meta())),
             fast: true,
@@ -671,7 +825,7 @@ fn in_session_mode_calls_take_the_fast_path_and_answer_as_rmcp_does() {
         let (a, b) = (send(&fast.url, &y2026).await, send(&slow.url, &y2026).await);
         assert_eq!((a.status, b.status), (200, 200));
         assert_eq!(messages(&a), messages(&b), "2026-07-28 in session mode");
-        assert_eq!(served_by(&fast.origin(), "fast").await, 2);
+        assert_eq!(served_by(&fast.origin(), "fast").await, 3);
 
         // Unknown: rmcp's 404, from both.
         let (a, b) = (
@@ -680,12 +834,12 @@ fn in_session_mode_calls_take_the_fast_path_and_answer_as_rmcp_does() {
         );
         assert_eq!((a.status, b.status), (404, 404));
         assert_eq!(a.body, b.body);
-        assert_eq!(served_by(&fast.origin(), "fast").await, 2);
+        assert_eq!(served_by(&fast.origin(), "fast").await, 3);
 
         // Log messages during a call come from the session's rmcp handler (on the session's
         // GET stream), so once a client sets a level its calls are rmcp's.
         let set_level = Case {
-            what: "logging/setLevel",
+            what: "logging/setLevel".into(),
             headers: in_session(&fast_id),
             body:
                 br#"{"jsonrpc":"2.0","id":9,"method":"logging/setLevel","params":{"level":"info"}}"#
@@ -699,12 +853,12 @@ fn in_session_mode_calls_take_the_fast_path_and_answer_as_rmcp_does() {
             messages(&logged).last().unwrap()["result"]["structuredContent"]["id"],
             7
         );
-        assert_eq!(served_by(&fast.origin(), "fast").await, 2);
+        assert_eq!(served_by(&fast.origin(), "fast").await, 3);
 
         // An ended session is gone on both paths.
         let fresh = open_session(&fast.url).await;
         assert_eq!(send(&fast.url, &get_pet(&fresh)).await.status, 200);
-        assert_eq!(served_by(&fast.origin(), "fast").await, 3);
+        assert_eq!(served_by(&fast.origin(), "fast").await, 4);
         let deleted = reqwest::Client::new()
             .delete(&fast.url)
             .header("mcp-session-id", &fresh)
@@ -714,6 +868,6 @@ fn in_session_mode_calls_take_the_fast_path_and_answer_as_rmcp_does() {
             .unwrap();
         assert!(deleted.status().is_success(), "{}", deleted.status());
         assert_eq!(send(&fast.url, &get_pet(&fresh)).await.status, 404);
-        assert_eq!(served_by(&fast.origin(), "fast").await, 3);
+        assert_eq!(served_by(&fast.origin(), "fast").await, 4);
     });
 }

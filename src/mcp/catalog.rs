@@ -7,8 +7,9 @@
 //! `-32602` for 2026 ones in rmcp); an upstream failure is an internal error naming it.
 
 use rmcp::model::{
-    CompleteRequestParams, CompleteResult, CompletionInfo, ContentBlock, ErrorData,
-    GetPromptResult, PromptMessage, Reference, ResourceContents, Role,
+    CacheScope, CompleteRequestParams, CompleteResult, CompletionInfo, ContentBlock, ErrorData,
+    GetPromptResult, PromptMessage, ReadResourceResponse, ReadResourceResult, Reference,
+    ResourceContents, Role,
 };
 use serde_json::{Map, Value, json};
 
@@ -28,6 +29,16 @@ fn not_found(uri: &str, why: &str) -> ErrorData {
         format!("Resource not found: `{uri}` {why}"),
         Some(json!({ "uri": uri })),
     )
+}
+
+/// The answer to a `resources/read` whose read gave `contents` (rmcp's handler and the fast
+/// path both send this). Resources are read live from the upstream: clients should not hold
+/// them for long.
+pub(crate) fn read_result(contents: ResourceContents) -> ReadResourceResponse {
+    ReadResourceResult::new(vec![contents])
+        .with_ttl_ms(0)
+        .with_cache_scope(CacheScope::Private)
+        .into()
 }
 
 /// Reads `uri` on snapshot `g`.

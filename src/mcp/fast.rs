@@ -1,22 +1,22 @@
 //! The `/mcp` entry: every POST body is read once and checked as JSON-RPC ([`super::jsonrpc`]);
-//! then a lean path answers the hot method, `tools/call`, over Streamable HTTP in both protocol
-//! eras (stateless, and inside a 2025 session that [`super::sessions`] says it may serve), and
-//! rmcp serves everything else.
+//! then a lean path answers the methods that call upstream, `tools/call`, `resources/read` and
+//! `prompts/get`, over Streamable HTTP in both protocol eras (stateless, and inside a 2025
+//! session that [`super::sessions`] says it may serve), and rmcp serves everything else.
 //!
 //! Why: measured under load (benches/call.rs), rmcp's stateless service costs more CPU per call
 //! than the whole rest of the gateway (it builds a service loop per request, and a 2026-07-28
 //! request several times over). This path takes only the exact happy-path shape and hands
 //! everything else, byte for byte, to rmcp: any other method, a session rmcp has not served
 //! lately or whose client set a log level, a progress token or log level (which need SSE
-//! notifications), an `Origin` header, an `Accept`/`Content-Type`
-//! with parameters, an unknown tool, unknown params, and every 2026-07-28 request whose
-//! headers and `_meta` rmcp would refuse, and every tool that asks the user first (`confirm:`,
-//! `ask:`). So rmcp stays the one source of protocol behaviour,
-//! including every error; [`eligible`] is the one copy of the rules that say a request is
-//! one rmcp would serve, and `tests/fast_path.rs` sends the same valid and invalid requests
-//! down both paths and compares the bytes. The tool semantics themselves are shared
-//! ([`super::handler::run_tool`]); the reply is rmcp's own message type, with rmcp's own
-//! per-era result rewriting.
+//! notifications), an `Origin` header, an `Accept`/`Content-Type` with parameters, an unknown
+//! tool, unknown params, a Base64-encoded `Mcp-Name`, every 2026-07-28 request whose headers
+//! and `_meta` rmcp would refuse, and every tool that asks the user first (`confirm:`, `ask:`).
+//! So rmcp stays the one source of protocol behaviour: [`eligible`] is the one copy of the
+//! rules that say a request is one rmcp would serve, [`reply`] the one copy of the per-era
+//! rewrite its handler makes to a result or an error, and `tests/fast_path.rs` sends the same
+//! valid and invalid requests down both paths and compares the bytes. What a method does is
+//! shared with rmcp's handler ([`super::handler::run_tool`], [`super::catalog::read`],
+//! [`super::catalog::get_prompt`]), and the reply is rmcp's own message type.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -27,16 +27,19 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, Request};
 use axum::response::{IntoResponse, Response};
 use rmcp::model::{
-    JsonRpcResponse, JsonRpcVersion2_0, ProtocolVersion, RequestId, RequestMetaObject,
-    ServerJsonRpcMessage, ServerResult,
+    ErrorCode, ErrorData, JsonRpcError, JsonRpcResponse, JsonRpcVersion2_0, ProtocolVersion,
+    RequestId, RequestMetaObject, ServerJsonRpcMessage, ServerResult,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use tower::ServiceExt as _;
 
+use super::catalog;
 use super::handler::{CallContext, Shared, run_tool};
 use super::jsonrpc::{self, Envelope};
 use super::sessions::{Served, Sessions};
+use crate::auth::http::Caller;
+use crate::telemetry::trace::Current;
 use crate::upstream::{Answered, RawStructured};
 
 /// What the entry needs: the gateway, the limits and host list it enforces, and the rmcp
@@ -54,13 +57,22 @@ pub(crate) struct FastPath<S> {
     pub(crate) sessions: Option<Arc<Sessions>>,
 }
 
-/// The params of a `tools/call` the fast path takes: nothing but these fields.
+/// The params of a `tools/call` or `prompts/get` the fast path takes: nothing but these fields.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Params {
+struct NamedParams {
     name: String,
     #[serde(default)]
     arguments: Option<Map<String, Value>>,
+    #[serde(rename = "_meta", default)]
+    meta: Option<Map<String, Value>>,
+}
+
+/// The params of a `resources/read` the fast path takes: nothing but these fields.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReadParams {
+    uri: String,
     #[serde(rename = "_meta", default)]
     meta: Option<Map<String, Value>>,
 }
@@ -129,45 +141,56 @@ const PLAIN_META_KEYS: [&str; 3] = [
     "io.modelcontextprotocol/clientInfo",
 ];
 
-/// The era of a `tools/call` whose headers and `_meta` rmcp 3.11 serves without comment, or
-/// `None` for anything else (which then goes to rmcp, to be served or refused there). The one
-/// copy of rmcp's per-request version rules; each clause names the rmcp check it stands for.
-/// `sessions`: whether the server runs in session mode, where rmcp serves a 2025-era request
-/// only inside a session (and whether that session may be served here is [`Sessions`]'s to
-/// say); a 2026-07-28 request has no session in either mode.
+/// The era of a request whose headers and `_meta` rmcp 3.11 serves without comment, or `None`
+/// for anything else (which then goes to rmcp, to be served or refused there). The one copy of
+/// rmcp's per-request version rules; each clause names the rmcp check it stands for.
+/// `method` and `name`: the body's method and the value `Mcp-Name` repeats (a tool's name, a
+/// resource's URI); `schema`: for `tools/call`, the tool's input schema, whose `x-mcp-header`
+/// annotations rmcp checks `Mcp-Param-*` headers against. `sessions`: whether the server runs
+/// in session mode, where rmcp serves a 2025-era request only inside a session (and whether
+/// that session may be served here is [`Sessions`]'s to say); a 2026-07-28 request has no
+/// session in either mode.
 fn eligible(
     h: &HeaderMap,
-    params: &mut Params,
-    tool_schema: &Map<String, Value>,
+    method: &str,
+    name: &str,
+    meta: &mut Option<Map<String, Value>>,
+    schema: Option<&Map<String, Value>>,
     sessions: bool,
 ) -> Option<Era> {
-    let era = era(h, params, tool_schema)?;
+    let era = era(h, method, name, meta, schema)?;
     let in_session = h.contains_key("mcp-session-id");
     (in_session == (sessions && era == Era::Legacy)).then_some(era)
 }
 
 /// [`eligible`]'s era, sessions aside.
-fn era(h: &HeaderMap, params: &mut Params, tool_schema: &Map<String, Value>) -> Option<Era> {
+fn era(
+    h: &HeaderMap,
+    method: &str,
+    name: &str,
+    meta: &mut Option<Map<String, Value>>,
+    schema: Option<&Map<String, Value>>,
+) -> Option<Era> {
     // `validate_protocol_version_header`: one known version; absent means 2025-03-26.
     let version = single(h, "mcp-protocol-version").ok()?;
-    let meta = params.meta.as_ref().filter(|m| !m.is_empty());
+    let plain = meta.as_ref().filter(|m| !m.is_empty());
     match version {
-        None => meta.is_none().then_some(Era::Legacy),
+        None => plain.is_none().then_some(Era::Legacy),
         Some(v) if v < ProtocolVersion::V_2026_07_28.as_str() => {
             // A legacy request with per-request metadata negotiates inline in rmcp.
             let known = ProtocolVersion::KNOWN_VERSIONS
                 .iter()
                 .any(|k| k.as_str() == v);
-            (known && meta.is_none()).then_some(Era::Legacy)
+            (known && plain.is_none()).then_some(Era::Legacy)
         }
         Some(v) if v == ProtocolVersion::V_2026_07_28.as_str() => {
             // `validate_request_protocol_version_meta` + the handler's inline negotiation:
             // `_meta` names the header's version and carries every required key.
-            if !meta?.keys().all(|k| PLAIN_META_KEYS.contains(&k.as_str())) {
+            if !plain?.keys().all(|k| PLAIN_META_KEYS.contains(&k.as_str())) {
                 return None;
             }
             // Taken, not copied: nothing after this check reads the request's `_meta`.
-            let typed = RequestMetaObject::from(rmcp::model::MetaObject(params.meta.take()?));
+            let typed = RequestMetaObject::from(rmcp::model::MetaObject(meta.take()?));
             if typed.protocol_version()? != ProtocolVersion::V_2026_07_28
                 || !typed
                     .missing_required_keys(&ProtocolVersion::V_2026_07_28)
@@ -178,14 +201,16 @@ fn era(h: &HeaderMap, params: &mut Params, tool_schema: &Map<String, Value>) -> 
             // `validate_standard_headers`: `Mcp-Method` and `Mcp-Name` once each, equal to the
             // body (a Base64-encoded name is left to rmcp's decoder), and no `Mcp-Param-*`
             // header or `x-mcp-header` annotation to check against the arguments.
-            if single(h, "mcp-method").ok()?? != "tools/call" {
+            if single(h, "mcp-method").ok()?? != method {
                 return None;
             }
-            let name = single(h, "mcp-name").ok()??;
-            if name != params.name || name.starts_with("=?") {
+            let named = single(h, "mcp-name").ok()??;
+            if named != name || named.starts_with("=?") {
                 return None;
             }
-            if h.keys().any(|k| k.as_str().starts_with("mcp-param-")) || annotated(tool_schema) {
+            if h.keys().any(|k| k.as_str().starts_with("mcp-param-"))
+                || schema.is_some_and(annotated)
+            {
                 return None;
             }
             Some(Era::Y2026)
@@ -268,18 +293,36 @@ where
     forward(&fast, req, Some(sets_level)).await
 }
 
-/// Answers `env` when it is a `tools/call` of the exact shape this path serves, else `None`.
+/// Answers `env` when it is a request of the exact shape this path serves (a `tools/call`,
+/// `resources/read` or `prompts/get`), else `None`.
 async fn serve(
     shared: &Shared,
     sessions: Option<&Sessions>,
     parts: &http::request::Parts,
     env: &Envelope<'_>,
 ) -> Option<Response> {
-    if env.method.as_deref() != Some("tools/call") {
+    let method = env.method.as_deref()?;
+    if !matches!(method, "tools/call" | "resources/read" | "prompts/get") {
         return None;
     }
     let id = env.id.clone()?;
-    let params: Params = serde_json::from_str(env.params?.get()).ok()?;
+    let params = env.params?.get();
+    match method {
+        "tools/call" => call(shared, sessions, parts, id, params).await,
+        "resources/read" => read(shared, sessions, parts, id, params).await,
+        _ => prompt(shared, sessions, parts, id, params).await,
+    }
+}
+
+/// A `tools/call`: the tool's own checks and upstream call ([`run_tool`]), rmcp's reply.
+async fn call(
+    shared: &Shared,
+    sessions: Option<&Sessions>,
+    parts: &http::request::Parts,
+    id: RequestId,
+    params: &str,
+) -> Option<Response> {
+    let mut params: NamedParams = serde_json::from_str(params).ok()?;
     let g = shared.gateway.load_full();
     let tool = g.tool(&params.name)?;
     // A tool that asks the user (`confirm:`, `ask:`) answers with elicitation or an
@@ -291,21 +334,15 @@ async fn serve(
     if tool.async_op.is_some() {
         return None;
     }
-    let mut params = params;
-    let era = eligible(
-        &parts.headers,
-        &mut params,
-        &tool.input_schema,
-        sessions.is_some(),
-    )?;
-    if let Some(sessions) = sessions
-        && era == Era::Legacy
-    {
-        let id = single(&parts.headers, "mcp-session-id").ok()??;
-        if !sessions.servable(id, Instant::now()).await {
-            return None;
-        }
-    }
+    let era = admit(
+        parts,
+        sessions,
+        "tools/call",
+        &params.name,
+        &mut params.meta,
+        Some(&tool.input_schema),
+    )
+    .await?;
     let result = run_tool(
         shared,
         &g,
@@ -322,14 +359,107 @@ async fn serve(
         ),
     )
     .await;
-    Some(reply(id, era, result))
+    Some(reply_call(id, era, result))
 }
 
-/// The reply rmcp would send for `answered`: its own message type, with its own per-era rewrite
-/// (2025-era peers get no `resultType` and only object `structuredContent`). A
-/// `structuredContent` still in the upstream's text is written as that text, in the place
-/// rmcp's serialisation gives it, without becoming a tree first.
-fn reply(id: RequestId, era: Era, answered: Answered) -> Response {
+/// A `resources/read`: the handler's own read ([`catalog::read`]), rmcp's reply.
+async fn read(
+    shared: &Shared,
+    sessions: Option<&Sessions>,
+    parts: &http::request::Parts,
+    id: RequestId,
+    params: &str,
+) -> Option<Response> {
+    let mut params: ReadParams = serde_json::from_str(params).ok()?;
+    let era = admit(
+        parts,
+        sessions,
+        "resources/read",
+        &params.uri,
+        &mut params.meta,
+        None,
+    )
+    .await?;
+    let g = shared.gateway.load_full();
+    let result = catalog::read(shared, &g, &params.uri, verified(parts), span(parts))
+        .await
+        .map(|contents| ServerResult::from(catalog::read_result(contents)));
+    Some(reply(id, era, result, None))
+}
+
+/// A `prompts/get`: the handler's own rendering ([`catalog::get_prompt`]), rmcp's reply.
+async fn prompt(
+    shared: &Shared,
+    sessions: Option<&Sessions>,
+    parts: &http::request::Parts,
+    id: RequestId,
+    params: &str,
+) -> Option<Response> {
+    let mut params: NamedParams = serde_json::from_str(params).ok()?;
+    let era = admit(
+        parts,
+        sessions,
+        "prompts/get",
+        &params.name,
+        &mut params.meta,
+        None,
+    )
+    .await?;
+    let g = shared.gateway.load_full();
+    let result = catalog::get_prompt(
+        shared,
+        &g,
+        &params.name,
+        params.arguments,
+        verified(parts),
+        span(parts),
+    )
+    .await
+    .map(|got| ServerResult::from(rmcp::model::GetPromptResponse::from(got)));
+    Some(reply(id, era, result, None))
+}
+
+/// The verified caller of a request (whose claims fill `upstream.identity_headers`), as rmcp's
+/// handler finds it.
+fn verified(parts: &http::request::Parts) -> Option<&crate::auth::Principal> {
+    match parts.extensions.get::<Caller>() {
+        Some(Caller::Verified(p)) => Some(p),
+        _ => None,
+    }
+}
+
+/// The request's server span ([`super::traced`]), the parent of its upstream call's.
+fn span(parts: &http::request::Parts) -> Option<crate::telemetry::trace::TraceParent> {
+    parts.extensions.get::<Current>().map(|c| c.0)
+}
+
+/// The era of a request this path may serve ([`eligible`]'s arguments), once in session mode
+/// a 2025-era request's session is one rmcp has served lately ([`Sessions::servable`]).
+async fn admit(
+    parts: &http::request::Parts,
+    sessions: Option<&Sessions>,
+    method: &str,
+    name: &str,
+    meta: &mut Option<Map<String, Value>>,
+    schema: Option<&Map<String, Value>>,
+) -> Option<Era> {
+    let h = &parts.headers;
+    let era = eligible(h, method, name, meta, schema, sessions.is_some())?;
+    if let Some(sessions) = sessions
+        && era == Era::Legacy
+    {
+        let id = single(h, "mcp-session-id").ok()??;
+        if !sessions.servable(id, Instant::now()).await {
+            return None;
+        }
+    }
+    Some(era)
+}
+
+/// The reply rmcp would send for a tool's `answered`. A `structuredContent` still in the
+/// upstream's text is written as that text, in the place rmcp's serialisation gives it,
+/// without becoming a tree first.
+fn reply_call(id: RequestId, era: Era, answered: Answered) -> Response {
     let Answered {
         result: mut call,
         raw,
@@ -341,19 +471,45 @@ fn reply(id: RequestId, era: Era, answered: Answered) -> Response {
             rmcp::model::ContentBlock::text(RawStructured::TEXT_PLACEHOLDER),
         );
     }
-    let mut result = ServerResult::CallToolResult(call);
-    match era {
-        Era::Legacy => {
-            result.strip_result_type_for_legacy_peer();
-            result.strip_non_object_output_for_legacy_peer();
+    reply(id, era, Ok(ServerResult::CallToolResult(call)), raw)
+}
+
+/// The reply rmcp would send for `result`: its own message type, with its handler's per-era
+/// rewrite (2025-era peers get no `resultType` and only object `structuredContent`, 2026-07-28
+/// peers get cache hints and `INVALID_PARAMS` for a resource not found). `raw`: the answer to
+/// splice in for [`reply_call`]'s placeholders.
+fn reply(
+    id: RequestId,
+    era: Era,
+    result: Result<ServerResult, ErrorData>,
+    raw: Option<RawStructured>,
+) -> Response {
+    let message = match result {
+        Ok(mut result) => {
+            match era {
+                Era::Legacy => {
+                    result.strip_result_type_for_legacy_peer();
+                    result.strip_non_object_output_for_legacy_peer();
+                }
+                Era::Y2026 => result.fill_missing_cache_hints(),
+            }
+            ServerJsonRpcMessage::Response(JsonRpcResponse {
+                jsonrpc: JsonRpcVersion2_0,
+                id,
+                result,
+            })
         }
-        Era::Y2026 => result.fill_missing_cache_hints(),
-    }
-    let message = ServerJsonRpcMessage::Response(JsonRpcResponse {
-        jsonrpc: JsonRpcVersion2_0,
-        id,
-        result,
-    });
+        Err(mut error) => {
+            if era == Era::Y2026 && error.code == ErrorCode::RESOURCE_NOT_FOUND {
+                error.code = ErrorCode::INVALID_PARAMS;
+            }
+            ServerJsonRpcMessage::Error(JsonRpcError {
+                jsonrpc: JsonRpcVersion2_0,
+                id: Some(id),
+                error,
+            })
+        }
+    };
     // Room for the message while it holds the placeholders (the answer is then spliced into a
     // buffer sized for it), so serialising a typed answer's message does not regrow; a reply
     // that carries its content as values may still grow past it.
@@ -462,9 +618,22 @@ mod tests {
         );
     }
 
-    fn params(name: &str, meta: Value) -> Params {
-        serde_json::from_value(serde_json::json!({"name": name, "arguments": {}, "_meta": meta}))
-            .unwrap()
+    /// [`eligible`] for a `tools/call` of `get_pet` with `meta` and `schema`.
+    fn call_era(
+        h: &[(&str, &str)],
+        meta: Value,
+        schema: &Map<String, Value>,
+        sessions: bool,
+    ) -> Option<Era> {
+        let mut meta = serde_json::from_value(meta).unwrap();
+        eligible(
+            &headers(h),
+            "tools/call",
+            "get_pet",
+            &mut meta,
+            Some(schema),
+            sessions,
+        )
     }
 
     fn meta_2026() -> Value {
@@ -483,9 +652,7 @@ mod tests {
             ("mcp-method", "tools/call"),
             ("mcp-name", "get_pet"),
         ];
-        let era = |h: &[(&str, &str)], meta: Value| {
-            eligible(&headers(h), &mut params("get_pet", meta), &schema, false)
-        };
+        let era = |h: &[(&str, &str)], meta: Value| call_era(h, meta, &schema, false);
         assert_eq!(era(&[], serde_json::json!({})), Some(Era::Legacy));
         assert_eq!(
             era(&[("mcp-protocol-version", "2025-11-25")], Value::Null),
@@ -544,23 +711,31 @@ mod tests {
             "properties": {"region": {"type": "string", "x-mcp-header": "Region"}}
         }))
         .unwrap();
-        assert_eq!(
-            eligible(
-                &headers(&h2026),
-                &mut params("get_pet", meta_2026()),
-                &annotated,
-                false
-            ),
-            None
-        );
+        assert_eq!(call_era(&h2026, meta_2026(), &annotated, false), None);
+    }
+
+    #[test]
+    fn a_resource_read_is_named_by_its_uri_and_its_method() {
+        let uri = "petstore://pets/7";
+        let era = |method: &str, name: &str| {
+            let h = [
+                ("mcp-protocol-version", "2026-07-28"),
+                ("mcp-method", method),
+                ("mcp-name", name),
+            ];
+            let mut meta = serde_json::from_value(meta_2026()).unwrap();
+            eligible(&headers(&h), "resources/read", uri, &mut meta, None, false)
+        };
+        assert_eq!(era("resources/read", uri), Some(Era::Y2026));
+        assert_eq!(era("tools/call", uri), None);
+        assert_eq!(era("resources/read", "petstore://pets/8"), None);
+        assert_eq!(era("resources/read", "get_pet"), None);
     }
 
     #[test]
     fn in_session_mode_a_2025_call_needs_a_session_and_a_2026_call_has_none() {
         let schema = Map::new();
-        let era = |h: &[(&str, &str)], meta: Value| {
-            eligible(&headers(h), &mut params("get_pet", meta), &schema, true)
-        };
+        let era = |h: &[(&str, &str)], meta: Value| call_era(h, meta, &schema, true);
         let session = ("mcp-session-id", "3f1c");
         let v2025 = ("mcp-protocol-version", "2025-11-25");
         assert_eq!(era(&[session, v2025], Value::Null), Some(Era::Legacy));
