@@ -58,8 +58,9 @@ pub(crate) struct Args {
     /// Default is stateless, which scales behind any load balancer without affinity.
     #[arg(long, env = "MCP_GATEWAY_SESSIONS")]
     sessions: bool,
-    /// Serve every request through rmcp, without the lean `tools/call` path in front of it
-    /// (same answers, more CPU per call); for comparing the two or ruling the fast path out.
+    /// Serve every request through rmcp, without the lean path in front of it for `tools/call`,
+    /// `resources/read` and `prompts/get` (same answers, more CPU per call); for comparing the
+    /// two or ruling the fast path out.
     #[arg(long, env = "MCP_GATEWAY_NO_FAST_PATH")]
     no_fast_path: bool,
     /// Largest accepted request body in bytes.

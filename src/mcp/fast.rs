@@ -50,7 +50,7 @@ pub(crate) struct FastPath<S> {
     /// The hosts accepted in `Host` (the same list rmcp enforces).
     pub(crate) hosts: super::host::Allowed,
     pub(crate) max_body_bytes: usize,
-    /// Whether `tools/call` may be answered here (off with `--no-fast-path`); the JSON-RPC
+    /// Whether requests may be answered here (off with `--no-fast-path`); the JSON-RPC
     /// envelope check applies either way.
     pub(crate) enabled: bool,
     /// In session mode (`--sessions`), the sessions whose calls may be answered here.

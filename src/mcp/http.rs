@@ -41,7 +41,8 @@ pub struct HttpOptions {
     /// Cancelled when the process starts shutting down: `/readyz` then answers 503 so load
     /// balancers stop routing here (see [`crate::server::Lifecycle`]).
     pub draining: CancellationToken,
-    /// Answer stateless `tools/call` on the lean path in front of rmcp (`crate::mcp::fast`).
+    /// Answer `tools/call`, `resources/read` and `prompts/get` on the lean path in front of
+    /// rmcp (`crate::mcp::fast`).
     /// Off only to compare the two paths or to rule the fast path out.
     pub fast_path: bool,
 }
@@ -127,7 +128,8 @@ pub fn mcp_service(
 }
 
 /// `/mcp` through [`fast::entry`], which checks every body's JSON-RPC envelope and answers
-/// `tools/call` itself unless `--no-fast-path` says otherwise; `sessions` in session mode.
+/// `tools/call`, `resources/read` and `prompts/get` itself unless `--no-fast-path` says
+/// otherwise; `sessions` in session mode.
 fn entry<S, B>(
     shared: Arc<Shared>,
     rmcp: S,
