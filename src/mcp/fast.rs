@@ -35,11 +35,9 @@ use serde_json::{Map, Value};
 use tower::ServiceExt as _;
 
 use super::catalog;
-use super::handler::{CallContext, Shared, run_tool};
+use super::handler::{CallContext, Shared, run_tool, span_of, verified_by};
 use super::jsonrpc::{self, Envelope};
 use super::sessions::{Served, Sessions};
-use crate::auth::http::Caller;
-use crate::telemetry::trace::Current;
 use crate::upstream::{Answered, RawStructured};
 
 /// What the entry needs: the gateway, the limits and host list it enforces, and the rmcp
@@ -381,7 +379,7 @@ async fn read(
     )
     .await?;
     let g = shared.gateway.load_full();
-    let result = catalog::read(shared, &g, &params.uri, verified(parts), span(parts))
+    let result = catalog::read(shared, &g, &params.uri, verified_by(parts), span_of(parts))
         .await
         .map(|contents| ServerResult::from(catalog::read_result(contents)));
     Some(reply(id, era, result, None))
@@ -411,26 +409,12 @@ async fn prompt(
         &g,
         &params.name,
         params.arguments,
-        verified(parts),
-        span(parts),
+        verified_by(parts),
+        span_of(parts),
     )
     .await
     .map(|got| ServerResult::from(rmcp::model::GetPromptResponse::from(got)));
     Some(reply(id, era, result, None))
-}
-
-/// The verified caller of a request (whose claims fill `upstream.identity_headers`), as rmcp's
-/// handler finds it.
-fn verified(parts: &http::request::Parts) -> Option<&crate::auth::Principal> {
-    match parts.extensions.get::<Caller>() {
-        Some(Caller::Verified(p)) => Some(p),
-        _ => None,
-    }
-}
-
-/// The request's server span ([`super::traced`]), the parent of its upstream call's.
-fn span(parts: &http::request::Parts) -> Option<crate::telemetry::trace::TraceParent> {
-    parts.extensions.get::<Current>().map(|c| c.0)
 }
 
 /// The era of a request this path may serve ([`eligible`]'s arguments), once in session mode

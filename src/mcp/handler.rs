@@ -487,7 +487,7 @@ impl ServerHandler for Handler {
             &g,
             &request.name,
             request.arguments,
-            caller.as_deref(),
+            caller,
             current_span(&cx),
         )
         .await
@@ -537,14 +537,8 @@ impl ServerHandler for Handler {
     ) -> Result<ReadResourceResponse, ErrorData> {
         let g = self.shared.gateway.load_full();
         let caller = verified(&cx);
-        let contents = catalog::read(
-            &self.shared,
-            &g,
-            &request.uri,
-            caller.as_deref(),
-            current_span(&cx),
-        )
-        .await?;
+        let contents =
+            catalog::read(&self.shared, &g, &request.uri, caller, current_span(&cx)).await?;
         Ok(catalog::read_result(contents))
     }
 
@@ -588,14 +582,7 @@ impl ServerHandler for Handler {
     ) -> Result<CompleteResult, ErrorData> {
         let g = self.shared.gateway.load_full();
         let caller = verified(&cx);
-        catalog::complete(
-            &self.shared,
-            &g,
-            &request,
-            caller.as_deref(),
-            current_span(&cx),
-        )
-        .await
+        catalog::complete(&self.shared, &g, &request, caller, current_span(&cx)).await
     }
 
     async fn get_task(
@@ -603,7 +590,7 @@ impl ServerHandler for Handler {
         request: GetTaskParams,
         cx: RequestContext<RoleServer>,
     ) -> Result<GetTaskResult, ErrorData> {
-        super::tasks::get(&self.shared, &request.task_id, verified(&cx).as_deref()).await
+        super::tasks::get(&self.shared, &request.task_id, verified(&cx)).await
     }
 
     async fn cancel_task(
@@ -611,7 +598,7 @@ impl ServerHandler for Handler {
         request: CancelTaskParams,
         cx: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        super::tasks::cancel(&self.shared, &request.task_id, verified(&cx).as_deref()).await
+        super::tasks::cancel(&self.shared, &request.task_id, verified(&cx)).await
     }
 
     fn get_tool(&self, name: &str) -> Option<McpTool> {
@@ -738,13 +725,30 @@ impl Handler {
 fn current_span(cx: &RequestContext<RoleServer>) -> Option<crate::telemetry::trace::TraceParent> {
     cx.extensions
         .get::<http::request::Parts>()
-        .and_then(|p| p.extensions.get::<crate::telemetry::trace::Current>())
+        .and_then(span_of)
+}
+
+/// The context of the server span of the request with `parts` ([`super::traced`]), when
+/// tracing: the parent of its upstream calls' spans.
+pub(crate) fn span_of(
+    parts: &http::request::Parts,
+) -> Option<crate::telemetry::trace::TraceParent> {
+    parts
+        .extensions
+        .get::<crate::telemetry::trace::Current>()
         .map(|c| c.0)
 }
 
 /// The verified caller of a request, whose claims fill `upstream.identity_headers`.
-fn verified(cx: &RequestContext<RoleServer>) -> Option<std::sync::Arc<crate::auth::Principal>> {
-    match caller_of(cx) {
+fn verified(cx: &RequestContext<RoleServer>) -> Option<&crate::auth::Principal> {
+    cx.extensions
+        .get::<http::request::Parts>()
+        .and_then(verified_by)
+}
+
+/// [`verified`] of the request with `parts`.
+pub(crate) fn verified_by(parts: &http::request::Parts) -> Option<&crate::auth::Principal> {
+    match parts.extensions.get::<Caller>() {
         Some(Caller::Verified(p)) => Some(p),
         _ => None,
     }
