@@ -121,16 +121,34 @@ fn init_logging(format: LogFormat) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal());
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    // A client closing its stream is not an error of the gateway's (see `ClientGone`).
+    let quiet = crate::telemetry::ClientGone;
     // Lines are written by a thread of their own (see `log_writer`), so the per-call line
     // costs a call no system call and a slow stderr reader stalls no call.
     let _ = match (
         format,
         crate::telemetry::log_writer::Background::start(std::io::stderr()),
     ) {
-        (LogFormat::Text, Some(w)) => builder.with_writer(w).try_init(),
-        (LogFormat::Json, Some(w)) => builder.json().with_writer(w).try_init(),
-        (LogFormat::Text, None) => builder.with_writer(std::io::stderr).try_init(),
-        (LogFormat::Json, None) => builder.json().with_writer(std::io::stderr).try_init(),
+        (LogFormat::Text, Some(w)) => builder.with_writer(w).finish().with(quiet).try_init(),
+        (LogFormat::Json, Some(w)) => builder
+            .json()
+            .with_writer(w)
+            .finish()
+            .with(quiet)
+            .try_init(),
+        (LogFormat::Text, None) => builder
+            .with_writer(std::io::stderr)
+            .finish()
+            .with(quiet)
+            .try_init(),
+        (LogFormat::Json, None) => builder
+            .json()
+            .with_writer(std::io::stderr)
+            .finish()
+            .with(quiet)
+            .try_init(),
     };
 }
 

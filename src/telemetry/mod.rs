@@ -6,6 +6,7 @@
 //! the manifest, never from a request: a call naming an unknown tool counts as `_unknown`), so
 //! a recorded call is a few relaxed atomic adds and one read-locked map lookup.
 
+mod client_gone;
 mod expose;
 mod histogram;
 pub mod log_writer;
@@ -17,6 +18,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+pub use client_gone::ClientGone;
 pub use expose::{Exposition, escape};
 pub use histogram::{BOUNDS, Histogram};
 pub use throttle::Throttle;
