@@ -171,6 +171,21 @@ paths:
           content: {application/json: {schema: {type: object}}}
 "#;
 
+/// A gateway serving the one `slow` tool of [`slow_upstream`] with `args`; its files live as
+/// long as the directory returned.
+fn slow_gateway(rt: &tokio::runtime::Runtime, args: &[&str]) -> (Gateway, tempfile::TempDir) {
+    let base = rt.block_on(slow_upstream());
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "slow.yaml", SLOW_SPEC);
+    let manifest = write(
+        dir.path(),
+        "gateway.yaml",
+        "name: slow\nopenapi: slow.yaml\nupstream:\n  base_url: ${BASE}\ntools:\n  - operation: slow\n",
+    );
+    let gw = crate::common::gateway::serve(&manifest, args, &[("BASE", &base)]);
+    (gw, dir)
+}
+
 /// An upstream whose `/slow` answers after 1.5 s.
 async fn slow_upstream() -> String {
     use axum::routing::get;
@@ -187,16 +202,8 @@ async fn slow_upstream() -> String {
 #[test]
 fn sigterm_fails_readiness_finishes_calls_in_flight_and_exits_by_the_deadline() {
     let rt = runtime();
-    let base = rt.block_on(slow_upstream());
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "slow.yaml", SLOW_SPEC);
-    let manifest = write(
-        dir.path(),
-        "gateway.yaml",
-        "name: slow\nopenapi: slow.yaml\nupstream:\n  base_url: ${BASE}\ntools:\n  - operation: slow\n",
-    );
-    let mut gw = crate::common::gateway::serve(
-        &manifest,
+    let (mut gw, _dir) = slow_gateway(
+        &rt,
         &[
             "--shutdown-grace",
             "1s",
@@ -205,7 +212,6 @@ fn sigterm_fails_readiness_finishes_calls_in_flight_and_exits_by_the_deadline() 
             "--header-timeout",
             "60s",
         ],
-        &[("BASE", &base)],
     );
     let addr = authority(&gw);
     let origin = gw.origin();
@@ -265,4 +271,143 @@ fn sigterm_fails_readiness_finishes_calls_in_flight_and_exits_by_the_deadline() 
     let log: Vec<String> = gw.log.try_iter().collect();
     let log = log.join("\n");
     assert!(log.contains("shutting down"), "{log}");
+}
+
+/// The 2026-07-28 headers of a `method` request.
+fn h2026(req: reqwest::RequestBuilder, method: &str) -> reqwest::RequestBuilder {
+    req.header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", method)
+}
+
+/// A 2026-07-28 `subscriptions/listen` for tool list changes, with JSON-RPC id `id`.
+fn listen(id: &str) -> String {
+    json!({"jsonrpc": "2.0", "id": id, "method": "subscriptions/listen", "params": {
+        "notifications": {"toolsListChanged": true},
+        "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {},
+        },
+    }})
+    .to_string()
+}
+
+/// The JSON messages of an SSE body.
+fn sse_messages(text: &str) -> Vec<Value> {
+    text.split("\n\n")
+        .filter_map(|event| {
+            let data: Vec<&str> = event
+                .lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .map(str::trim_start)
+                .collect();
+            serde_json::from_str(&data.join("\n")).ok()
+        })
+        .collect()
+}
+
+/// Reads `resp`'s body until it ends (or `limit` passes), appending it to `seen`; whether it
+/// ended.
+async fn read_to_end(resp: &mut reqwest::Response, seen: &mut String, limit: Duration) -> bool {
+    tokio::time::timeout(limit, async {
+        while let Ok(Some(chunk)) = resp.chunk().await {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    })
+    .await
+    .is_ok()
+}
+
+/// What rmcp answers drains like what the fast path answers. At SIGTERM a call reporting
+/// progress (an SSE answer rmcp writes) still gets its result when the upstream answers, and
+/// a 2026-07-28 `subscriptions/listen` stream ends with the final result naming its
+/// subscription, which tells the client the server ended it on purpose (a cut stream reads as
+/// lost). A listen stream its client closed leaves no ERROR line in the log.
+#[test]
+fn sigterm_finishes_what_rmcp_answers_and_ends_listen_streams_with_their_result() {
+    let rt = runtime();
+    let (mut gw, _dir) = slow_gateway(&rt, &["--shutdown-grace", "0s", "--drain-timeout", "5s"]);
+    let (url, pid) = (gw.url.clone(), gw.pid());
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        // A listen stream its client closes once it is acknowledged.
+        let mut gone = h2026(http.post(&url), "subscriptions/listen")
+            .body(listen("gone"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(gone.status(), 200);
+        gone.chunk().await.unwrap().expect("the acknowledgment");
+        drop(gone);
+        // A listen stream open when the signal arrives, acknowledged first.
+        let mut open = h2026(http.post(&url), "subscriptions/listen")
+            .body(listen("L1"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(open.status(), 200);
+        let mut streamed = String::new();
+        while !streamed.contains("notifications/subscriptions/acknowledged") {
+            let chunk = open.chunk().await.unwrap().expect("the acknowledgment");
+            streamed.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        // A call asking for progress, which rmcp answers as a stream.
+        let progress = tokio::spawn({
+            let (http, url) = (http.clone(), url.clone());
+            async move {
+                let body = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {
+                    "name": "slow", "arguments": {}, "_meta": {"progressToken": "p7"},
+                }});
+                let resp = http
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .header("accept", "application/json, text/event-stream")
+                    .body(body.to_string())
+                    .send()
+                    .await
+                    .expect("the call in flight is answered");
+                (
+                    resp.status().as_u16(),
+                    resp.text().await.unwrap_or_default(),
+                )
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let killed = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+
+        assert!(
+            read_to_end(&mut open, &mut streamed, Duration::from_secs(5)).await,
+            "the listen stream ends at stop: {streamed}"
+        );
+        let last = sse_messages(&streamed).pop().unwrap_or_default();
+        assert_eq!(last["id"], "L1", "{streamed}");
+        assert_eq!(last["result"]["resultType"], "complete", "{streamed}");
+        assert_eq!(
+            last["result"]["_meta"]["io.modelcontextprotocol/subscriptionId"], "L1",
+            "{streamed}"
+        );
+
+        let (status, text) = progress.await.unwrap();
+        assert_eq!(status, 200, "{text}");
+        let messages = sse_messages(&text);
+        let result = messages
+            .iter()
+            .find(|m| m["id"] == 7)
+            .unwrap_or_else(|| panic!("the call's result arrives: {text}"));
+        assert_eq!(result["result"]["isError"], false, "{text}");
+        assert_eq!(
+            result["result"]["structuredContent"]["done"], true,
+            "{text}"
+        );
+    });
+    let status = gw
+        .wait_exit(Duration::from_secs(8))
+        .expect("the gateway exits once the call is answered");
+    assert!(status.success(), "{status:?}");
+    crate::common::gateway::assert_no_error_lines(&gw.log.try_iter().collect::<Vec<_>>());
 }

@@ -53,6 +53,8 @@ pub(crate) struct FastPath<S> {
     pub(crate) enabled: bool,
     /// In session mode (`--sessions`), the sessions whose calls may be answered here.
     pub(crate) sessions: Option<Arc<Sessions>>,
+    /// The requests rmcp is answering, which stopping waits for ([`super::stop`]).
+    pub(crate) answering: Arc<super::stop::Answering>,
 }
 
 /// The params of a `tools/call` or `prompts/get` the fast path takes: nothing but these fields.
@@ -526,8 +528,19 @@ where
         let id = single(req.headers(), "mcp-session-id").ok()??;
         Some((s, id.to_owned(), req.method().clone()))
     });
+    // A POST is a request whose answer stopping waits for; a GET is a 2025 session's stream,
+    // which no call waits on.
+    let answer = (req.method() == Method::POST).then(|| fast.answering.start());
     let resp = match fast.rmcp.clone().oneshot(req).await {
-        Ok(resp) => resp.map(Body::new),
+        Ok(resp) => resp.map(|body| match answer {
+            // The guard lives in the body (the closure owns it), so it is dropped when the
+            // answer has been written to its end, or abandoned.
+            Some(answer) => Body::new(http_body_util::BodyExt::map_frame(body, move |f| {
+                let _written_with = &answer;
+                f
+            })),
+            None => Body::new(body),
+        }),
         Err(never) => match never {},
     };
     if let Some((sessions, id, method)) = session {

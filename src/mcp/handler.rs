@@ -116,9 +116,17 @@ impl Changed {
 pub struct Listeners {
     peers: Mutex<Vec<Peer<RoleServer>>>,
     sinks: Mutex<Vec<SubscriptionSink>>,
+    /// Cancelled when `/mcp` stops: listen streams then end with their final result.
+    ended: tokio_util::sync::CancellationToken,
 }
 
 impl Listeners {
+    /// Ends every `subscriptions/listen` stream, open or yet to open, with the final result
+    /// that tells the client the server ended it (`super::stop`).
+    pub(crate) fn end(&self) {
+        self.ended.cancel();
+    }
+
     fn add_peer(&self, peer: Peer<RoleServer>) {
         if let Ok(mut peers) = self.peers.lock() {
             peers.retain(|p| !p.is_transport_closed());
@@ -403,7 +411,12 @@ impl ServerHandler for Handler {
         {
             self.ensure_poller();
         }
-        cx.cancelled().await;
+        // The client closing the stream cancels it (no answer is owed then); the gateway
+        // stopping ends it with the final result, so the client knows to listen elsewhere.
+        tokio::select! {
+            () = cx.cancelled() => {}
+            () = self.shared.listeners.ended.cancelled() => {}
+        }
         self.shared.listeners.remove_sink(&sink);
         Ok(())
     }

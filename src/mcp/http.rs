@@ -72,7 +72,9 @@ pub fn allowed_hosts(opts: &HttpOptions) -> Vec<String> {
         .collect()
 }
 
-fn config(opts: &HttpOptions, shutdown: &CancellationToken) -> StreamableHttpServerConfig {
+/// rmcp's settings; `stop` is the token on which rmcp ends its streams and sessions, which
+/// [`super::stop::in_order`] cancels last.
+fn config(opts: &HttpOptions, stop: &CancellationToken) -> StreamableHttpServerConfig {
     let hosts = allowed_hosts(opts);
     // Browsers on a loopback page may talk to a local gateway; any other origin must be named.
     let origins: Vec<String> = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
@@ -87,7 +89,7 @@ fn config(opts: &HttpOptions, shutdown: &CancellationToken) -> StreamableHttpSer
         .with_json_response(!opts.sessions)
         .with_max_request_body_bytes(opts.max_body_bytes)
         .with_sse_keep_alive(Some(Duration::from_secs(15)))
-        .with_cancellation_token(shutdown.child_token())
+        .with_cancellation_token(stop.child_token())
 }
 
 /// An endpoint served without the router: a request in, its answer's future out. `/mcp` is
@@ -107,7 +109,17 @@ pub fn mcp_service(
     opts: &HttpOptions,
     shutdown: &CancellationToken,
 ) -> Endpoint {
-    let cfg = config(opts, shutdown);
+    // rmcp gets a token of its own, cancelled only once its answers are written
+    // (`super::stop`): with the stop token itself it would cut calls the drain must finish.
+    let rmcp_stop = CancellationToken::new();
+    let answering = Arc::new(super::stop::Answering::default());
+    tokio::spawn(super::stop::in_order(
+        shutdown.clone(),
+        shared.clone(),
+        answering.clone(),
+        rmcp_stop.clone(),
+    ));
+    let cfg = config(opts, &rmcp_stop);
     let factory = {
         let shared = shared.clone();
         move || Ok(Handler::new(shared.clone()))
@@ -119,11 +131,11 @@ pub fn mcp_service(
         let manager = Arc::new(manager);
         let sessions = Arc::new(super::sessions::Sessions::new(manager.clone()));
         let rmcp = StreamableHttpService::new(factory, manager, cfg);
-        entry(shared, rmcp, hosts, opts, Some(sessions))
+        entry(shared, rmcp, hosts, opts, Some(sessions), answering)
     } else {
         let rmcp =
             StreamableHttpService::new(factory, Arc::new(NeverSessionManager::default()), cfg);
-        entry(shared, rmcp, hosts, opts, None)
+        entry(shared, rmcp, hosts, opts, None, answering)
     }
 }
 
@@ -136,6 +148,7 @@ fn entry<S, B>(
     hosts: super::host::Allowed,
     opts: &HttpOptions,
     sessions: Option<Arc<super::sessions::Sessions>>,
+    answering: Arc<super::stop::Answering>,
 ) -> Endpoint
 where
     S: tower::Service<
@@ -157,6 +170,7 @@ where
         max_body_bytes: opts.max_body_bytes,
         enabled: opts.fast_path,
         sessions,
+        answering,
     });
     Arc::new(move |req| Box::pin(fast::entry(State(fast.clone()), req)))
 }

@@ -12,6 +12,7 @@ mod host;
 pub mod http;
 mod jsonrpc;
 mod sessions;
+mod stop;
 mod subscriptions;
 mod tasks;
 mod tools;

@@ -167,12 +167,18 @@ pub fn ts_client(target: &[&str], steps: &Value, env: &[(&str, &str)]) -> Vec<Va
     for (k, v) in env {
         cmd.env(k, v);
     }
+    run_client(cmd, steps, "the TypeScript client")
+}
+
+/// Runs a client driver (`cmd`: tests/node/client.mjs, tests/python/client.py) with `steps` on
+/// its stdin; returns the JSON array it prints. `who` names it when it fails.
+pub fn run_client(mut cmd: Command, steps: &Value, who: &str) -> Vec<Value> {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("node runs");
+        .unwrap_or_else(|e| panic!("{who} cannot start: {e}"));
     child
         .stdin
         .take()
@@ -182,7 +188,7 @@ pub fn ts_client(target: &[&str], steps: &Value, env: &[(&str, &str)]) -> Vec<Va
     let out = child.wait_with_output().expect("the client finishes");
     assert!(
         out.status.success(),
-        "the TypeScript client failed:\n{}",
+        "{who} failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -191,6 +197,15 @@ pub fn ts_client(target: &[&str], steps: &Value, env: &[(&str, &str)]) -> Vec<Va
             String::from_utf8_lossy(&out.stdout)
         )
     })
+}
+
+/// Fails, showing the log, if any line of it is at ERROR level.
+pub fn assert_no_error_lines(log: &[String]) {
+    assert!(
+        !log.iter().any(|l| l.contains("ERROR")),
+        "no ERROR line:\n{}",
+        log.join("\n")
+    );
 }
 
 /// The concatenated text blocks of a tool result.
