@@ -21,6 +21,7 @@ mod lock;
 mod operating;
 mod paging;
 mod prism;
+mod python_sdk;
 mod real_specs;
 mod reload;
 mod requests;

