@@ -152,7 +152,7 @@ pub fn prometheus<'a>(
             out.sample(
                 "mcp_gateway_requests_total",
                 "counter",
-                "/mcp requests by the path that served them: fast (tools/call answered in front of rmcp) or rmcp (everything else); bodies refused as malformed JSON-RPC are in neither.",
+                "/mcp requests by the path that served them: fast (tools/call, resources/read and prompts/get answered in front of rmcp) or rmcp (everything else); bodies refused as malformed JSON-RPC are in neither.",
                 &format!("gateway=\"{name}\",path=\"{path}\""),
                 n.load(std::sync::atomic::Ordering::Relaxed),
             );
