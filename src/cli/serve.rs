@@ -123,33 +123,19 @@ fn init_logging(format: LogFormat) {
         .with_ansi(std::io::stderr().is_terminal());
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
-    // A client closing its stream is not an error of the gateway's (see `ClientGone`).
-    let quiet = crate::telemetry::ClientGone;
     // Lines are written by a thread of their own (see `log_writer`), so the per-call line
     // costs a call no system call and a slow stderr reader stalls no call.
-    let _ = match (
+    let fmt: Box<dyn tracing::Subscriber + Send + Sync> = match (
         format,
         crate::telemetry::log_writer::Background::start(std::io::stderr()),
     ) {
-        (LogFormat::Text, Some(w)) => builder.with_writer(w).finish().with(quiet).try_init(),
-        (LogFormat::Json, Some(w)) => builder
-            .json()
-            .with_writer(w)
-            .finish()
-            .with(quiet)
-            .try_init(),
-        (LogFormat::Text, None) => builder
-            .with_writer(std::io::stderr)
-            .finish()
-            .with(quiet)
-            .try_init(),
-        (LogFormat::Json, None) => builder
-            .json()
-            .with_writer(std::io::stderr)
-            .finish()
-            .with(quiet)
-            .try_init(),
+        (LogFormat::Text, Some(w)) => Box::new(builder.with_writer(w).finish()),
+        (LogFormat::Json, Some(w)) => Box::new(builder.json().with_writer(w).finish()),
+        (LogFormat::Text, None) => Box::new(builder.with_writer(std::io::stderr).finish()),
+        (LogFormat::Json, None) => Box::new(builder.json().with_writer(std::io::stderr).finish()),
     };
+    // A client closing its stream is not an error of the gateway's (see `ClientGone`).
+    let _ = fmt.with(crate::telemetry::ClientGone).try_init();
 }
 
 /// Starts the OTLP exporter when `OTEL_*` configures one; otherwise tracing stays off.
