@@ -2,8 +2,10 @@
 //! mode asks `server/discover` and speaks 2026-07-28 to a server that can, as new agents built
 //! on it do; its legacy mode initializes a 2025-era connection. Both drive the petstore example
 //! against the recording upstream: tools, a resource, a prompt, bad arguments and an unknown
-//! tool, with `/metrics` showing which path served them. A `subscriptions/listen` stream sees a
-//! hot reload, and ends gracefully, as the SDK tells it, when the gateway is stopped.
+//! tool, with `/metrics` showing which path served them. A tool that asks the user first
+//! (`confirm:`) is driven through the SDK's own `InputRequiredResult` rounds. A
+//! `subscriptions/listen` stream sees a hot reload, and ends gracefully, as the SDK tells it,
+//! when the gateway is stopped.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -32,8 +34,14 @@ fn python() -> PathBuf {
 /// Runs tests/python/client.py against `url` in `mode` with `steps`; returns its results (the
 /// first is the negotiated version and the server's identity).
 fn py_client(url: &str, mode: &str, steps: &Value) -> Vec<Value> {
+    py_client_with(url, mode, steps, &[])
+}
+
+/// [`py_client`] with environment variables (`MCP_ELICIT`).
+fn py_client_with(url: &str, mode: &str, steps: &Value, env: &[(&str, &str)]) -> Vec<Value> {
     let mut cmd = Command::new(python());
     cmd.arg(path("tests/python/client.py")).args([url, mode]);
+    cmd.envs(env.iter().copied());
     run_client(cmd, steps, "the Python client")
 }
 
@@ -195,4 +203,65 @@ fn a_listen_stream_hears_a_reload_and_ends_gracefully_at_sigterm() {
         .expect("the gateway exits after SIGTERM");
     assert!(status.success(), "{status:?}");
     assert_no_error_lines(&gw.log.try_iter().collect::<Vec<_>>());
+}
+
+/// A tool with `confirm:` asks through 2026-07-28 `InputRequiredResult` rounds, which the SDK
+/// drives with its elicitation callback: the user is asked exactly the manifest's question;
+/// accepting sends the one `DELETE`, declining or cancelling sends nothing and says so, and a
+/// client that cannot ask its user gets `-32021` with nothing sent.
+#[test]
+fn confirm_is_asked_through_the_sdks_input_required_rounds() {
+    let rt = runtime();
+    let up = rt.block_on(upstream::start());
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["openapi.yaml", "care-guide.md"] {
+        std::fs::copy(path(&format!("gateways/petstore/{f}")), dir.path().join(f)).unwrap();
+    }
+    let manifest = std::fs::read_to_string(path("gateways/petstore/gateway.yaml")).unwrap();
+    let asked =
+        "    description: Permanently delete a pet from the store. This cannot be undone.\n";
+    assert!(manifest.contains(asked));
+    let manifest = manifest.replacen(
+        asked,
+        &format!("{asked}    confirm: Delete this pet for good?\n"),
+        1,
+    );
+    let manifest = crate::common::write(dir.path(), "gateway.yaml", &manifest);
+    let gw = serve(&manifest, &[], &[("PETSTORE_BASE_URL", &up.url())]);
+    let steps = json!([
+        {"op": "call", "name": "delete_pet", "arguments": {"pet_id": 7}},
+        {"op": "elicited"},
+    ]);
+    let deletes = || {
+        up.requests()
+            .iter()
+            .filter(|s| s.method == "DELETE")
+            .map(|s| s.uri.clone())
+            .collect::<Vec<_>>()
+    };
+
+    for (action, said) in [("decline", "declined"), ("cancel", "cancelled")] {
+        let elicit = json!({"action": action}).to_string();
+        let r = py_client_with(&gw.url, "auto", &steps, &[("MCP_ELICIT", &elicit)]);
+        assert_eq!(r[0]["protocolVersion"], "2026-07-28");
+        assert_eq!(r[1]["isError"], true, "{action}: {}", r[1]);
+        let text = text(&r[1]);
+        assert!(
+            text.contains(said) && text.contains("Nothing was sent"),
+            "{action}: {text}"
+        );
+        assert_eq!(r[2], json!(["Delete this pet for good?"]), "{action}");
+    }
+    let r = py_client(&gw.url, "auto", &json!([steps[0]]));
+    assert_eq!(r[1]["error"]["code"], -32021, "{}", r[1]);
+    assert!(
+        deletes().is_empty(),
+        "nothing is sent unless the user agrees"
+    );
+
+    let accept = json!({"action": "accept"}).to_string();
+    let r = py_client_with(&gw.url, "auto", &steps, &[("MCP_ELICIT", &accept)]);
+    assert_eq!(r[1]["isError"], false, "{}", r[1]);
+    assert_eq!(r[2], json!(["Delete this pet for good?"]));
+    assert_eq!(deletes(), ["/pets/7"]);
 }

@@ -18,6 +18,13 @@ steps.json is a list of
   {"op": "listen_through_sigterm", "pid": ..., "timeout_s"}
       open a listen stream, send SIGTERM to `pid`, and read the stream to its end: answers
       {"ended": "graceful"} (the server ended it with its final result) or {"ended": "lost"}
+  {"op": "elicited"}                               the questions the user was asked so far
+
+With $MCP_ELICIT (JSON: {"action": "accept"|"decline"|"cancel", "content": {...}}) the client
+can ask its user: it answers every question so (in 2026-07-28, the `InputRequiredResult`
+rounds the SDK drives; in the 2025 era, `elicitation/create`), filling the form's fields from
+`content`.
+
 The first printed result is {"protocolVersion", "serverInfo"}; then one per step: the SDK's
 parsed result as JSON (camelCase, as on the wire), or {"error": {"code", "message"}} when the
 SDK raises an MCP error. All of it as one JSON array on stdout.
@@ -29,6 +36,7 @@ import signal
 import sys
 
 import anyio
+import mcp_types as types
 from mcp.client.client import Client
 from mcp.client.subscriptions import SubscriptionLost, ToolsListChanged
 from mcp.shared.exceptions import MCPError
@@ -38,8 +46,24 @@ def dump(model):
     return model.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
+ELICIT = json.loads(os.environ["MCP_ELICIT"]) if os.environ.get("MCP_ELICIT") else None
+ELICITED = []
+
+
+async def elicit(_context, params):
+    """Answers a question as $MCP_ELICIT says, remembering what was asked."""
+    ELICITED.append(params.message)
+    if ELICIT["action"] != "accept":
+        return types.ElicitResult(action=ELICIT["action"])
+    fields = (params.requested_schema or {}).get("properties", {})
+    content = {k: v for k, v in ELICIT.get("content", {}).items() if k in fields}
+    return types.ElicitResult(action="accept", content=content)
+
+
 async def step(client, s):
     op = s["op"]
+    if op == "elicited":
+        return list(ELICITED)
     if op == "list":
         return dump(await client.list_tools())
     if op == "call":
@@ -78,7 +102,7 @@ async def main():
     mode = sys.argv[2] if len(sys.argv) > 2 else "auto"
     steps = json.load(sys.stdin)
     out = []
-    async with Client(url, mode=mode) as client:
+    async with Client(url, mode=mode, elicitation_callback=elicit if ELICIT else None) as client:
         info = client.session.server_info
         out.append(
             {
