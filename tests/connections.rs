@@ -281,30 +281,21 @@ fn h2026(req: reqwest::RequestBuilder, method: &str) -> reqwest::RequestBuilder 
         .header("mcp-method", method)
 }
 
-/// A 2026-07-28 `subscriptions/listen` for tool list changes, with JSON-RPC id `id`.
-fn listen(id: &str) -> String {
-    json!({"jsonrpc": "2.0", "id": id, "method": "subscriptions/listen", "params": {
+/// Opens a 2026-07-28 `subscriptions/listen` stream for tool list changes, with JSON-RPC id
+/// `id`.
+async fn listen(http: &reqwest::Client, url: &str, id: &str) -> reqwest::Response {
+    let body = json!({"jsonrpc": "2.0", "id": id, "method": "subscriptions/listen", "params": {
         "notifications": {"toolsListChanged": true},
         "_meta": {
             "io.modelcontextprotocol/protocolVersion": "2026-07-28",
             "io.modelcontextprotocol/clientCapabilities": {},
         },
-    }})
-    .to_string()
-}
-
-/// The JSON messages of an SSE body.
-fn sse_messages(text: &str) -> Vec<Value> {
-    text.split("\n\n")
-        .filter_map(|event| {
-            let data: Vec<&str> = event
-                .lines()
-                .filter_map(|l| l.strip_prefix("data:"))
-                .map(str::trim_start)
-                .collect();
-            serde_json::from_str(&data.join("\n")).ok()
-        })
-        .collect()
+    }});
+    h2026(http.post(url), "subscriptions/listen")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("the listen request is answered")
 }
 
 /// Reads `resp`'s body until it ends (or `limit` passes), appending it to `seen`; whether it
@@ -332,20 +323,12 @@ fn sigterm_finishes_what_rmcp_answers_and_ends_listen_streams_with_their_result(
     rt.block_on(async {
         let http = reqwest::Client::new();
         // A listen stream its client closes once it is acknowledged.
-        let mut gone = h2026(http.post(&url), "subscriptions/listen")
-            .body(listen("gone"))
-            .send()
-            .await
-            .unwrap();
+        let mut gone = listen(&http, &url, "gone").await;
         assert_eq!(gone.status(), 200);
         gone.chunk().await.unwrap().expect("the acknowledgment");
         drop(gone);
         // A listen stream open when the signal arrives, acknowledged first.
-        let mut open = h2026(http.post(&url), "subscriptions/listen")
-            .body(listen("L1"))
-            .send()
-            .await
-            .unwrap();
+        let mut open = listen(&http, &url, "L1").await;
         assert_eq!(open.status(), 200);
         let mut streamed = String::new();
         while !streamed.contains("notifications/subscriptions/acknowledged") {
@@ -384,7 +367,9 @@ fn sigterm_finishes_what_rmcp_answers_and_ends_listen_streams_with_their_result(
             read_to_end(&mut open, &mut streamed, Duration::from_secs(5)).await,
             "the listen stream ends at stop: {streamed}"
         );
-        let last = sse_messages(&streamed).pop().unwrap_or_default();
+        let last = crate::common::sse_messages(&streamed)
+            .pop()
+            .unwrap_or_default();
         assert_eq!(last["id"], "L1", "{streamed}");
         assert_eq!(last["result"]["resultType"], "complete", "{streamed}");
         assert_eq!(
@@ -394,7 +379,7 @@ fn sigterm_finishes_what_rmcp_answers_and_ends_listen_streams_with_their_result(
 
         let (status, text) = progress.await.unwrap();
         assert_eq!(status, 200, "{text}");
-        let messages = sse_messages(&text);
+        let messages = crate::common::sse_messages(&text);
         let result = messages
             .iter()
             .find(|m| m["id"] == 7)

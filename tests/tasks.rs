@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::common::gateway::{Gateway, serve, ts_client};
-use crate::common::{compile, runtime, summarize, write};
+use crate::common::{compile, runtime, sse_messages, summarize, write};
 
 /// The gateway's API key, sent in the query; the API echoes it into its status URLs.
 const KEY: &str = "exports-key-7f3a";
@@ -356,9 +356,8 @@ async fn rpc(
     let text = resp.text().await.unwrap();
     // A JSON body, or the last `data:` line of an SSE one.
     serde_json::from_str(&text).unwrap_or_else(|_| {
-        text.lines()
-            .filter_map(|l| l.strip_prefix("data:"))
-            .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
+        sse_messages(&text)
+            .into_iter()
             .find(|m| m.get("id").is_some())
             .unwrap_or_else(|| panic!("not a JSON-RPC answer: {text}"))
     })
@@ -511,11 +510,7 @@ fn a_client_without_tasks_waits_for_the_job_with_progress() {
             .await
             .unwrap();
         let stream = resp.text().await.unwrap();
-        let messages: Vec<Value> = stream
-            .lines()
-            .filter_map(|l| l.strip_prefix("data:"))
-            .filter_map(|d| serde_json::from_str(d.trim()).ok())
-            .collect();
+        let messages = sse_messages(&stream);
         let progress: Vec<&Value> = messages
             .iter()
             .filter(|m| m["method"] == "notifications/progress")

@@ -83,6 +83,21 @@ pub fn summarize(diags: &[mcp_gateway::diag::Diagnostic]) -> Vec<String> {
         .collect()
 }
 
+/// The JSON messages of an SSE body, an event's `data:` lines joined; events whose data is not
+/// JSON (the priming event, keep-alives) are skipped.
+pub fn sse_messages(text: &str) -> Vec<serde_json::Value> {
+    text.split("\n\n")
+        .filter_map(|event| {
+            let data: Vec<&str> = event
+                .lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .map(str::trim_start)
+                .collect();
+            serde_json::from_str(&data.join("\n")).ok()
+        })
+        .collect()
+}
+
 pub mod gateway;
 pub mod in_process;
 pub mod oauth;
