@@ -478,8 +478,9 @@ fn the_fast_path_answers_every_request_exactly_as_rmcp_does_in_both_eras() {
     });
 }
 
-/// Malformed bodies: HTTP 400 with the JSON-RPC code, never rmcp's 415 with serde's text; in
-/// session mode too, where every request goes to rmcp.
+/// Malformed bodies: HTTP 400 with the JSON-RPC code, never rmcp's 415 with serde's text, nor
+/// its "method not found" for a method it serves; in session mode too, where every request goes
+/// to rmcp.
 #[test]
 fn malformed_json_rpc_gets_400_and_its_code_on_every_path() {
     let rt = runtime();
@@ -549,6 +550,60 @@ fn malformed_json_rpc_gets_400_and_its_code_on_every_path() {
                 assert_eq!(
                     v.get("id").cloned().unwrap_or(Value::Null),
                     id,
+                    "{what}: {text}"
+                );
+            }
+            // A method rmcp serves, with params that do not fit it: `-32602` naming the field,
+            // never rmcp's "method not found" (HTTP 404 in the 2026-07-28 era), in both eras.
+            for (version, method, params, field) in [
+                (
+                    "2025-11-25",
+                    "tools/call",
+                    json!({}),
+                    "missing field `name`",
+                ),
+                (
+                    "2025-11-25",
+                    "resources/read",
+                    json!({"uri": 5}),
+                    "invalid type",
+                ),
+                (
+                    V2026,
+                    "tools/call",
+                    json!({"_meta": meta()}),
+                    "missing field `name`",
+                ),
+                (
+                    V2026,
+                    "subscriptions/listen",
+                    json!({"_meta": meta()}),
+                    "missing field `notifications`",
+                ),
+            ] {
+                let case = Case {
+                    what: "".into(),
+                    headers: vec![
+                        ("mcp-protocol-version", version.into()),
+                        ("mcp-method", method.into()),
+                    ],
+                    body: serde_json::to_vec(
+                        &json!({"jsonrpc": "2.0", "id": 9, "method": method, "params": params}),
+                    )
+                    .unwrap(),
+                    fast: false,
+                };
+                let a = send(&gw.url, &case).await;
+                let text = String::from_utf8_lossy(&a.body).to_string();
+                let what = format!("{args:?} {version} {method} {params}");
+                assert_eq!(a.status, 400, "{what}: {text}");
+                let v: Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(v["id"], 9, "{what}: {text}");
+                assert_eq!(v["error"]["code"], -32602, "{what}: {text}");
+                let message = v["error"]["message"].as_str().unwrap_or_default();
+                assert!(
+                    message.contains(&format!("the params do not fit `{method}`"))
+                        && message.contains(field),
                     "{what}: {text}"
                 );
             }

@@ -12,7 +12,9 @@
 use std::borrow::Cow;
 
 use axum::response::{IntoResponse, Response};
-use rmcp::model::{ClientJsonRpcMessage, ErrorData, JsonRpcError, RequestId};
+use rmcp::model::{
+    ClientJsonRpcMessage, ClientRequest, ErrorData, JsonRpcError, JsonRpcRequest, RequestId,
+};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -184,17 +186,74 @@ pub(crate) fn envelope(body: &[u8]) -> Result<Envelope<'_>, Rejection> {
 }
 
 /// Checks that a body that passed [`envelope`] is also a message rmcp can read, so rmcp never
-/// answers 415 for a well-formed envelope whose params do not fit the method.
+/// answers 415 for a well-formed envelope whose params do not fit the method, nor "method not
+/// found" for a method it serves ([`unfit`]).
 pub(crate) fn check_typed(body: &[u8], env: &Envelope<'_>) -> Result<(), Rejection> {
+    let unfitting = |m: &str, e: serde_json::Error| {
+        Rejection::params(env.id.clone(), format!("the params do not fit `{m}`: {e}"))
+    };
     match serde_json::from_slice::<ClientJsonRpcMessage>(body) {
+        Ok(ClientJsonRpcMessage::Request(JsonRpcRequest {
+            request: ClientRequest::CustomRequest(custom),
+            ..
+        })) => match unfit(body, &custom.method) {
+            Some(e) => Err(unfitting(&custom.method, e)),
+            None => Ok(()),
+        },
         Ok(_) => Ok(()),
         Err(e) => Err(match &env.method {
-            Some(m) => {
-                Rejection::params(env.id.clone(), format!("the params do not fit `{m}`: {e}"))
-            }
+            Some(m) => unfitting(m, e),
             None => Rejection::request(env.id.clone(), &format!("{e}")),
         }),
     }
+}
+
+/// Why `body`, a request for `method`, does not parse as that method's own request type, when
+/// `method` is one rmcp knows; `None` for any other method (or if it parses after all).
+///
+/// Why: rmcp's request enum is untagged with a catch-all last, so a request for a method it
+/// knows whose params do not fit (`tools/call` without `name`, `subscriptions/listen` without
+/// `notifications`) is read as a custom request, and its handler answers `-32601` with the bare
+/// method name: "method not found" for a method it serves (HTTP 404 in the 2026-07-28 era),
+/// which sends a client looking for the wrong mistake. JSON-RPC's answer is `-32602`, and the
+/// type's own parse error says which field is wrong.
+// Three of the types are deprecated in rmcp (logging, resources/subscribe and unsubscribe),
+// which the gateway still serves to 2025-era clients.
+#[allow(deprecated)]
+fn unfit(body: &[u8], method: &str) -> Option<serde_json::Error> {
+    use rmcp::model::*;
+    macro_rules! parse_as_own_type {
+        ($($name:ty => $request:ty),* $(,)?) => {
+            $(if method == <$name as ConstString>::VALUE {
+                return serde_json::from_slice::<JsonRpcRequest<$request>>(body).err();
+            })*
+        };
+    }
+    // The methods of rmcp's `ClientRequest`, each with its request type.
+    parse_as_own_type!(
+        PingRequestMethod => PingRequest,
+        InitializeResultMethod => InitializeRequest,
+        DiscoverRequestMethod => DiscoverRequest,
+        CompleteRequestMethod => CompleteRequest,
+        SetLevelRequestMethod => SetLevelRequest,
+        GetPromptRequestMethod => GetPromptRequest,
+        ListPromptsRequestMethod => ListPromptsRequest,
+        ListResourcesRequestMethod => ListResourcesRequest,
+        ListResourceTemplatesRequestMethod => ListResourceTemplatesRequest,
+        ReadResourceRequestMethod => ReadResourceRequest,
+        SubscriptionsListenRequestMethod => SubscriptionsListenRequest,
+        SubscribeRequestMethod => SubscribeRequest,
+        UnsubscribeRequestMethod => UnsubscribeRequest,
+        CallToolRequestMethod => CallToolRequest,
+        ListToolsRequestMethod => ListToolsRequest,
+        GetTaskMethod => GetTaskRequest,
+        UpdateTaskMethod => UpdateTaskRequest,
+        CancelTaskMethod => CancelTaskRequest,
+        ListSkillsRequestMethod => ListSkillsRequest,
+        GetSkillRequestMethod => GetSkillRequest,
+        ReadResourceDirectoryRequestMethod => ReadResourceDirectoryRequest,
+    );
+    None
 }
 
 #[cfg(test)]
@@ -203,6 +262,67 @@ mod tests {
 
     fn code(body: &[u8]) -> i32 {
         envelope(body).map(|_| 0).unwrap_or_else(|r| r.code())
+    }
+
+    /// What [`check_typed`] makes of a body that passed [`envelope`]: `Ok`, or its error.
+    fn typed(body: &str) -> Result<(), String> {
+        let env = envelope(body.as_bytes()).expect("a JSON-RPC envelope");
+        check_typed(body.as_bytes(), &env).map_err(|r| {
+            assert_eq!(r.code(), -32602, "{body}");
+            r.error.message.to_string()
+        })
+    }
+
+    #[test]
+    fn a_method_rmcp_serves_with_params_that_do_not_fit_gets_invalid_params() {
+        for (body, names) in [
+            (
+                r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}}"#,
+                "`tools/call`: missing field `name`",
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","arguments":[1]}}"#,
+                "`tools/call`: invalid type",
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":5}}"#,
+                "`resources/read`: invalid type: integer `5`",
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"arguments":{}}}"#,
+                "`prompts/get`: missing field `name`",
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"method":"subscriptions/listen","params":{"_meta":{}}}"#,
+                "`subscriptions/listen`: missing field `notifications`",
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#,
+                "`initialize`: missing field",
+            ),
+        ] {
+            let message = typed(body).expect_err(body);
+            assert!(
+                message.starts_with("Invalid params: the params do not fit ")
+                    && message.contains(names),
+                "{body}: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn well_formed_requests_and_unknown_methods_go_on_to_rmcp() {
+        for body in [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","arguments":{"x":1}}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"subscriptions/listen","params":{"notifications":{"toolsListChanged":true}}}"#,
+            // Not a method rmcp knows: its handler's "method not found" is the right answer.
+            r#"{"jsonrpc":"2.0","id":1,"method":"no/such","params":{"name":5}}"#,
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        ] {
+            assert_eq!(typed(body), Ok(()), "{body}");
+        }
     }
 
     #[test]
